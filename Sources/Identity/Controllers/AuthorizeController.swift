@@ -1,0 +1,257 @@
+import Fluent
+import Foundation
+import ServerSupport
+import Vapor
+import WireModels
+
+/// `GET|POST /{tenant}/oauth2/v2.0/authorize` (and v1's `/oauth2/authorize`): the authorization-code
+/// flow with PKCE and a server-rendered sign-in page. No consent step.
+struct AuthorizeController: RouteCollection {
+    static let flowCookie = "m365_identity_flow"
+
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get(":tenant", "oauth2", "v2.0", "authorize") { try await authorize($0, endpoint: .v2) }
+        routes.post(":tenant", "oauth2", "v2.0", "authorize") { try await authorize($0, endpoint: .v2) }
+        routes.get(":tenant", "oauth2", "authorize") { try await authorize($0, endpoint: .v1) }
+        routes.post(":tenant", "oauth2", "authorize") { try await authorize($0, endpoint: .v1) }
+    }
+
+    func authorize(_ request: Request, endpoint: EndpointVersion) async throws -> Response {
+        let isSubmit = request.method == .POST
+        let parameters: AuthorizeParameters
+        do {
+            parameters = isSubmit ? try request.content.decode(AuthorizeParameters.self) : try request.query.decode(AuthorizeParameters.self)
+        } catch {
+            return try await errorPage(.malformedRequest, request)
+        }
+        let tenantIdentifier = try request.parameters.require("tenant")
+        guard let tenant = try await Tenant.find(identifier: tenantIdentifier, on: request.db) else {
+            return try await errorPage(.tenantNotFound(tenantIdentifier), request)
+        }
+        guard let clientId = parameters.clientId, !clientId.isEmpty else {
+            return try await errorPage(.missingParameter("client_id"), request)
+        }
+        let authenticator = ClientAuthenticator(database: request.db, now: request.identity.config.now())
+        let app: AppRegistration
+        do {
+            app = try await authenticator.app(clientId: clientId, in: tenant, tenantIdentifier: tenantIdentifier)
+        } catch let error as IdentityError {
+            return try await errorPage(error, request)
+        }
+        // The redirect URI must match a registered one exactly; until it does, errors stay on this page.
+        let redirectURI: String
+        if let requested = parameters.redirectUri {
+            guard app.redirectURIs.contains(requested) else {
+                return try await errorPage(.redirectURIMismatch(requested, appId: app.appId), request)
+            }
+            redirectURI = requested
+        } else if let only = app.redirectURIs.first, app.redirectURIs.count == 1 {
+            redirectURI = only
+        } else {
+            return try await errorPage(.missingParameter("redirect_uri"), request)
+        }
+        let reply = AuthorizeReply(redirectURI: redirectURI, state: parameters.state, mode: parameters.responseMode)
+
+        guard parameters.responseType == "code" else {
+            return try await reply.send(
+                error: .unsupportedResponseType(parameters.responseType ?? ""), request: request)
+        }
+        let scope: String
+        switch endpoint {
+        case .v2:
+            guard let value = parameters.scope, !value.isEmpty else {
+                return try await reply.send(error: .missingParameter("scope"), request: request)
+            }
+            scope = value
+        case .v1:
+            scope = parameters.scope ?? "openid"
+        }
+        do {
+            _ = try ScopeRequest.parse(scope)
+        } catch let error as IdentityError {
+            return try await reply.send(error: error, request: request)
+        }
+        if let method = parameters.codeChallengeMethod, !["S256", "plain"].contains(method) {
+            return try await reply.send(error: .pkceMismatch, request: request)
+        }
+
+        let page = SignInPage(
+            app: app, tenantName: try await tenant.primaryDomain(on: request.db), parameters: parameters,
+            action: request.url.path)
+        guard isSubmit else { return try await page.render(request, error: nil, login: parameters.loginHint) }
+
+        guard let flowToken = parameters.flowToken, request.cookies[Self.flowCookie]?.string == flowToken else {
+            return try await page.render(request, error: "Your sign-in session expired. Please sign in again.", login: parameters.login)
+        }
+        guard let login = parameters.login, let password = parameters.passwd,
+            let user = try await DirectoryUser.query(on: request.db)
+                .filter(\.$tenant.$id == tenant.requireID())
+                .filter(\.$userPrincipalName == login.lowercased())
+                .first(),
+            try await request.password.async.verify(password, created: user.passwordHash)
+        else {
+            request.logger.notice("Sign-in failed", metadata: ["tenant": "\(tenant.tenantId)", "client.id": "\(app.appId)"])
+            return try await page.render(
+                request, error: "Your account or password is incorrect.", login: parameters.login)
+        }
+        guard user.accountEnabled else {
+            return try await page.render(
+                request, error: "Your account has been locked. Contact your support person to unlock it.",
+                login: parameters.login)
+        }
+
+        let code = RandomToken.urlSafe(byteCount: 48)
+        let now = request.identity.config.now()
+        try await AuthorizationCode(
+            codeDigest: RandomToken.digest(code), appID: app.requireID(), userID: user.requireID(),
+            redirectURI: redirectURI, scope: scope, resource: endpoint == .v1 ? parameters.resource : nil,
+            nonce: parameters.nonce, codeChallenge: parameters.codeChallenge,
+            codeChallengeMethod: parameters.codeChallenge == nil ? nil : (parameters.codeChallengeMethod ?? "plain"),
+            expiresAt: now.addingTimeInterval(request.identity.config.authorizationCodeLifetime)
+        ).create(on: request.db)
+        request.logger.info("User signed in", metadata: ["tenant": "\(tenant.tenantId)", "client.id": "\(app.appId)", "user.id": "\(user.objectId)"])
+        let response = try await reply.send(
+            fields: [("code", code), ("session_state", UUID().uuidString.lowercased())], request: request)
+        response.cookies[Self.flowCookie] = .expired
+        return response
+    }
+
+    private func errorPage(_ error: IdentityError, _ request: Request) async throws -> Response {
+        let body = EntraErrorMiddleware.body(for: error, request: request, now: request.identity.config.now())
+        let view = try await request.view.render(
+            "authorize-error",
+            AuthorizeErrorPage(
+                code: error.aadsts, message: error.message, traceId: body.traceId, correlationId: body.correlationId,
+                timestamp: body.timestamp))
+        let response = try await view.encodeResponse(status: error.status, for: request)
+        return response
+    }
+}
+
+struct AuthorizeParameters: Content {
+    var clientId: String?
+    var responseType: String?
+    var redirectUri: String?
+    var scope: String?
+    var resource: String?
+    var state: String?
+    var nonce: String?
+    var codeChallenge: String?
+    var codeChallengeMethod: String?
+    var responseMode: String?
+    var loginHint: String?
+    var prompt: String?
+    var login: String?
+    var passwd: String?
+    var flowToken: String?
+
+    enum CodingKeys: String, CodingKey {
+        case clientId = "client_id"
+        case responseType = "response_type"
+        case redirectUri = "redirect_uri"
+        case scope, resource, state, nonce
+        case codeChallenge = "code_challenge"
+        case codeChallengeMethod = "code_challenge_method"
+        case responseMode = "response_mode"
+        case loginHint = "login_hint"
+        case prompt, login, passwd
+        case flowToken = "flow_token"
+    }
+
+    /// The original request, carried through the sign-in form as hidden fields.
+    var hiddenFields: [SignInPage.Field] {
+        let pairs: [(String, String?)] = [
+            ("client_id", clientId), ("response_type", responseType), ("redirect_uri", redirectUri),
+            ("scope", scope), ("resource", resource), ("state", state), ("nonce", nonce),
+            ("code_challenge", codeChallenge), ("code_challenge_method", codeChallengeMethod),
+            ("response_mode", responseMode),
+        ]
+        return pairs.compactMap { name, value in value.map { SignInPage.Field(name: name, value: $0) } }
+    }
+}
+
+struct SignInPage {
+    struct Field: Encodable {
+        var name: String
+        var value: String
+    }
+
+    private struct Context: Encodable {
+        var appName: String
+        var tenantName: String
+        var action: String
+        var hidden: [Field]
+        var flowToken: String
+        var login: String
+        var error: String?
+    }
+
+    let app: AppRegistration
+    let tenantName: String
+    let parameters: AuthorizeParameters
+    let action: String
+
+    /// Renders the form with a fresh flow token, also set as a SameSite cookie, against login CSRF.
+    func render(_ request: Request, error: String?, login: String?) async throws -> Response {
+        let flowToken = RandomToken.urlSafe(byteCount: 24)
+        let context = Context(
+            appName: app.displayName, tenantName: tenantName, action: action, hidden: parameters.hiddenFields,
+            flowToken: flowToken, login: login ?? "", error: error)
+        let response = try await request.view.render("signin", context).encodeResponse(for: request)
+        response.cookies[AuthorizeController.flowCookie] = HTTPCookies.Value(
+            string: flowToken, maxAge: 900, path: "/", isSecure: request.application.identity.config.tls != nil,
+            isHTTPOnly: true, sameSite: .lax)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
+        return response
+    }
+}
+
+private struct AuthorizeErrorPage: Encodable {
+    var code: Int
+    var message: String
+    var traceId: String
+    var correlationId: String
+    var timestamp: String
+}
+
+/// Sends the authorization response back to the client's redirect URI, by query, fragment or form post.
+struct AuthorizeReply {
+    let redirectURI: String
+    let state: String?
+    let mode: String?
+
+    func send(error: IdentityError, request: Request) async throws -> Response {
+        let body = EntraErrorMiddleware.body(for: error, request: request, now: request.identity.config.now())
+        return try await send(
+            fields: [
+                ("error", body.error), ("error_description", body.errorDescription),
+                ("error_codes", "[\(error.aadsts)]"), ("trace_id", body.traceId),
+                ("correlation_id", body.correlationId),
+            ], request: request)
+    }
+
+    func send(fields: [(String, String)], request: Request) async throws -> Response {
+        let all = fields + (state.map { [("state", $0)] } ?? [])
+        switch mode {
+        case "form_post":
+            struct Context: Encodable {
+                var action: String
+                var fields: [SignInPage.Field]
+            }
+            let view = try await request.view.render(
+                "form-post", Context(action: redirectURI, fields: all.map { SignInPage.Field(name: $0.0, value: $0.1) }))
+            return try await view.encodeResponse(for: request)
+        case "fragment":
+            var components = URLComponents()
+            components.queryItems = all.map { URLQueryItem(name: $0.0, value: $0.1) }
+            return request.redirect(to: redirectURI + "#" + (components.percentEncodedQuery ?? ""))
+        default:
+            guard var components = URLComponents(string: redirectURI) else { throw IdentityError.malformedRequest }
+            components.queryItems = (components.queryItems ?? []) + all.map { URLQueryItem(name: $0.0, value: $0.1) }
+            // `+` is legal in a query but means a space to form decoders; encode it.
+            components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+            return request.redirect(to: components.string ?? redirectURI)
+        }
+    }
+}

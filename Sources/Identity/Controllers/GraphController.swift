@@ -1,0 +1,140 @@
+import Fluent
+import Foundation
+import Vapor
+import WireModels
+
+/// A Graph-compatible read of the directory: `GET /v1.0/users/{id|upn}` and `…/memberOf`,
+/// for app tokens holding `Directory.Read.All` (or a delegated token with that scope).
+struct GraphController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        let base = routes.grouped("v1.0")
+        base.get("users", ":user", use: user)
+        base.get("users", ":user", "memberOf", use: memberOf)
+    }
+
+    func user(_ request: Request) async throws -> GraphUserResponse {
+        let (tenant, user) = try await authorizedUser(request)
+        var dto = user.toGraph()
+        dto.context = request.identity.issuer.url("/v1.0/$metadata#users/$entity")
+        _ = tenant
+        return GraphUserResponse(dto)
+    }
+
+    func memberOf(_ request: Request) async throws -> GraphRolesResponse {
+        let (_, user) = try await authorizedUser(request)
+        let assignments = try await user.$roleAssignments.query(on: request.db).all()
+        let roles = assignments.compactMap { assignment -> GraphDirectoryRole? in
+            guard let template = DirectoryRoleTemplate.all.first(where: { $0.templateId == assignment.roleTemplateId })
+            else { return nil }
+            return GraphDirectoryRole(
+                id: Self.directoryRoleObjectId(tenant: user.$tenant.id, template: template.templateId),
+                displayName: template.displayName, description: template.description, roleTemplateId: template.templateId)
+        }
+        return GraphRolesResponse(
+            GraphCollection(context: request.identity.issuer.url("/v1.0/$metadata#directoryObjects"), value: roles))
+    }
+
+    private func authorizedUser(_ request: Request) async throws -> (Tenant, DirectoryUser) {
+        let claims = try await GraphAccessCheck(request: request).requireRole(MicrosoftGraphResource.Role.directoryReadAll)
+        guard let tid = claims.tid.flatMap(UUID.init(uuidString:)), let tenant = try await Tenant.find(tid, on: request.db)
+        else { throw GraphAccessError.invalidToken }
+        let key = try request.parameters.require("user")
+        let query = DirectoryUser.query(on: request.db).filter(\.$tenant.$id == tid)
+        if let id = UUID(uuidString: key) {
+            query.filter(\.$id == id)
+        } else {
+            query.filter(\.$userPrincipalName == key.lowercased())
+        }
+        guard let user = try await query.first() else { throw GraphAccessError.notFound(key) }
+        return (tenant, user)
+    }
+
+    /// A directory role object's ID is per tenant in Entra; derive a stable one from tenant and template.
+    static func directoryRoleObjectId(tenant: UUID, template: String) -> String {
+        let digest = SHA256.hash(data: Data("\(tenant.uuidString)|\(template)".utf8))
+        var bytes = Array(digest.prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x50
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let uuid = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        return uuid.uuidString.lowercased()
+    }
+}
+
+struct GraphUserResponse: AsyncResponseEncodable {
+    let user: GraphUser
+    init(_ user: GraphUser) { self.user = user }
+    func encodeResponse(for request: Request) async throws -> Response { try graphJSON(user) }
+}
+
+struct GraphRolesResponse: AsyncResponseEncodable {
+    let roles: GraphCollection<GraphDirectoryRole>
+    init(_ roles: GraphCollection<GraphDirectoryRole>) { self.roles = roles }
+    func encodeResponse(for request: Request) async throws -> Response { try graphJSON(roles) }
+}
+
+private func graphJSON(_ body: some Encodable) throws -> Response {
+    let response = Response(status: .ok)
+    response.headers.replaceOrAdd(name: .contentType, value: "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .withoutEscapingSlashes
+    response.body = .init(data: try encoder.encode(body))
+    return response
+}
+
+extension DirectoryUser {
+    func toGraph() -> GraphUser {
+        GraphUser(
+            id: objectId, userPrincipalName: userPrincipalName, displayName: displayName, mail: mail,
+            accountEnabled: accountEnabled)
+    }
+}
+
+/// Graph's answers for missing, invalid or insufficient tokens, and for unknown objects.
+struct GraphAccessError: Error {
+    let status: HTTPResponseStatus
+    let code: String
+    let message: String
+
+    static let missingToken = GraphAccessError(
+        status: .unauthorized, code: "InvalidAuthenticationToken", message: "Access token is empty.")
+    static let invalidToken = GraphAccessError(
+        status: .unauthorized, code: "InvalidAuthenticationToken", message: "Access token validation failure. Invalid audience, issuer, signature or lifetime.")
+    static let insufficientPrivileges = GraphAccessError(
+        status: .forbidden, code: "Authorization_RequestDenied", message: "Insufficient privileges to complete the operation.")
+
+    static func notFound(_ key: String) -> GraphAccessError {
+        GraphAccessError(
+            status: .notFound, code: "Request_ResourceNotFound",
+            message: "Resource '\(key)' does not exist or one of its queried reference-property objects are not present.")
+    }
+}
+
+/// Verifies a bearer token Identity issued for Microsoft Graph and checks its permission.
+struct GraphAccessCheck {
+    let request: Request
+
+    func requireRole(_ role: String) async throws -> TokenClaims {
+        guard let token = request.headers.bearerAuthorization?.token else { throw GraphAccessError.missingToken }
+        let context = request.identity
+        let claims: TokenClaims
+        do {
+            claims = try await JWTCoder.verify(token) { kid in
+                try await context.keyRing.verificationKey(kid: kid, on: request.db)
+            }
+        } catch {
+            throw GraphAccessError.invalidToken
+        }
+        let now = Int(context.config.now().timeIntervalSince1970)
+        let skew = 300
+        guard let exp = claims.exp, exp + skew > now, (claims.nbf ?? 0) - skew <= now, let tid = claims.tid,
+            let aud = claims.aud?.lowercased().trimmingSuffix("/"),
+            aud == MicrosoftGraphResource.appId || aud == MicrosoftGraphResource.identifierURI,
+            claims.iss == context.issuer.v1Issuer(tenantId: tid) || claims.iss == context.issuer.v2Issuer(tenantId: tid)
+        else { throw GraphAccessError.invalidToken }
+        let scopes = claims.scp?.split(separator: " ").map(String.init) ?? []
+        guard (claims.roles ?? []).contains(role) || scopes.contains(role) else {
+            throw GraphAccessError.insufficientPrivileges
+        }
+        return claims
+    }
+}

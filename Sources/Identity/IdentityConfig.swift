@@ -1,0 +1,66 @@
+import Foundation
+import ServerSupport
+
+/// Everything Identity needs to run, built once at start and passed to ``configure(_:config:)``.
+package struct IdentityConfig: Sendable {
+    /// `M365_IDENTITY_HOST` (default 127.0.0.1), `M365_IDENTITY_PORT` (8443), `M365_IDENTITY_PUBLIC_URL`
+    /// (default `https://127.0.0.1:{port}`): the base of issuers and discovery URLs.
+    package var endpoint: ServiceEndpoint
+    /// `M365_IDENTITY_DATABASE_URL`: `postgres://…` or an SQLite path; default `{data}/identity.sqlite`.
+    package var database: DatabaseLocation
+    /// `M365_MASTER_KEY` or `{data}/master.key`: seals the signing keys at rest.
+    package var masterKey: MasterKey
+    /// Certificate served and CAs trusted; nil serves plain HTTP (behind a TLS-terminating load balancer).
+    package var tls: TLSSettings?
+    /// `M365_IDENTITY_ADMIN_TOKEN`: bearer token for `/admin/api`; the admin API is off without one.
+    package var adminToken: String?
+    /// `M365_IDENTITY_TOKEN_LIFETIME` seconds, default 3599 (what Entra reports as `expires_in`).
+    package var accessTokenLifetime: TimeInterval
+    /// Authorization codes live 10 minutes, as in Entra.
+    package var authorizationCodeLifetime: TimeInterval
+    /// Refresh tokens live 90 days, as in Entra.
+    package var refreshTokenLifetime: TimeInterval
+    /// How often each instance re-reads the signing keys, so a rotation elsewhere takes effect.
+    package var keyRefreshInterval: TimeInterval
+    /// bcrypt cost for user passwords.
+    package var passwordCost: Int
+    package var now: @Sendable () -> Date
+
+    package init(
+        endpoint: ServiceEndpoint, database: DatabaseLocation, masterKey: MasterKey, tls: TLSSettings?,
+        adminToken: String? = nil, accessTokenLifetime: TimeInterval = 3599,
+        authorizationCodeLifetime: TimeInterval = 600, refreshTokenLifetime: TimeInterval = 90 * 86400,
+        keyRefreshInterval: TimeInterval = 30, passwordCost: Int = 10,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.endpoint = endpoint
+        self.database = database
+        self.masterKey = masterKey
+        self.tls = tls
+        self.adminToken = adminToken
+        self.accessTokenLifetime = accessTokenLifetime
+        self.authorizationCodeLifetime = authorizationCodeLifetime
+        self.refreshTokenLifetime = refreshTokenLifetime
+        self.keyRefreshInterval = keyRefreshInterval
+        self.passwordCost = passwordCost
+        self.now = now
+    }
+
+    /// Reads the `M365_IDENTITY_*` variables; `port`, `host` and `database` given here (flags) win.
+    package static func load(
+        environment: EnvironmentReader, dataDirectory: URL, masterKey: MasterKey, tls: TLSSettings?,
+        host: String? = nil, port: Int? = nil, database: String? = nil
+    ) throws -> IdentityConfig {
+        let endpoint = ServiceEndpoint(
+            host: host ?? environment.string("M365_IDENTITY_HOST") ?? "127.0.0.1",
+            port: try port ?? environment.int("M365_IDENTITY_PORT") ?? 8443,
+            usesTLS: tls != nil,
+            publicURL: environment.string("M365_IDENTITY_PUBLIC_URL"))
+        let location = try (database ?? environment.string("M365_IDENTITY_DATABASE_URL"))
+            .map(DatabaseLocation.parse) ?? .sqliteFile(dataDirectory.appendingPathComponent("identity.sqlite"))
+        return IdentityConfig(
+            endpoint: endpoint, database: location, masterKey: masterKey, tls: tls,
+            adminToken: environment.string("M365_IDENTITY_ADMIN_TOKEN"),
+            accessTokenLifetime: TimeInterval(try environment.int("M365_IDENTITY_TOKEN_LIFETIME") ?? 3599))
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import ServerSupport
+import Vapor
+import WireModels
+
+/// Answers every failure in the shape of the interface it happened on: Entra's error JSON for the
+/// OAuth/OIDC endpoints, Graph's envelope under `/v1.0`, problem+json for the admin API.
+/// Replaces Vapor's `ErrorMiddleware`; unknown errors become 500s with a generic text.
+struct EntraErrorMiddleware: AsyncMiddleware {
+    let now: @Sendable () -> Date
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let response: Response
+        do {
+            response = try await next.respond(to: request)
+        } catch {
+            response = self.response(for: error, request: request)
+        }
+        if let clientRequestId = Self.clientRequestId(request) {
+            response.headers.replaceOrAdd(name: "client-request-id", value: clientRequestId)
+        }
+        response.headers.replaceOrAdd(name: "x-ms-request-id", value: request.id)
+        return response
+    }
+
+    private func response(for error: any Error, request: Request) -> Response {
+        let path = request.url.path
+        if path.hasPrefix("/\(IdentityPath.adminAPI)") {
+            return problemResponse(for: error, request: request)
+        }
+        if path.hasPrefix("/\(IdentityPath.graphVersion)/") || path.hasPrefix("//\(IdentityPath.graphVersion)/") {
+            return graphResponse(for: error, request: request)
+        }
+        return entraResponse(for: error, request: request)
+    }
+
+    private func entraResponse(for error: any Error, request: Request) -> Response {
+        let identityError: IdentityError
+        switch error {
+        case let error as IdentityError:
+            identityError = error
+        case let abort as any AbortError where abort.status == .notFound:
+            identityError = .notFound(request.url.path)
+        case let abort as any AbortError where abort.status == .methodNotAllowed:
+            identityError = .methodNotAllowed(request.method.rawValue)
+        case let abort as any AbortError where abort.status.code < 500:
+            identityError = .malformedRequest
+        default:
+            request.logger.error("Unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            return Response.json(
+                EntraErrorBody(
+                    error: "server_error", errorDescription: "An unexpected error occurred.", errorCodes: [],
+                    timestamp: Self.entraTimestamp(now()), traceId: request.id.lowercased(),
+                    correlationId: Self.clientRequestId(request) ?? UUID().uuidString.lowercased()),
+                status: .internalServerError)
+        }
+        request.logger.notice(
+            "Identity request refused",
+            metadata: [
+                "error.kind": "\(identityError.kind.rawValue)", "error.aadsts": "\(identityError.aadsts)",
+                "http.path": "\(request.url.path)",
+            ])
+        let body = Self.body(for: identityError, request: request, now: now())
+        let response = Response.json(body, status: identityError.status)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store, no-cache")
+        return response
+    }
+
+    static func body(for error: IdentityError, request: Request, now: Date) -> EntraErrorBody {
+        let timestamp = entraTimestamp(now)
+        let correlationId = clientRequestId(request) ?? UUID().uuidString.lowercased()
+        let description =
+            "AADSTS\(error.aadsts): \(error.message)\r\nTrace ID: \(request.id.lowercased())\r\nCorrelation ID: \(correlationId)\r\nTimestamp: \(timestamp)"
+        return EntraErrorBody(
+            error: error.oauthError, errorDescription: description, errorCodes: [error.aadsts], timestamp: timestamp,
+            traceId: request.id.lowercased(), correlationId: correlationId)
+    }
+
+    private func graphResponse(for error: any Error, request: Request) -> Response {
+        let status: HTTPResponseStatus
+        let code: String
+        let message: String
+        switch error {
+        case let error as GraphAccessError:
+            status = error.status
+            code = error.code
+            message = error.message
+        case let abort as any AbortError where abort.status == .notFound:
+            status = .notFound
+            code = "Request_ResourceNotFound"
+            message = "Resource '\(request.url.path)' does not exist or one of its queried reference-property objects are not present."
+        case let abort as any AbortError where abort.status.code < 500:
+            status = abort.status
+            code = "BadRequest"
+            message = abort.reason
+        default:
+            request.logger.error("Unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            status = .internalServerError
+            code = "generalException"
+            message = "An unexpected error occurred."
+        }
+        let body = GraphErrorBody(
+            code: code, message: message, date: ISO8601DateFormatter().string(from: now()), requestId: request.id,
+            clientRequestId: Self.clientRequestId(request) ?? request.id)
+        return Response.json(body, status: status)
+    }
+
+    private func problemResponse(for error: any Error, request: Request) -> Response {
+        let problem: ProblemDetails
+        switch error {
+        case let abort as any AbortError where abort.status.code < 500:
+            problem = ProblemDetails(
+                title: abort.status.reasonPhrase, status: Int(abort.status.code), detail: abort.reason,
+                instance: request.url.path, correlationId: request.id)
+        default:
+            request.logger.error("Unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            problem = ProblemDetails(
+                title: "Internal Server Error", status: 500, detail: "An unexpected error occurred.",
+                instance: request.url.path, correlationId: request.id)
+        }
+        return problem.response(for: request)
+    }
+
+    static func clientRequestId(_ request: Request) -> String? {
+        guard let value = request.headers.first(name: "client-request-id"), UUID(uuidString: value) != nil else {
+            return nil
+        }
+        return value.lowercased()
+    }
+
+    static func entraTimestamp(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return String(
+            format: "%04d-%02d-%02d %02d:%02d:%02dZ", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0,
+            c.second ?? 0)
+    }
+}

@@ -1,0 +1,58 @@
+import Fluent
+import Foundation
+
+/// An app registration and its service principal in one tenant (apps here are single-tenant).
+final class AppRegistration: Model, @unchecked Sendable {
+    static let schema = "identity_app_registrations"
+
+    /// The application object ID.
+    @ID(custom: .id, generatedBy: .user) var id: UUID?
+    @Parent(key: "tenant_id") var tenant: Tenant
+    /// Application (client) ID, lowercase GUID; unique within the tenant.
+    @Field(key: "app_id") var appId: String
+    /// Object ID of the app's service principal: `oid` and `sub` of its app-only tokens.
+    @Field(key: "service_principal_id") var servicePrincipalId: UUID
+    @Field(key: "display_name") var displayName: String
+    @Field(key: "redirect_uris") var redirectURIs: [String]
+    @Field(key: "identifier_uris") var identifierURIs: [String]
+    /// Values of the app roles this app offers as a resource.
+    @Field(key: "app_roles") var appRoles: [String]
+    /// 1 or 2: the version of access tokens issued *for* this app, whatever endpoint is used.
+    @Field(key: "access_token_version") var accessTokenVersion: Int
+    /// When true, only clients granted one of the app's roles get tokens for it (AADSTS501051 otherwise).
+    @Field(key: "app_role_assignment_required") var appRoleAssignmentRequired: Bool
+    @Children(for: \.$app) var secrets: [ClientSecret]
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    init() {}
+
+    init(
+        id: UUID = UUID(), tenantID: UUID, appId: String = UUID().uuidString.lowercased(),
+        servicePrincipalId: UUID = UUID(), displayName: String, redirectURIs: [String] = [],
+        identifierURIs: [String]? = nil, appRoles: [String] = [], accessTokenVersion: Int = 1,
+        appRoleAssignmentRequired: Bool = false
+    ) {
+        self.id = id
+        self.$tenant.id = tenantID
+        self.appId = appId.lowercased()
+        self.servicePrincipalId = servicePrincipalId
+        self.displayName = displayName
+        self.redirectURIs = redirectURIs
+        self.identifierURIs = identifierURIs ?? ["api://\(appId.lowercased())"]
+        self.appRoles = appRoles
+        self.accessTokenVersion = accessTokenVersion
+        self.appRoleAssignmentRequired = appRoleAssignmentRequired
+    }
+
+    /// Whether `identifier` names this app: its appId or one of its identifier URIs (a trailing `/` is ignored).
+    func isNamed(_ identifier: String) -> Bool {
+        let wanted = identifier.lowercased().trimmingSuffix("/")
+        return appId == wanted || identifierURIs.contains { $0.lowercased().trimmingSuffix("/") == wanted }
+    }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}

@@ -1,0 +1,227 @@
+import Fluent
+import Foundation
+import ServerSupport
+import Vapor
+import WireModels
+
+/// Managing the directory: tenants, users, roles, app registrations, secrets and app-role grants.
+/// The admin API, the CLI and the demo seed all go through here.
+package struct DirectoryAdmin: Sendable {
+    package let database: any Database
+    package let now: @Sendable () -> Date
+    /// bcrypt, run off the event loop when a server calls.
+    package let hashPassword: @Sendable (String) async throws -> String
+
+    package init(
+        database: any Database, now: @escaping @Sendable () -> Date = { Date() },
+        hashPassword: @escaping @Sendable (String) async throws -> String
+    ) {
+        self.database = database
+        self.now = now
+        self.hashPassword = hashPassword
+    }
+
+    // MARK: Tenants
+
+    package func createTenant(_ input: IdentityAdmin.CreateTenant) async throws -> IdentityAdmin.Tenant {
+        let name = input.name.trimmingCharacters(in: .whitespaces)
+        let domains = input.domains.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        guard !name.isEmpty else { throw Abort(.badRequest, reason: "A tenant needs a name.") }
+        guard !domains.isEmpty, domains.allSatisfy(Self.isDomainName) else {
+            throw Abort(.badRequest, reason: "A tenant needs at least one domain name, such as contoso.onmicrosoft.com.")
+        }
+        let id = try input.id.map { text -> UUID in
+            guard let id = UUID(uuidString: text) else { throw Abort(.badRequest, reason: "The tenant ID must be a GUID.") }
+            return id
+        } ?? UUID()
+        if try await TenantDomain.query(on: database).filter(\.$name ~~ domains).first() != nil {
+            throw Abort(.conflict, reason: "One of the domains \(domains.joined(separator: ", ")) already belongs to a tenant.")
+        }
+        if try await Tenant.find(id, on: database) != nil {
+            throw Abort(.conflict, reason: "A tenant with ID \(id.uuidString.lowercased()) already exists.")
+        }
+        try await database.transaction { db in
+            try await Tenant(id: id, name: name).create(on: db)
+            for domain in domains { try await TenantDomain(tenantID: id, name: domain).create(on: db) }
+            try await AppRegistration(
+                tenantID: id, appId: MicrosoftGraphResource.appId, displayName: MicrosoftGraphResource.displayName,
+                identifierURIs: [MicrosoftGraphResource.identifierURI], appRoles: MicrosoftGraphResource.Role.all
+            ).create(on: db)
+        }
+        return IdentityAdmin.Tenant(id: id.uuidString.lowercased(), name: name, domains: domains)
+    }
+
+    package func listTenants() async throws -> [IdentityAdmin.Tenant] {
+        try await Tenant.query(on: database).with(\.$domains).sort(\.$name).all().map {
+            IdentityAdmin.Tenant(id: $0.tenantId, name: $0.name, domains: $0.domains.map(\.name))
+        }
+    }
+
+    // MARK: Users
+
+    package func createUser(tenant identifier: String, _ input: IdentityAdmin.CreateUser) async throws -> IdentityAdmin.User {
+        let tenant = try await requireTenant(identifier)
+        let upn = input.userPrincipalName.trimmingCharacters(in: .whitespaces).lowercased()
+        let domains = try await tenant.$domains.query(on: database).all().map(\.name)
+        guard let at = upn.firstIndex(of: "@"), at != upn.startIndex, domains.contains(String(upn[upn.index(after: at)...]))
+        else {
+            throw Abort(.badRequest, reason: "The user principal name must be name@domain with one of the tenant's domains (\(domains.joined(separator: ", "))).")
+        }
+        if try await DirectoryUser.query(on: database).filter(\.$tenant.$id == tenant.requireID())
+            .filter(\.$userPrincipalName == upn).first() != nil
+        {
+            throw Abort(.conflict, reason: "A user \(upn) already exists in the tenant.")
+        }
+        let generated = input.password == nil ? RandomToken.password() : nil
+        let password = input.password ?? generated ?? ""
+        guard password.count >= 8 else { throw Abort(.badRequest, reason: "Passwords need at least 8 characters.") }
+        let user = DirectoryUser(
+            tenantID: try tenant.requireID(), userPrincipalName: upn, displayName: input.displayName,
+            mail: input.mail ?? upn, passwordHash: try await hashPassword(password),
+            accountEnabled: input.accountEnabled ?? true)
+        try await user.create(on: database)
+        var dto = try await userDTO(user)
+        dto.password = generated
+        return dto
+    }
+
+    package func assignRole(tenant identifier: String, user key: String, role name: String) async throws -> IdentityAdmin.User {
+        let tenant = try await requireTenant(identifier)
+        guard let template = DirectoryRoleTemplate.find(name) else {
+            throw Abort(.badRequest, reason: "Unknown directory role '\(name)'. Known roles: \(DirectoryRoleTemplate.all.map(\.displayName).joined(separator: ", ")).")
+        }
+        let user = try await requireUser(key, in: tenant)
+        let exists = try await user.$roleAssignments.query(on: database)
+            .filter(\.$roleTemplateId == template.templateId).first() != nil
+        if !exists {
+            try await DirectoryRoleAssignment(userID: user.requireID(), roleTemplateId: template.templateId).create(on: database)
+        }
+        return try await userDTO(user)
+    }
+
+    // MARK: Apps
+
+    package func createApp(tenant identifier: String, _ input: IdentityAdmin.CreateApp) async throws -> IdentityAdmin.App {
+        let tenant = try await requireTenant(identifier)
+        let name = input.displayName.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty else { throw Abort(.badRequest, reason: "An app needs a display name.") }
+        let version = input.accessTokenVersion ?? 1
+        guard version == 1 || version == 2 else { throw Abort(.badRequest, reason: "accessTokenVersion must be 1 or 2.") }
+        for uri in input.redirectUris ?? [] where URL(string: uri)?.scheme == nil {
+            throw Abort(.badRequest, reason: "Redirect URI '\(uri)' is not an absolute URI.")
+        }
+        let appId = UUID().uuidString.lowercased()
+        let app = AppRegistration(
+            tenantID: try tenant.requireID(), appId: appId, displayName: name, redirectURIs: input.redirectUris ?? [],
+            identifierURIs: input.identifierUris.flatMap { $0.isEmpty ? nil : $0 }, appRoles: input.appRoles ?? [],
+            accessTokenVersion: version, appRoleAssignmentRequired: input.appRoleAssignmentRequired ?? false)
+        try await app.create(on: database)
+        var dto = app.toAdmin()
+        if input.withSecret ?? true {
+            let secret = try await addSecret(to: app, IdentityAdmin.AddSecret(displayName: "Initial secret"))
+            dto.secret = secret.secret
+            dto.secretId = secret.secretId
+            dto.secretExpiresAt = secret.expiresAt
+        }
+        return dto
+    }
+
+    package func addSecret(tenant identifier: String, app appId: String, _ input: IdentityAdmin.AddSecret) async throws
+        -> IdentityAdmin.Secret
+    {
+        let tenant = try await requireTenant(identifier)
+        return try await addSecret(to: try await requireApp(appId, in: tenant), input)
+    }
+
+    package func grant(tenant identifier: String, client appId: String, _ input: IdentityAdmin.GrantAppRole) async throws
+        -> IdentityAdmin.Grant
+    {
+        let tenant = try await requireTenant(identifier)
+        let client = try await requireApp(appId, in: tenant)
+        let resource: AppRegistration
+        do {
+            resource = try await AppRegistration.resource(named: input.resource, in: tenant, on: database)
+        } catch {
+            throw Abort(.notFound, reason: "No app named '\(input.resource)' in the tenant.")
+        }
+        guard resource.appRoles.contains(input.role) else {
+            throw Abort(.badRequest, reason: "\(resource.displayName) offers no app role '\(input.role)'. It offers: \(resource.appRoles.joined(separator: ", ")).")
+        }
+        let existing = try await AppRoleGrant.query(on: database)
+            .filter(\.$clientApp.$id == client.requireID()).filter(\.$resourceApp.$id == resource.requireID())
+            .filter(\.$role == input.role).first()
+        if existing == nil {
+            try await AppRoleGrant(clientAppID: client.requireID(), resourceAppID: resource.requireID(), role: input.role)
+                .create(on: database)
+        }
+        return IdentityAdmin.Grant(clientAppId: client.appId, resourceAppId: resource.appId, role: input.role)
+    }
+
+    // MARK: Helpers
+
+    private func addSecret(to app: AppRegistration, _ input: IdentityAdmin.AddSecret) async throws -> IdentityAdmin.Secret {
+        let days = input.days ?? 180
+        guard (1...730).contains(days) else { throw Abort(.badRequest, reason: "A secret lives 1 to 730 days.") }
+        let value = Self.newSecretValue()
+        let secret = ClientSecret(
+            appID: try app.requireID(), displayName: input.displayName ?? "Client secret", hint: String(value.prefix(3)),
+            secretDigest: RandomToken.digest(value), expiresAt: now().addingTimeInterval(TimeInterval(days) * 86400))
+        try await secret.create(on: database)
+        return IdentityAdmin.Secret(
+            appId: app.appId, secretId: try secret.requireID().uuidString.lowercased(), displayName: secret.displayName,
+            hint: secret.hint, expiresAt: secret.expiresAt, secret: value)
+    }
+
+    /// 40 characters shaped like Entra's: three characters, `8Q~`, then 34 more.
+    static func newSecretValue() -> String {
+        let alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.~-"
+        return RandomToken.string(length: 3, alphabet: alphabet) + "8Q~" + RandomToken.string(length: 34, alphabet: alphabet)
+    }
+
+    private func requireTenant(_ identifier: String) async throws -> Tenant {
+        guard let tenant = try await Tenant.find(identifier: identifier, on: database) else {
+            throw Abort(.notFound, reason: "No tenant '\(identifier)'.")
+        }
+        return tenant
+    }
+
+    private func requireUser(_ key: String, in tenant: Tenant) async throws -> DirectoryUser {
+        let query = DirectoryUser.query(on: database).filter(\.$tenant.$id == (try tenant.requireID()))
+        if let id = UUID(uuidString: key) { query.filter(\.$id == id) } else { query.filter(\.$userPrincipalName == key.lowercased()) }
+        guard let user = try await query.first() else { throw Abort(.notFound, reason: "No user '\(key)' in the tenant.") }
+        return user
+    }
+
+    private func requireApp(_ appId: String, in tenant: Tenant) async throws -> AppRegistration {
+        guard let app = try await AppRegistration.query(on: database).filter(\.$tenant.$id == tenant.requireID())
+            .filter(\.$appId == appId.lowercased()).first()
+        else { throw Abort(.notFound, reason: "No app with appId '\(appId)' in the tenant.") }
+        return app
+    }
+
+    private func userDTO(_ user: DirectoryUser) async throws -> IdentityAdmin.User {
+        let roles = try await user.$roleAssignments.query(on: database).all().compactMap { assignment in
+            DirectoryRoleTemplate.all.first { $0.templateId == assignment.roleTemplateId }?.displayName
+        }
+        return IdentityAdmin.User(
+            id: user.objectId, userPrincipalName: user.userPrincipalName, displayName: user.displayName, mail: user.mail,
+            accountEnabled: user.accountEnabled, roles: roles.sorted())
+    }
+
+    private static func isDomainName(_ name: String) -> Bool {
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+        return labels.count >= 2 && labels.allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && label.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
+        }
+    }
+}
+
+extension AppRegistration {
+    func toAdmin() -> IdentityAdmin.App {
+        IdentityAdmin.App(
+            appId: appId, objectId: (id ?? UUID()).uuidString.lowercased(),
+            servicePrincipalId: servicePrincipalId.uuidString.lowercased(), tenantId: $tenant.id.uuidString.lowercased(),
+            displayName: displayName, redirectUris: redirectURIs, identifierUris: identifierURIs, appRoles: appRoles,
+            accessTokenVersion: accessTokenVersion)
+    }
+}

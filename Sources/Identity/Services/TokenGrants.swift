@@ -1,0 +1,151 @@
+import Crypto
+import Fluent
+import Foundation
+import SQLKit
+import ServerSupport
+import WireModels
+
+/// The grants the token endpoints accept: client credentials, authorization code (with PKCE) and refresh token.
+struct TokenGrants {
+    let context: IdentityContext
+    let database: any Database
+    let now: Date
+
+    func issue(form: TokenForm, tenantIdentifier: String, endpoint: EndpointVersion) async throws -> IssuedTokens {
+        let grantType = try form.grantType.required("grant_type")
+        guard ["client_credentials", "authorization_code", "refresh_token"].contains(grantType) else {
+            throw IdentityError.unsupportedGrantType(grantType)
+        }
+        let tenant = try await Tenant.require(tenantIdentifier, on: database)
+        let clientId = try form.clientId.required("client_id")
+        if endpoint == .v2, form.resource != nil, grantType == "client_credentials" {
+            throw IdentityError.resourceParameterNotSupported
+        }
+        let authenticator = ClientAuthenticator(database: database, now: now)
+        let client = try await authenticator.app(clientId: clientId, in: tenant, tenantIdentifier: tenantIdentifier)
+        let issuer = TokenIssuer(context: context, database: database, now: now)
+
+        switch grantType {
+        case "client_credentials":
+            let requested =
+                switch endpoint {
+                case .v1: try form.resource.required("resource")
+                case .v2: try ScopeRequest.clientCredentialsResource(try form.scope.required("scope"))
+                }
+            try await authenticator.authenticate(client, secret: form.clientSecret, confidentialOnly: true)
+            let resource = try await AppRegistration.resource(named: requested, in: tenant, on: database)
+            return try await issuer.appOnlyToken(tenant: tenant, client: client, resource: resource, requestedAs: requested)
+
+        case "authorization_code":
+            let code = try form.code.required("code")
+            try await authenticator.authenticate(client, secret: form.clientSecret, confidentialOnly: false)
+            return try await redeem(code: code, form: form, tenant: tenant, client: client, issuer: issuer, endpoint: endpoint)
+
+        default:
+            let token = try form.refreshToken.required("refresh_token")
+            try await authenticator.authenticate(client, secret: form.clientSecret, confidentialOnly: false)
+            return try await refresh(token: token, form: form, tenant: tenant, client: client, issuer: issuer, endpoint: endpoint)
+        }
+    }
+
+    private func redeem(
+        code: String, form: TokenForm, tenant: Tenant, client: AppRegistration, issuer: TokenIssuer,
+        endpoint: EndpointVersion
+    ) async throws -> IssuedTokens {
+        guard
+            let grant = try await AuthorizationCode.query(on: database)
+                .filter(\.$codeDigest == RandomToken.digest(code))
+                .first(),
+            grant.$app.id == client.id, grant.expiresAt > now
+        else { throw IdentityError.invalidGrant }
+        guard grant.redeemedAt == nil else { throw IdentityError.codeAlreadyRedeemed }
+        if let redirectUri = form.redirectUri, redirectUri != grant.redirectURI {
+            throw IdentityError.redirectURIMismatch(redirectUri, appId: client.appId)
+        }
+        if let challenge = grant.codeChallenge {
+            guard let verifier = form.codeVerifier,
+                PKCE.matches(verifier: verifier, challenge: challenge, method: grant.codeChallengeMethod)
+            else { throw IdentityError.pkceMismatch }
+        }
+        // Claim the code atomically, so two concurrent redemptions cannot both succeed.
+        guard try await markUsed(AuthorizationCode.schema, column: "redeemed_at", id: grant.requireID()) else {
+            throw IdentityError.codeAlreadyRedeemed
+        }
+        guard let user = try await DirectoryUser.find(grant.$user.id, on: database), user.accountEnabled else {
+            throw IdentityError.invalidGrant
+        }
+        return try await userTokens(
+            scope: grant.scope, v1Resource: grant.resource, nonce: grant.nonce, tenant: tenant, client: client,
+            user: user, issuer: issuer, endpoint: endpoint)
+    }
+
+    private func refresh(
+        token: String, form: TokenForm, tenant: Tenant, client: AppRegistration, issuer: TokenIssuer,
+        endpoint: EndpointVersion
+    ) async throws -> IssuedTokens {
+        guard
+            let stored = try await RefreshToken.query(on: database)
+                .filter(\.$tokenDigest == RandomToken.digest(token))
+                .first(),
+            stored.$app.id == client.id, stored.revokedAt == nil, stored.expiresAt > now,
+            try await markUsed(RefreshToken.schema, column: "revoked_at", id: stored.requireID())
+        else { throw IdentityError.invalidGrant }
+        guard let user = try await DirectoryUser.find(stored.$user.id, on: database), user.accountEnabled else {
+            throw IdentityError.invalidGrant
+        }
+        // Refresh tokens are multi-resource in Entra: the request may name another resource.
+        let scope = form.scope ?? stored.scope
+        let v1Resource = endpoint == .v1 ? (form.resource ?? stored.resource) : nil
+        return try await userTokens(
+            scope: scope.contains("offline_access") ? scope : scope + " offline_access", v1Resource: v1Resource,
+            nonce: nil, tenant: tenant, client: client, user: user, issuer: issuer, endpoint: endpoint)
+    }
+
+    private func userTokens(
+        scope: String, v1Resource: String?, nonce: String?, tenant: Tenant, client: AppRegistration,
+        user: DirectoryUser, issuer: TokenIssuer, endpoint: EndpointVersion
+    ) async throws -> IssuedTokens {
+        let request = try ScopeRequest.parse(scope)
+        let requestedAs = v1Resource ?? request.resource ?? MicrosoftGraphResource.identifierURI
+        let resource = try await AppRegistration.resource(named: requestedAs, in: tenant, on: database)
+        let openID = endpoint == .v1 ? Array(Set(request.openID).union(["openid"])).sorted() : request.openID
+        var issued = try await issuer.userTokens(
+            tenant: tenant, client: client, user: user, resource: resource, requestedAs: requestedAs,
+            permissions: request.permissions, openIDScopes: openID, nonce: nonce, endpoint: endpoint)
+        if request.wantsRefreshToken || endpoint == .v1 {
+            let value = RandomToken.urlSafe(byteCount: 48)
+            try await RefreshToken(
+                tokenDigest: RandomToken.digest(value), appID: client.requireID(), userID: user.requireID(),
+                scope: scope, resource: v1Resource, expiresAt: now.addingTimeInterval(context.config.refreshTokenLifetime)
+            ).create(on: database)
+            issued.refreshToken = value
+        }
+        return issued
+    }
+
+    /// Sets `column` to now where it is still empty; false when another request got there first.
+    private func markUsed(_ table: String, column: String, id: UUID) async throws -> Bool {
+        guard let sql = database as? any SQLDatabase else { throw IdentityError.malformedRequest }
+        let rows = try await sql.update(table)
+            .set(SQLIdentifier(column), to: SQLBind(now))
+            .where(SQLIdentifier("id"), .equal, SQLBind(id))
+            .where(SQLIdentifier(column), .is, SQLLiteral.null)
+            .returning(SQLIdentifier("id"))
+            .all()
+        return !rows.isEmpty
+    }
+}
+
+/// RFC 7636 code challenge checks.
+enum PKCE {
+    static func matches(verifier: String, challenge: String, method: String?) -> Bool {
+        switch method?.uppercased() ?? "PLAIN" {
+        case "S256":
+            return Data(SHA256.hash(data: Data(verifier.utf8))).base64URLEncodedString() == challenge
+        case "PLAIN":
+            return verifier == challenge
+        default:
+            return false
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Fluent
+import Foundation
+import Leaf
+import LeafKit
+import ServerSupport
+import Vapor
+import WireModels
+
+/// Sets up Identity on `app`: database and migrations, error shapes, views and routes.
+package func configure(_ app: Application, config: IdentityConfig) async throws {
+    try config.database.register(on: app)
+    app.migrations.add(IdentityMigrations.all)
+
+    app.middleware = Middlewares()
+    app.middleware.use(RouteLoggingMiddleware(logLevel: .debug))
+    app.middleware.use(EntraErrorMiddleware(now: config.now))
+
+    if let tls = config.tls {
+        try app.useTLS(tls)
+    }
+    app.bind(to: config.endpoint)
+    app.passwords.use(.bcrypt(cost: config.passwordCost))
+
+    app.views.use(.leaf)
+    if let views = Bundle.module.resourceURL?.appendingPathComponent("Views").path {
+        app.leaf.sources = .singleSource(
+            NIOLeafFiles(fileio: app.fileio, limits: .default, sandboxDirectory: views, viewDirectory: views))
+    }
+
+    app.identity = IdentityContext(
+        config: config,
+        keyRing: SigningKeyRing(
+            masterKey: config.masterKey, now: config.now, refreshInterval: config.keyRefreshInterval,
+            retiredKeyGrace: config.accessTokenLifetime + 300),
+        issuer: IssuerURLs(baseURL: config.endpoint.publicURL))
+
+    app.get(IdentityPath.health.pathComponents) { _ in "ok" }
+    try app.register(collection: TokenController())
+    try app.register(collection: DiscoveryController())
+    try app.register(collection: AuthorizeController())
+    try app.register(collection: GraphController())
+    try app.register(collection: AdminController(adminToken: config.adminToken))
+}
+
+extension Application {
+    /// Runs Identity's migrations and makes sure a signing key exists.
+    package func prepareIdentity() async throws {
+        try await autoMigrate()
+        _ = try await identity.keyRing.activeKey(on: db)
+    }
+}

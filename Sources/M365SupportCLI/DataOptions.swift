@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServerSupport
+
+/// Options every command shares: where the data folder is.
+struct DataOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "Data folder (env M365_DATA_DIR, default ./data).")
+    var dataDirectory: String?
+
+    var environment: EnvironmentReader { EnvironmentReader() }
+
+    var dataURL: URL {
+        let path = dataDirectory ?? environment.string("M365_DATA_DIR") ?? "data"
+        return URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
+    }
+
+    func masterKey() throws -> MasterKey {
+        try MasterKey.load(environmentValue: environment.string("M365_MASTER_KEY"), dataDirectory: dataURL)
+    }
+}
+
+enum Logs {
+    /// Bootstraps logging once; `LOG_LEVEL` (trace…critical) overrides the command's default level.
+    static func bootstrap(default level: Logger.Level) {
+        let chosen = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? level
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = chosen
+            return handler
+        }
+    }
+}
+
+/// Prints a wire model as JSON for scripts.
+func printJSON(_ value: some Encodable) throws {
+    print(String(decoding: try JSONEncoder.iso8601.encode(value), as: UTF8.self))
+}
+
+// Vapor's ConsoleKit exports its own Option, Flag and Argument; the CLI means ArgumentParser's.
+typealias Option<Value> = ArgumentParser.Option<Value>
+typealias Flag<Value> = ArgumentParser.Flag<Value>
+typealias Argument<Value> = ArgumentParser.Argument<Value>

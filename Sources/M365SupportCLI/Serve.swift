@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import Identity
+import ServerSupport
+import Vapor
+import WireModels
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start the services: all of them (default) or one, for production.")
+
+    enum ServiceName: String, ExpressibleByArgument, CaseIterable {
+        case all, identity, connector, desk
+    }
+
+    @Argument(help: "all, identity, connector or desk.")
+    var service: ServiceName = .all
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "Address to listen on (env M365_HOST, default 127.0.0.1).")
+    var host: String?
+
+    @Option(name: .customLong("identity-port"), help: "Identity's HTTPS port (env M365_IDENTITY_PORT, default 8443).")
+    var identityPort: Int?
+
+    @Option(name: .customLong("connector-port"), help: "Connector's HTTPS port (env M365_CONNECTOR_PORT, default 8444).")
+    var connectorPort: Int?
+
+    @Option(name: .customLong("desk-port"), help: "Service desk's port (env M365_DESK_PORT, default 8080).")
+    var deskPort: Int?
+
+    @Flag(name: .customLong("no-demo"), help: "Do not seed the demo tenant and its users.")
+    var noDemo = false
+
+    func run() async throws {
+        Logs.bootstrap(default: .info)
+        let environment = data.environment
+        if service == .connector || service == .desk {
+            throw ValidationError("The \(service.rawValue) service is not part of this build yet; `serve identity` runs Identity alone.")
+        }
+        let dataURL = data.dataURL
+        try FileManager.default.createDirectory(at: dataURL, withIntermediateDirectories: true)
+        let masterKey = try data.masterKey()
+        let tls = try TLSOptions.resolve(environment: environment, dataDirectory: dataURL)
+
+        var apps: [Application] = []
+        var lines: [String] = []
+        do {
+            let identityConfig = try IdentityConfig.load(
+                environment: environment, dataDirectory: dataURL, masterKey: masterKey, tls: tls.settings,
+                host: host ?? environment.string("M365_HOST"), port: identityPort)
+            let identity = try await Self.makeApplication()
+            apps.append(identity)
+            var config = identityConfig
+            config.adminToken = try config.adminToken ?? AdminTokenFile.ensure(dataDirectory: dataURL)
+            try await configure(identity, config: config)
+            try await identity.prepareIdentity()
+            lines.append("Identity     \(config.endpoint.publicURL)  (database: \(config.database.redactedDescription))")
+            if !noDemo {
+                let admin = DirectoryAdmin(database: identity.db) { try await identity.password.async.hash($0) }
+                let demoFile = DemoCredentialsFile(dataDirectory: dataURL)
+                if let seeded = try await IdentityDemoSeed(admin: admin).seedIfNeeded() {
+                    try demoFile.write(section: "identity", seeded)
+                }
+                if let demo = try demoFile.section("identity", as: IdentityDemoSeed.Credentials.self) {
+                    lines += DemoSummary.identity(demo, baseURL: config.endpoint.publicURL)
+                }
+                lines.append("All demo credentials: \(demoFile.url.path) (mode 0600)")
+            }
+            for app in apps { try await app.startup() }
+        } catch {
+            for app in apps { try? await app.asyncShutdown() }
+            throw error
+        }
+
+        print("")
+        print("m365-support is running. Ctrl-C stops it.")
+        lines.forEach { print("  " + $0) }
+        if let ca = tls.devCA {
+            print("  Development CA: \(ca.caCertificateFile.path)  (curl --cacert …, REQUESTS_CA_BUNDLE=…)")
+        }
+        print("")
+
+        for app in apps { try await app.running?.onStop.get() }
+        for app in apps { try await app.asyncShutdown() }
+    }
+
+    static func makeApplication() async throws -> Application {
+        let name = ProcessInfo.processInfo.environment["M365_ENV"] ?? "development"
+        // Vapor must not parse our arguments: hand it only the program name, so it runs its default serve command.
+        return try await Application.make(Environment(name: name, arguments: ["m365-support"]))
+    }
+}
+
+/// The services' TLS: a certificate from `M365_TLS_CERT_FILE`/`M365_TLS_KEY_FILE`, else the development
+/// certificate (created on first start), or none with `M365_TLS_DISABLED=true` (TLS ends at a load balancer).
+struct TLSOptions {
+    var settings: TLSSettings?
+    var devCA: DevCertificateAuthority?
+
+    static func resolve(environment: EnvironmentReader, dataDirectory: URL) throws -> TLSOptions {
+        let extraCAs = environment.string("M365_CA_BUNDLE").map { [URL(fileURLWithPath: $0)] } ?? []
+        if try environment.bool("M365_TLS_DISABLED") == true { return TLSOptions(settings: nil, devCA: nil) }
+        if let cert = environment.string("M365_TLS_CERT_FILE") {
+            guard let key = environment.string("M365_TLS_KEY_FILE") else {
+                throw ConfigurationError.missing(name: "M365_TLS_KEY_FILE", why: "M365_TLS_CERT_FILE is set")
+            }
+            return TLSOptions(
+                settings: TLSSettings(
+                    certificateFile: URL(fileURLWithPath: cert), privateKeyFile: URL(fileURLWithPath: key),
+                    trustedCAFiles: extraCAs),
+                devCA: nil)
+        }
+        let ca = DevCertificateAuthority(dataDirectory: dataDirectory)
+        try ca.ensure()
+        return TLSOptions(settings: .development(ca, extraCAFiles: extraCAs), devCA: ca)
+    }
+}
+
+/// Identity's admin API token when none is configured: generated once into `DATA/identity-admin-token` (0600).
+enum AdminTokenFile {
+    static func ensure(dataDirectory: URL) throws -> String {
+        let file = dataDirectory.appendingPathComponent("identity-admin-token")
+        if let existing = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+            !existing.isEmpty
+        {
+            return existing
+        }
+        let token = RandomToken.urlSafe(byteCount: 32)
+        try SecureFile.write(token + "\n", to: file, private: true)
+        return token
+    }
+}
+
+enum DemoSummary {
+    static func identity(_ demo: IdentityDemoSeed.Credentials, baseURL: String) -> [String] {
+        var lines = ["Demo tenant  \(demo.tenantDomain)  (tenant ID \(demo.tenantId))"]
+        for user in demo.users {
+            let roles = user.roles.isEmpty ? "user" : user.roles.joined(separator: ", ")
+            lines.append("  \(user.userPrincipalName) / \(user.password)  [\(roles)]")
+        }
+        lines.append("  App \"\(demo.clientApp.displayName)\": client ID \(demo.clientApp.appId), secret in demo.json")
+        lines.append("  Sign-in page: \(baseURL)/\(demo.tenantDomain)/oauth2/v2.0/authorize?client_id=\(demo.clientApp.appId)&response_type=code&scope=openid")
+        return lines
+    }
+}

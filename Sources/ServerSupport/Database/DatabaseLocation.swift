@@ -1,0 +1,57 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import Vapor
+
+/// Where a service keeps its data: an SQLite file (local default), an in-memory SQLite (tests) or PostgreSQL.
+package enum DatabaseLocation: Sendable, Equatable {
+    case sqliteFile(URL)
+    case sqliteMemory
+    case postgres(url: String)
+
+    /// `postgres://…` / `postgresql://…` URLs select PostgreSQL; `sqlite://PATH` or a bare path an SQLite file.
+    package static func parse(_ value: String) throws -> DatabaseLocation {
+        let lowered = value.lowercased()
+        if lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") {
+            return .postgres(url: value)
+        }
+        if lowered == "sqlite::memory:" || lowered == ":memory:" { return .sqliteMemory }
+        if lowered.hasPrefix("sqlite://") {
+            return .sqliteFile(URL(fileURLWithPath: String(value.dropFirst("sqlite://".count))))
+        }
+        if value.contains("://") {
+            throw Abort(.internalServerError, reason: "Unsupported database URL scheme; use postgres:// or sqlite://")
+        }
+        return .sqliteFile(URL(fileURLWithPath: value))
+    }
+
+    /// Safe to print: PostgreSQL passwords are masked.
+    package var redactedDescription: String {
+        switch self {
+        case .sqliteFile(let url): return "sqlite://\(url.path)"
+        case .sqliteMemory: return "sqlite::memory:"
+        case .postgres(let url):
+            guard var components = URLComponents(string: url) else { return "postgres://…" }
+            if components.password != nil { components.password = "***" }
+            return components.string ?? "postgres://…"
+        }
+    }
+
+    package func register(on app: Application) throws {
+        switch self {
+        case .sqliteFile(let url):
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            app.databases.use(.sqlite(.file(url.path), sqlLogLevel: .debug), as: .sqlite)
+        case .sqliteMemory:
+            app.databases.use(.sqlite(.memory, sqlLogLevel: .debug), as: .sqlite)
+        case .postgres(let url):
+            let configuration = try SQLPostgresConfiguration(url: url)
+            // Small pools per event loop: several instances share one server and each service has its own pool.
+            app.databases.use(
+                .postgres(configuration: configuration, maxConnectionsPerEventLoop: 4, sqlLogLevel: .debug),
+                as: .psql)
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Crypto
+import Foundation
+
+/// Unguessable strings for secrets, codes and passwords, and their one-way digests for storage.
+package enum RandomToken {
+    /// `byteCount` random bytes, base64url without padding.
+    package static func urlSafe(byteCount: Int = 32) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<byteCount).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return Data(bytes).base64URLEncodedString()
+    }
+
+    /// A random string over `alphabet`.
+    package static func string(length: Int, alphabet: String) -> String {
+        let characters = Array(alphabet)
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<length).map { _ in characters.randomElement(using: &generator)! })
+    }
+
+    /// A password that meets common complexity rules (upper, lower, digit, symbol), 20 characters.
+    package static func password() -> String {
+        let body = string(length: 16, alphabet: "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        return body + string(length: 1, alphabet: "ABCDEFGHJKLMNPQRSTUVWXYZ")
+            + string(length: 1, alphabet: "abcdefghijkmnopqrstuvwxyz") + string(length: 1, alphabet: "23456789")
+            + string(length: 1, alphabet: "!#%+-=")
+    }
+
+    /// Hex SHA-256 of a high-entropy secret. Such secrets need no slow hash: guessing them is hopeless anyway.
+    package static func digest(_ secret: String) -> String {
+        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension Data {
+    package func base64URLEncodedString() -> String {
+        base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    package init?(base64URLEncoded text: some StringProtocol) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        self.init(base64Encoded: base64)
+    }
+}
