@@ -23,8 +23,12 @@ package func configure(_ app: Application, config: IdentityConfig) async throws 
 
     app.views.use(.leaf)
     if let views = Bundle.module.resourceURL?.appendingPathComponent("Views").path {
+        // The bundle may sit under a hidden folder such as `.build`, so `.toVisibleFiles` cannot apply;
+        // the sandbox still keeps template lookups inside the views folder.
         app.leaf.sources = .singleSource(
-            NIOLeafFiles(fileio: app.fileio, limits: .default, sandboxDirectory: views, viewDirectory: views))
+            NIOLeafFiles(
+                fileio: app.fileio, limits: [.toSandbox, .onlyLeafExtensions], sandboxDirectory: views,
+                viewDirectory: views))
     }
 
     app.identity = IdentityContext(
