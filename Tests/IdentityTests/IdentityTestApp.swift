@@ -95,7 +95,7 @@ extension Application {
 
 extension TestingHTTPResponse {
     func json<T: Decodable>(_ type: T.Type) throws -> T {
-        try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
+        try JSONDecoder.iso8601.decode(T.self, from: Data(body.readableBytesView))
     }
 
     var entraError: EntraErrorBody? { try? json(EntraErrorBody.self) }

@@ -13,7 +13,9 @@ struct DiscoveryController: RouteCollection {
         routes.get(":tenant", "v2.0", ".well-known", "openid-configuration", use: v2Configuration)
         routes.get(":tenant", "discovery", "keys", use: v1Keys)
         routes.get(":tenant", "discovery", "v2.0", "keys", use: v2Keys)
-        routes.get("common", "discovery", "instance", use: instanceDiscovery)
+        // A constant `common` segment would shadow `:tenant` for every other `/common/…` path (the router does
+        // not backtrack), so instance discovery takes the parameter too.
+        routes.get(":tenant", "discovery", "instance", use: instanceDiscovery)
     }
 
     func v1Configuration(_ request: Request) async throws -> Response {
@@ -80,6 +82,9 @@ struct DiscoveryController: RouteCollection {
 
     /// What MSAL asks `login.microsoftonline.com` about an authority when instance discovery is on.
     func instanceDiscovery(_ request: Request) async throws -> Response {
+        guard try request.parameters.require("tenant").lowercased() == "common" else {
+            throw IdentityError.notFound(request.url.path)
+        }
         let authority = request.query[String.self, at: "authorization_endpoint"] ?? ""
         let host = URLComponents(string: request.identity.issuer.baseURL)?.host ?? "localhost"
         let tenant = authority.split(separator: "/").dropFirst(2).first.map(String.init) ?? "common"
