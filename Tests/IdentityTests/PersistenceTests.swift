@@ -1,0 +1,87 @@
+import Crypto
+import Fluent
+import Foundation
+import ServerSupport
+import TestSupport
+import Testing
+import Vapor
+import VaporTesting
+import WireModels
+
+@testable import Identity
+
+/// Identity's data survives restarts on SQLite files and on PostgreSQL (when `M365_TEST_POSTGRES_URL` is set).
+@Suite("Persistence", .serialized)
+struct PersistenceTests {
+    static let postgresURL = ProcessInfo.processInfo.environment["M365_TEST_POSTGRES_URL"]
+
+    @Test func sqliteFileKeepsDirectoryAndSigningKeysAcrossRestarts() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("identity-\(UUID().uuidString).sqlite")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try await restartRoundTrip(.sqliteFile(file), revertAtEnd: false)
+    }
+
+    @Test(.enabled(if: postgresURL != nil, "set M365_TEST_POSTGRES_URL to run against PostgreSQL"))
+    func postgresKeepsDirectoryAndSigningKeysAcrossRestarts() async throws {
+        try await restartRoundTrip(.postgres(url: Self.postgresURL!), revertAtEnd: true)
+    }
+
+    /// Seeds a tenant in one app, shuts it down, and checks a second app on the same database issues tokens
+    /// with the stored secret and the same signing key.
+    private func restartRoundTrip(_ database: DatabaseLocation, revertAtEnd: Bool) async throws {
+        TestLogging.bootstrap()
+        let clock = TestClock()
+        let masterKey = MasterKey(key: SymmetricKey(size: .bits256))
+        let domain = "persist-\(UUID().uuidString.prefix(8).lowercased()).onmicrosoft.com"
+
+        let first = try await Application.make(.testing)
+        let app: IdentityAdmin.App
+        let firstKid: String
+        do {
+            try await configure(first, config: identityConfig(database: database, clock: clock, masterKey: masterKey))
+            try await first.prepareIdentity()
+            let admin = DirectoryAdmin(database: first.db, now: clock.provider) { try Bcrypt.hash($0, cost: 4) }
+            _ = try await admin.createTenant(.init(name: "Persist", domains: [domain]))
+            app = try await admin.createApp(tenant: domain, .init(displayName: "Client"))
+            firstKid = try await first.identity.keyRing.activeKey(on: first.db).kid
+        } catch {
+            try? await first.asyncShutdown()
+            throw error
+        }
+        try await first.asyncShutdown()
+
+        let second = try await Application.make(.testing)
+        do {
+            try await configure(second, config: identityConfig(database: database, clock: clock, masterKey: masterKey))
+            try await second.prepareIdentity()
+            let res = try await second.postForm(
+                IdentityPath.v2Token(tenant: domain),
+                ["grant_type": "client_credentials", "client_id": app.appId, "client_secret": app.secret!,
+                 "scope": "https://graph.microsoft.com/.default"])
+            #expect(res.status == .ok)
+            let token = try res.json(TokenResponseV2.self).accessToken
+            #expect(try decodeJWT(token).header["kid"] == firstKid)
+            if revertAtEnd { try await second.autoRevert() }
+        } catch {
+            if revertAtEnd { try? await second.autoRevert() }
+            try? await second.asyncShutdown()
+            throw error
+        }
+        try await second.asyncShutdown()
+    }
+
+    @Test func aWrongMasterKeyFailsLoudlyInsteadOfSigningWithGarbage() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("identity-\(UUID().uuidString).sqlite")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let clock = TestClock()
+        let first = try await Application.make(.testing)
+        try await configure(first, config: identityConfig(database: .sqliteFile(file), clock: clock))
+        try await first.prepareIdentity()
+        try await first.asyncShutdown()
+
+        let second = try await Application.make(.testing)
+        try await configure(second, config: identityConfig(database: .sqliteFile(file), clock: clock))
+        await #expect(throws: (any Error).self) { try await second.prepareIdentity() }
+        try await second.asyncShutdown()
+    }
+}

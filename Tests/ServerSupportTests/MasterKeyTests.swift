@@ -1,0 +1,60 @@
+import Crypto
+import Foundation
+import Testing
+
+@testable import ServerSupport
+
+@Suite("Master key and stored secrets")
+struct MasterKeyTests {
+    func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("m365-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func sealedSecretsOpenWithTheSameKeyOnly() throws {
+        let key = MasterKey(key: SymmetricKey(size: .bits256))
+        let sealed = try key.seal("s3cret value")
+        #expect(!sealed.contains("s3cret"))
+        #expect(try key.open(sealed) == "s3cret value")
+        #expect(throws: (any Error).self) { try MasterKey(key: SymmetricKey(size: .bits256)).open(sealed) }
+        var tampered = Array(sealed)
+        tampered[10] = tampered[10] == "A" ? "B" : "A"
+        #expect(throws: (any Error).self) { try key.open(String(tampered)) }
+    }
+
+    @Test func generatedKeyFileIsPrivateAndReused() throws {
+        let directory = try temporaryDirectory()
+        let first = try MasterKey.load(environmentValue: nil, dataDirectory: directory)
+        let file = directory.appendingPathComponent("master.key")
+        let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let second = try MasterKey.load(environmentValue: nil, dataDirectory: directory)
+        #expect(try second.open(try first.seal("x")) == "x")
+    }
+
+    @Test func environmentKeyMustBe32Bytes() throws {
+        let directory = try temporaryDirectory()
+        #expect(throws: MasterKey.LoadError.self) { try MasterKey.load(environmentValue: "c2hvcnQ=", dataDirectory: directory) }
+        let good = Data((0..<32).map { UInt8($0) }).base64EncodedString()
+        _ = try MasterKey.load(environmentValue: good, dataDirectory: directory)
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("master.key").path))
+    }
+}
+
+@Suite("Database locations")
+struct DatabaseLocationTests {
+    @Test func parsesURLsAndPaths() throws {
+        #expect(try DatabaseLocation.parse("postgres://u:p@localhost/db") == .postgres(url: "postgres://u:p@localhost/db"))
+        #expect(try DatabaseLocation.parse("sqlite:///tmp/x.sqlite") == .sqliteFile(URL(fileURLWithPath: "/tmp/x.sqlite")))
+        #expect(try DatabaseLocation.parse("data/x.sqlite") == .sqliteFile(URL(fileURLWithPath: "data/x.sqlite")))
+        #expect(try DatabaseLocation.parse(":memory:") == .sqliteMemory)
+        #expect(throws: (any Error).self) { try DatabaseLocation.parse("mysql://x") }
+    }
+
+    @Test func redactsPasswords() throws {
+        let location = try DatabaseLocation.parse("postgresql://app:hunter2@db.internal:5432/m365")
+        #expect(!location.redactedDescription.contains("hunter2"))
+        #expect(location.redactedDescription.contains("db.internal"))
+    }
+}
