@@ -1,0 +1,87 @@
+"""Starts `m365-support serve identity` in a fresh data folder and hands tests its URL and demo credentials."""
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RunningIdentity:
+    def __init__(self, base_url: str, ca_file: str, demo: dict, data_dir: Path):
+        self.base_url = base_url
+        self.ca_file = ca_file
+        self.demo = demo
+        self.data_dir = data_dir
+
+    @property
+    def domain(self) -> str:
+        return self.demo["tenantDomain"]
+
+    @property
+    def tenant_id(self) -> str:
+        return self.demo["tenantId"]
+
+    @property
+    def client_id(self) -> str:
+        return self.demo["clientApp"]["appId"]
+
+    @property
+    def client_secret(self) -> str:
+        return self.demo["clientApp"]["secret"]
+
+    def session(self) -> requests.Session:
+        s = requests.Session()
+        s.verify = self.ca_file
+        return s
+
+
+@pytest.fixture(scope="session")
+def identity():
+    binary = os.environ.get("M365_BIN", str(REPO / ".build" / "debug" / "m365-support"))
+    data_dir = Path(tempfile.mkdtemp(prefix="m365-conformance-"))
+    port = free_port()
+    log = open(data_dir / "server.log", "w")
+    env = dict(os.environ, LOG_LEVEL="notice")
+    process = subprocess.Popen(
+        [binary, "serve", "identity", "--data-dir", str(data_dir / "data"), "--identity-port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, env=env,
+    )
+    base_url = f"https://127.0.0.1:{port}"
+    ca_file = str(data_dir / "data" / "tls" / "ca.pem")
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"m365-support exited early: {(data_dir / 'server.log').read_text()}")
+        try:
+            if requests.get(base_url + "/healthz", verify=ca_file, timeout=2).status_code == 200:
+                break
+        except (requests.RequestException, OSError):
+            pass
+        if time.monotonic() > deadline:
+            process.terminate()
+            raise RuntimeError("m365-support did not answer /healthz within 60 s")
+        time.sleep(0.2)
+    demo = json.loads((data_dir / "data" / "demo.json").read_text())["identity"]
+    # requests honours these over Session.verify on this machine; point them at the dev CA for this process.
+    os.environ["REQUESTS_CA_BUNDLE"] = ca_file
+    os.environ["CURL_CA_BUNDLE"] = ca_file
+    yield RunningIdentity(base_url, ca_file, demo, data_dir)
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
