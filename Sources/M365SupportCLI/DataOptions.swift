@@ -41,3 +41,9 @@ func printJSON(_ value: some Encodable) throws {
 typealias Option<Value> = ArgumentParser.Option<Value>
 typealias Flag<Value> = ArgumentParser.Flag<Value>
 typealias Argument<Value> = ArgumentParser.Argument<Value>
+
+/// A refused operation: ArgumentParser prints "Error: {message}" and exits 1, without the usage text.
+struct CommandFailure: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

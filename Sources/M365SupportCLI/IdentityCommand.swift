@@ -36,7 +36,7 @@ struct IdentityStore: ParsableArguments {
             if json { try printJSON(result) } else { print(describe(result)) }
         } catch let error as any AbortError {
             try? await app.asyncShutdown()
-            throw ValidationError(error.reason)
+            throw CommandFailure(message: error.reason)
         } catch {
             try? await app.asyncShutdown()
             throw error

@@ -34,6 +34,8 @@ struct Serve: AsyncParsableCommand {
     var noDemo = false
 
     func run() async throws {
+        // The summary must show at once also when stdout is a pipe or a file.
+        setvbuf(stdout, nil, _IOLBF, 0)
         Logs.bootstrap(default: .info)
         let environment = data.environment
         if service == .connector || service == .desk {
@@ -141,7 +143,7 @@ enum DemoSummary {
             lines.append("  \(user.userPrincipalName) / \(user.password)  [\(roles)]")
         }
         lines.append("  App \"\(demo.clientApp.displayName)\": client ID \(demo.clientApp.appId), secret in demo.json")
-        lines.append("  Sign-in page: \(baseURL)/\(demo.tenantDomain)/oauth2/v2.0/authorize?client_id=\(demo.clientApp.appId)&response_type=code&scope=openid")
+        lines.append("  Try the sign-in page (it then redirects to \(demo.clientApp.redirectUris.first ?? "the app")): \(baseURL)/\(demo.tenantDomain)/oauth2/v2.0/authorize?client_id=\(demo.clientApp.appId)&response_type=code&scope=openid")
         return lines
     }
 }
