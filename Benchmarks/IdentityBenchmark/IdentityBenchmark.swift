@@ -78,11 +78,18 @@ enum IdentityBenchmark {
                 throw Abort(.internalServerError, reason: "token request failed: \(response.status) \(String(buffer: body))")
             }
         }
+        let healthURL = "https://127.0.0.1:\(port)/healthz"
+        let health: @Sendable () async throws -> Void = {
+            let response = try await http.execute(HTTPClientRequest(url: healthURL), timeout: .seconds(10))
+            _ = try await response.body.collect(upTo: 1 << 10)
+        }
         for _ in 0..<50 { try await issue() }
+        let healthRate = try await measure(workers: connections, duration: seconds, health)
         let tokenRate = try await measure(workers: connections, duration: seconds, issue)
 
         print("Identity token benchmark (\(cores) cores, \(Int(seconds)) s per phase, \(connections) HTTPS connections, SQLite file)")
         print(String(format: "  raw RS256 signatures/s (%d threads): %8.0f", cores, rawRate))
+        print(String(format: "  GET /healthz requests/s over HTTPS:     %8.0f", healthRate))
         print(String(format: "  client-credentials tokens/s over HTTPS: %8.0f", tokenRate))
         print(String(format: "  ratio tokens/signatures:                %7.1f%%", tokenRate / rawRate * 100))
 

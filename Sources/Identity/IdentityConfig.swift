@@ -22,6 +22,9 @@ package struct IdentityConfig: Sendable {
     package var refreshTokenLifetime: TimeInterval
     /// How often each instance re-reads the signing keys, so a rotation elsewhere takes effect.
     package var keyRefreshInterval: TimeInterval
+    /// How long token endpoints reuse a tenant's apps, secrets and grants before re-reading them;
+    /// changes made in another process show after at most this long.
+    package var directoryCacheLifetime: TimeInterval
     /// bcrypt cost for user passwords.
     package var passwordCost: Int
     package var now: @Sendable () -> Date
@@ -30,7 +33,7 @@ package struct IdentityConfig: Sendable {
         endpoint: ServiceEndpoint, database: DatabaseLocation, masterKey: MasterKey, tls: TLSSettings?,
         adminToken: String? = nil, accessTokenLifetime: TimeInterval = 3599,
         authorizationCodeLifetime: TimeInterval = 600, refreshTokenLifetime: TimeInterval = 90 * 86400,
-        keyRefreshInterval: TimeInterval = 30, passwordCost: Int = 10,
+        keyRefreshInterval: TimeInterval = 30, directoryCacheLifetime: TimeInterval = 5, passwordCost: Int = 10,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.endpoint = endpoint
@@ -42,6 +45,7 @@ package struct IdentityConfig: Sendable {
         self.authorizationCodeLifetime = authorizationCodeLifetime
         self.refreshTokenLifetime = refreshTokenLifetime
         self.keyRefreshInterval = keyRefreshInterval
+        self.directoryCacheLifetime = directoryCacheLifetime
         self.passwordCost = passwordCost
         self.now = now
     }

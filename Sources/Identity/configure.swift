@@ -36,6 +36,7 @@ package func configure(_ app: Application, config: IdentityConfig) async throws 
         keyRing: SigningKeyRing(
             masterKey: config.masterKey, now: config.now, refreshInterval: config.keyRefreshInterval,
             retiredKeyGrace: config.accessTokenLifetime + 300),
+        directoryCache: DirectoryCache(lifetime: config.directoryCacheLifetime, now: config.now),
         issuer: IssuerURLs(baseURL: config.endpoint.publicURL))
 
     app.get(IdentityPath.health.pathComponents) { _ in "ok" }
@@ -51,5 +52,14 @@ extension Application {
     package func prepareIdentity() async throws {
         try await autoMigrate()
         _ = try await identity.keyRing.activeKey(on: db)
+    }
+}
+
+extension Application {
+    /// Directory management on this app's database, hashing with its password hasher and clearing its cache.
+    package func directoryAdmin() -> DirectoryAdmin {
+        DirectoryAdmin(database: db, now: identity.config.now, cache: identity.directoryCache) { [self] password in
+            try await self.password.async.hash(password)
+        }
     }
 }

@@ -31,7 +31,7 @@ struct IdentityStore: ParsableArguments {
         do {
             try await configure(app, config: config)
             try await app.prepareIdentity()
-            let admin = DirectoryAdmin(database: app.db) { password in try Bcrypt.hash(password) }
+            let admin = app.directoryAdmin()
             let result = try await body(admin, app)
             if json { try printJSON(result) } else { print(describe(result)) }
         } catch let error as any AbortError {

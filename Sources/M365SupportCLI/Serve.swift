@@ -34,8 +34,6 @@ struct Serve: AsyncParsableCommand {
     var noDemo = false
 
     func run() async throws {
-        // The summary must show at once also when stdout is a pipe or a file.
-        setvbuf(stdout, nil, _IOLBF, 0)
         Logs.bootstrap(default: .info)
         let environment = data.environment
         if service == .connector || service == .desk {
@@ -60,7 +58,7 @@ struct Serve: AsyncParsableCommand {
             try await identity.prepareIdentity()
             lines.append("Identity     \(config.endpoint.publicURL)  (database: \(config.database.redactedDescription))")
             if !noDemo {
-                let admin = DirectoryAdmin(database: identity.db) { try await identity.password.async.hash($0) }
+                let admin = identity.directoryAdmin()
                 let demoFile = DemoCredentialsFile(dataDirectory: dataURL)
                 if let seeded = try await IdentityDemoSeed(admin: admin).seedIfNeeded() {
                     try demoFile.write(section: "identity", seeded)
@@ -76,13 +74,12 @@ struct Serve: AsyncParsableCommand {
             throw error
         }
 
-        print("")
-        print("m365-support is running. Ctrl-C stops it.")
-        lines.forEach { print("  " + $0) }
+        var summary = ["", "m365-support is running. Ctrl-C stops it."] + lines.map { "  " + $0 }
         if let ca = tls.devCA {
-            print("  Development CA: \(ca.caCertificateFile.path)  (curl --cacert …, REQUESTS_CA_BUNDLE=…)")
+            summary.append("  Development CA: \(ca.caCertificateFile.path)  (curl --cacert …, REQUESTS_CA_BUNDLE=…)")
         }
-        print("")
+        // Written unbuffered, so the summary shows at once also when stdout is a pipe or a file.
+        FileHandle.standardOutput.write(Data((summary + ["", ""]).joined(separator: "\n").utf8))
 
         for app in apps { try await app.running?.onStop.get() }
         for app in apps { try await app.asyncShutdown() }

@@ -176,7 +176,7 @@ struct ClientCredentialsTests {
 
     @Test func roleAssignmentRequiredResourceRefusesUngrantedClients() async throws {
         try await withIdentity { app, fx in
-            let admin = DirectoryAdmin(database: app.db, now: fx.clock.provider) { try Bcrypt.hash($0, cost: 4) }
+            let admin = app.directoryAdmin()
             let locked = try await admin.createApp(
                 tenant: fx.tenantId, .init(displayName: "Locked API", appRoles: ["X"], appRoleAssignmentRequired: true, withSecret: false))
             let res = try await app.postForm(
@@ -225,6 +225,24 @@ struct ClientCredentialsTests {
                 headers: ["client-request-id": id])
             #expect(res.entraError?.correlationId == id)
             #expect(res.headers.first(name: "client-request-id") == id)
+        }
+    }
+
+    @Test func anotherProcesssChangesShowAfterTheDirectoryCacheLifetime() async throws {
+        try await withIdentity { app, fx in
+            let warm = try await app.postForm(
+                fx.v1TokenPath,
+                ["grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
+                 "resource": fx.api.appId])
+            #expect(warm.status == .ok)
+            // As the CLI does: same database, no access to the server's cache.
+            let elsewhere = DirectoryAdmin(database: app.db, now: fx.clock.provider) { try Bcrypt.hash($0, cost: 4) }
+            let added = try await elsewhere.createApp(tenant: fx.tenantId, .init(displayName: "Added by the CLI"))
+            let form = ["grant_type": "client_credentials", "client_id": added.appId, "client_secret": added.secret!,
+                        "resource": fx.api.appId]
+            #expect(try await app.postForm(fx.v1TokenPath, form).entraError?.errorCodes == [700016])
+            fx.clock.advance(by: 5)
+            #expect(try await app.postForm(fx.v1TokenPath, form).status == .ok)
         }
     }
 }

@@ -47,7 +47,7 @@ struct GraphDirectoryTests {
             let bad = try await app.get("/v1.0/users/\(fx.userUPN)", headers: ["Authorization": "Bearer \(tampered)"])
             #expect(bad.status == .unauthorized)
 
-            let admin = DirectoryAdmin(database: app.db, now: fx.clock.provider) { try Bcrypt.hash($0, cost: 4) }
+            let admin = app.directoryAdmin()
             let other = try await admin.createApp(tenant: fx.tenantId, .init(displayName: "No roles"))
             let res = try await app.postForm(
                 fx.v1TokenPath,

@@ -60,7 +60,7 @@ func withIdentity(
 }
 
 private func seedFixture(_ app: Application, clock: TestClock) async throws -> IdentityFixture {
-    let admin = DirectoryAdmin(database: app.db, now: clock.provider) { try Bcrypt.hash($0, cost: 4) }
+    let admin = app.directoryAdmin()
     let tenant = try await admin.createTenant(.init(name: "Fabrikam", domains: [IdentityFixture.domain, "fabrikam.com"]))
     let password = RandomToken.password()
     let user = try await admin.createUser(

@@ -40,7 +40,7 @@ struct PersistenceTests {
         do {
             try await configure(first, config: identityConfig(database: database, clock: clock, masterKey: masterKey))
             try await first.prepareIdentity()
-            let admin = DirectoryAdmin(database: first.db, now: clock.provider) { try Bcrypt.hash($0, cost: 4) }
+            let admin = first.directoryAdmin()
             _ = try await admin.createTenant(.init(name: "Persist", domains: [domain]))
             app = try await admin.createApp(tenant: domain, .init(displayName: "Client"))
             firstKid = try await first.identity.keyRing.activeKey(on: first.db).kid

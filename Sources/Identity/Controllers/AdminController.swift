@@ -22,9 +22,7 @@ struct AdminController: RouteCollection {
     }
 
     private func admin(_ request: Request) -> DirectoryAdmin {
-        DirectoryAdmin(database: request.db, now: request.identity.config.now) { password in
-            try await request.password.async.hash(password)
-        }
+        request.application.directoryAdmin()
     }
 
     func listTenants(_ request: Request) async throws -> JSONBody<[IdentityAdmin.Tenant]> {

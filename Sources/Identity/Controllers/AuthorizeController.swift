@@ -25,16 +25,15 @@ struct AuthorizeController: RouteCollection {
             return try await errorPage(.malformedRequest, request)
         }
         let tenantIdentifier = try request.parameters.require("tenant")
-        guard let tenant = try await Tenant.find(identifier: tenantIdentifier, on: request.db) else {
-            return try await errorPage(.tenantNotFound(tenantIdentifier), request)
-        }
-        guard let clientId = parameters.clientId, !clientId.isEmpty else {
-            return try await errorPage(.missingParameter("client_id"), request)
-        }
-        let authenticator = ClientAuthenticator(database: request.db, now: request.identity.config.now())
-        let app: AppRegistration
+        let tenant: TenantDirectory
+        let app: TenantDirectory.App
         do {
-            app = try await authenticator.app(clientId: clientId, in: tenant, tenantIdentifier: tenantIdentifier)
+            tenant = try await request.identity.directoryCache.directory(tenantIdentifier, on: request.db)
+            guard let clientId = parameters.clientId, !clientId.isEmpty else {
+                throw IdentityError.missingParameter("client_id")
+            }
+            app = try ClientAuthenticator(directory: tenant, now: request.identity.config.now())
+                .app(clientId: clientId, tenantIdentifier: tenantIdentifier)
         } catch let error as IdentityError {
             return try await errorPage(error, request)
         }
@@ -76,7 +75,7 @@ struct AuthorizeController: RouteCollection {
         }
 
         let page = SignInPage(
-            app: app, tenantName: try await tenant.primaryDomain(on: request.db), parameters: parameters,
+            app: app, tenantName: tenant.primaryDomain, parameters: parameters,
             action: request.url.path)
         guard isSubmit else { return try await page.render(request, error: nil, login: parameters.loginHint) }
 
@@ -85,7 +84,7 @@ struct AuthorizeController: RouteCollection {
         }
         guard let login = parameters.login, let password = parameters.passwd,
             let user = try await DirectoryUser.query(on: request.db)
-                .filter(\.$tenant.$id == tenant.requireID())
+                .filter(\.$tenant.$id == tenant.tenantID)
                 .filter(\.$userPrincipalName == login.lowercased())
                 .first(),
             try await request.password.async.verify(password, created: user.passwordHash)
@@ -103,7 +102,7 @@ struct AuthorizeController: RouteCollection {
         let code = RandomToken.urlSafe(byteCount: 48)
         let now = request.identity.config.now()
         try await AuthorizationCode(
-            codeDigest: RandomToken.digest(code), appID: app.requireID(), userID: user.requireID(),
+            codeDigest: RandomToken.digest(code), appID: app.id, userID: user.requireID(),
             redirectURI: redirectURI, scope: scope, resource: endpoint == .v1 ? parameters.resource : nil,
             nonce: parameters.nonce, codeChallenge: parameters.codeChallenge,
             codeChallengeMethod: parameters.codeChallenge == nil ? nil : (parameters.codeChallengeMethod ?? "plain"),
@@ -186,7 +185,7 @@ struct SignInPage {
         var error: String?
     }
 
-    let app: AppRegistration
+    let app: TenantDirectory.App
     let tenantName: String
     let parameters: AuthorizeParameters
     let action: String

@@ -11,19 +11,24 @@ package struct DirectoryAdmin: Sendable {
     package let now: @Sendable () -> Date
     /// bcrypt, run off the event loop when a server calls.
     package let hashPassword: @Sendable (String) async throws -> String
+    /// The serving process's cache, cleared after every change; nil in the CLI, whose changes a server
+    /// picks up within the cache lifetime.
+    package let cache: DirectoryCache?
 
     package init(
-        database: any Database, now: @escaping @Sendable () -> Date = { Date() },
+        database: any Database, now: @escaping @Sendable () -> Date = { Date() }, cache: DirectoryCache? = nil,
         hashPassword: @escaping @Sendable (String) async throws -> String
     ) {
         self.database = database
         self.now = now
+        self.cache = cache
         self.hashPassword = hashPassword
     }
 
     // MARK: Tenants
 
     package func createTenant(_ input: IdentityAdmin.CreateTenant) async throws -> IdentityAdmin.Tenant {
+        defer { cache?.invalidateAll() }
         let name = input.name.trimmingCharacters(in: .whitespaces)
         let domains = input.domains.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
         guard !name.isEmpty else { throw Abort(.badRequest, reason: "A tenant needs a name.") }
@@ -60,6 +65,7 @@ package struct DirectoryAdmin: Sendable {
     // MARK: Users
 
     package func createUser(tenant identifier: String, _ input: IdentityAdmin.CreateUser) async throws -> IdentityAdmin.User {
+        defer { cache?.invalidateAll() }
         let tenant = try await requireTenant(identifier)
         let upn = input.userPrincipalName.trimmingCharacters(in: .whitespaces).lowercased()
         let domains = try await tenant.$domains.query(on: database).all().map(\.name)
@@ -86,6 +92,7 @@ package struct DirectoryAdmin: Sendable {
     }
 
     package func assignRole(tenant identifier: String, user key: String, role name: String) async throws -> IdentityAdmin.User {
+        defer { cache?.invalidateAll() }
         let tenant = try await requireTenant(identifier)
         guard let template = DirectoryRoleTemplate.find(name) else {
             throw Abort(.badRequest, reason: "Unknown directory role '\(name)'. Known roles: \(DirectoryRoleTemplate.all.map(\.displayName).joined(separator: ", ")).")
@@ -102,6 +109,7 @@ package struct DirectoryAdmin: Sendable {
     // MARK: Apps
 
     package func createApp(tenant identifier: String, _ input: IdentityAdmin.CreateApp) async throws -> IdentityAdmin.App {
+        defer { cache?.invalidateAll() }
         let tenant = try await requireTenant(identifier)
         let name = input.displayName.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty else { throw Abort(.badRequest, reason: "An app needs a display name.") }
@@ -136,6 +144,7 @@ package struct DirectoryAdmin: Sendable {
     package func grant(tenant identifier: String, client appId: String, _ input: IdentityAdmin.GrantAppRole) async throws
         -> IdentityAdmin.Grant
     {
+        defer { cache?.invalidateAll() }
         let tenant = try await requireTenant(identifier)
         let client = try await requireApp(appId, in: tenant)
         let resource: AppRegistration
@@ -160,6 +169,7 @@ package struct DirectoryAdmin: Sendable {
     // MARK: Helpers
 
     private func addSecret(to app: AppRegistration, _ input: IdentityAdmin.AddSecret) async throws -> IdentityAdmin.Secret {
+        defer { cache?.invalidateAll() }
         let days = input.days ?? 180
         guard (1...730).contains(days) else { throw Abort(.badRequest, reason: "A secret lives 1 to 730 days.") }
         let value = Self.newSecretValue()

@@ -5,6 +5,7 @@ import Vapor
 package struct IdentityContext: Sendable {
     package let config: IdentityConfig
     package let keyRing: SigningKeyRing
+    package let directoryCache: DirectoryCache
     package let issuer: IssuerURLs
 }
 

@@ -1,8 +1,9 @@
 import Foundation
+import ServerSupport
 import Vapor
 
 /// The form fields of a token request. Unknown fields (MSAL's `client_info`, `claims`, …) are ignored.
-struct TokenForm: Content {
+struct TokenForm {
     var grantType: String?
     var clientId: String?
     var clientSecret: String?
@@ -15,36 +16,36 @@ struct TokenForm: Content {
     var clientAssertionType: String?
     var clientAssertion: String?
 
-    enum CodingKeys: String, CodingKey {
-        case grantType = "grant_type"
-        case clientId = "client_id"
-        case clientSecret = "client_secret"
-        case resource, scope, code
-        case redirectUri = "redirect_uri"
-        case codeVerifier = "code_verifier"
-        case refreshToken = "refresh_token"
-        case clientAssertionType = "client_assertion_type"
-        case clientAssertion = "client_assertion"
-    }
-
     /// Reads the body as a form. Any other body counts as empty, so the answer names the first missing field.
     static func decode(from request: Request) throws -> TokenForm {
         guard request.headers.contentType == .urlEncodedForm else { return TokenForm() }
-        do {
-            var form = try request.content.decode(TokenForm.self)
-            if let (id, secret) = basicCredentials(request) {
-                if let formId = form.clientId, formId.lowercased() != id.lowercased() {
-                    throw IdentityError.malformedRequest
-                }
-                form.clientId = id
-                form.clientSecret = secret
-            }
-            return form
-        } catch let error as IdentityError {
-            throw error
-        } catch {
+        guard let body = request.body.data, let fields = FormBody.parse(body) else {
+            if request.body.data == nil { return TokenForm() }
             throw IdentityError.malformedRequest
         }
+        var form = TokenForm(fields)
+        if let (id, secret) = basicCredentials(request) {
+            if let formId = form.clientId, formId.lowercased() != id.lowercased() {
+                throw IdentityError.malformedRequest
+            }
+            form.clientId = id
+            form.clientSecret = secret
+        }
+        return form
+    }
+
+    init(_ fields: [String: String]) {
+        grantType = fields["grant_type"]
+        clientId = fields["client_id"]
+        clientSecret = fields["client_secret"]
+        resource = fields["resource"]
+        scope = fields["scope"]
+        code = fields["code"]
+        redirectUri = fields["redirect_uri"]
+        codeVerifier = fields["code_verifier"]
+        refreshToken = fields["refresh_token"]
+        clientAssertionType = fields["client_assertion_type"]
+        clientAssertion = fields["client_assertion"]
     }
 
     /// RFC 6749 §2.3.1: client ID and secret form-urlencoded, then joined by `:` in HTTP Basic.
@@ -55,7 +56,7 @@ struct TokenForm: Content {
         return (id, secret)
     }
 
-    init() {}
+    init() { self.init([:]) }
 }
 
 extension Optional where Wrapped == String {

@@ -16,13 +16,13 @@ struct TokenGrants {
         guard ["client_credentials", "authorization_code", "refresh_token"].contains(grantType) else {
             throw IdentityError.unsupportedGrantType(grantType)
         }
-        let tenant = try await Tenant.require(tenantIdentifier, on: database)
+        let tenant = try await context.directoryCache.directory(tenantIdentifier, on: database)
         let clientId = try form.clientId.required("client_id")
         if endpoint == .v2, form.resource != nil, grantType == "client_credentials" {
             throw IdentityError.resourceParameterNotSupported
         }
-        let authenticator = ClientAuthenticator(database: database, now: now)
-        let client = try await authenticator.app(clientId: clientId, in: tenant, tenantIdentifier: tenantIdentifier)
+        let authenticator = ClientAuthenticator(directory: tenant, now: now)
+        let client = try authenticator.app(clientId: clientId, tenantIdentifier: tenantIdentifier)
         let issuer = TokenIssuer(context: context, database: database, now: now)
 
         switch grantType {
@@ -32,24 +32,24 @@ struct TokenGrants {
                 case .v1: try form.resource.required("resource")
                 case .v2: try ScopeRequest.clientCredentialsResource(try form.scope.required("scope"))
                 }
-            try await authenticator.authenticate(client, secret: form.clientSecret, confidentialOnly: true)
-            let resource = try await AppRegistration.resource(named: requested, in: tenant, on: database)
+            try authenticator.authenticate(client, secret: form.clientSecret, confidentialOnly: true)
+            let resource = try tenant.resource(named: requested)
             return try await issuer.appOnlyToken(tenant: tenant, client: client, resource: resource, requestedAs: requested)
 
         case "authorization_code":
             let code = try form.code.required("code")
-            try await authenticator.authenticate(client, secret: form.clientSecret, confidentialOnly: false)
+            try authenticator.authenticate(client, secret: form.clientSecret, confidentialOnly: false)
             return try await redeem(code: code, form: form, tenant: tenant, client: client, issuer: issuer, endpoint: endpoint)
 
         default:
             let token = try form.refreshToken.required("refresh_token")
-            try await authenticator.authenticate(client, secret: form.clientSecret, confidentialOnly: false)
+            try authenticator.authenticate(client, secret: form.clientSecret, confidentialOnly: false)
             return try await refresh(token: token, form: form, tenant: tenant, client: client, issuer: issuer, endpoint: endpoint)
         }
     }
 
     private func redeem(
-        code: String, form: TokenForm, tenant: Tenant, client: AppRegistration, issuer: TokenIssuer,
+        code: String, form: TokenForm, tenant: TenantDirectory, client: TenantDirectory.App, issuer: TokenIssuer,
         endpoint: EndpointVersion
     ) async throws -> IssuedTokens {
         guard
@@ -80,7 +80,7 @@ struct TokenGrants {
     }
 
     private func refresh(
-        token: String, form: TokenForm, tenant: Tenant, client: AppRegistration, issuer: TokenIssuer,
+        token: String, form: TokenForm, tenant: TenantDirectory, client: TenantDirectory.App, issuer: TokenIssuer,
         endpoint: EndpointVersion
     ) async throws -> IssuedTokens {
         guard
@@ -102,12 +102,12 @@ struct TokenGrants {
     }
 
     private func userTokens(
-        scope: String, v1Resource: String?, nonce: String?, tenant: Tenant, client: AppRegistration,
+        scope: String, v1Resource: String?, nonce: String?, tenant: TenantDirectory, client: TenantDirectory.App,
         user: DirectoryUser, issuer: TokenIssuer, endpoint: EndpointVersion
     ) async throws -> IssuedTokens {
         let request = try ScopeRequest.parse(scope)
         let requestedAs = v1Resource ?? request.resource ?? MicrosoftGraphResource.identifierURI
-        let resource = try await AppRegistration.resource(named: requestedAs, in: tenant, on: database)
+        let resource = try tenant.resource(named: requestedAs)
         let openID = endpoint == .v1 ? Array(Set(request.openID).union(["openid"])).sorted() : request.openID
         var issued = try await issuer.userTokens(
             tenant: tenant, client: client, user: user, resource: resource, requestedAs: requestedAs,
@@ -115,7 +115,7 @@ struct TokenGrants {
         if request.wantsRefreshToken || endpoint == .v1 {
             let value = RandomToken.urlSafe(byteCount: 48)
             try await RefreshToken(
-                tokenDigest: RandomToken.digest(value), appID: client.requireID(), userID: user.requireID(),
+                tokenDigest: RandomToken.digest(value), appID: client.id, userID: user.requireID(),
                 scope: scope, resource: v1Resource, expiresAt: now.addingTimeInterval(context.config.refreshTokenLifetime)
             ).create(on: database)
             issued.refreshToken = value

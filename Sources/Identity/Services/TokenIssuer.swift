@@ -30,10 +30,10 @@ struct TokenIssuer {
     let now: Date
 
     /// An app-only access token for `resource`, carrying the app roles the client was granted.
-    func appOnlyToken(tenant: Tenant, client: AppRegistration, resource: AppRegistration, requestedAs: String)
-        async throws -> IssuedTokens
-    {
-        let roles = try await grantedRoles(client: client, resource: resource)
+    func appOnlyToken(
+        tenant: TenantDirectory, client: TenantDirectory.App, resource: TenantDirectory.App, requestedAs: String
+    ) async throws -> IssuedTokens {
+        let roles = tenant.grantedRoles(client: client, resource: resource)
         if resource.appRoleAssignmentRequired && roles.isEmpty {
             throw IdentityError.roleAssignmentRequired(client: client.appId, resource: resource.appId)
         }
@@ -49,7 +49,7 @@ struct TokenIssuer {
             claims.idp = context.issuer.v1Issuer(tenantId: tid)
         }
         claims.idtyp = "app"
-        claims.oid = client.servicePrincipalId.uuidString.lowercased()
+        claims.oid = client.servicePrincipalId
         claims.sub = claims.oid
         claims.roles = roles.isEmpty ? nil : roles
         let token = try await sign(claims, version: version)
@@ -60,7 +60,8 @@ struct TokenIssuer {
 
     /// A delegated access token (and ID and refresh tokens when asked for) for a signed-in user.
     func userTokens(
-        tenant: Tenant, client: AppRegistration, user: DirectoryUser, resource: AppRegistration, requestedAs: String,
+        tenant: TenantDirectory, client: TenantDirectory.App, user: DirectoryUser, resource: TenantDirectory.App,
+        requestedAs: String,
         permissions: [String], openIDScopes: [String], nonce: String?, endpoint: EndpointVersion
     ) async throws -> IssuedTokens {
         let roleTemplateIds = try await user.$roleAssignments.query(on: database).all().map(\.roleTemplateId)
@@ -70,11 +71,11 @@ struct TokenIssuer {
         claims.amr = ["pwd"]
         if version == 2 {
             claims.azp = client.appId
-            claims.azpacr = client.$secrets.value?.isEmpty == false ? "1" : "0"
+            claims.azpacr = client.secrets.isEmpty ? "0" : "1"
             claims.preferredUsername = user.userPrincipalName
         } else {
             claims.appid = client.appId
-            claims.appidacr = "1"
+            claims.appidacr = client.secrets.isEmpty ? "0" : "1"
             claims.uniqueName = user.userPrincipalName
             claims.upn = user.userPrincipalName
         }
@@ -98,7 +99,8 @@ struct TokenIssuer {
     }
 
     private func idToken(
-        tenant: Tenant, client: AppRegistration, user: DirectoryUser, nonce: String?, endpoint: EndpointVersion
+        tenant: TenantDirectory, client: TenantDirectory.App, user: DirectoryUser, nonce: String?,
+        endpoint: EndpointVersion
     ) async throws -> String {
         let tid = tenant.tenantId
         var claims = TokenClaims()
@@ -131,7 +133,7 @@ struct TokenIssuer {
 
     private var expiry: Date { now.addingTimeInterval(context.config.accessTokenLifetime) }
 
-    private func baseClaims(tenant: Tenant, resource: AppRegistration, requestedAs: String) -> TokenClaims {
+    private func baseClaims(tenant: TenantDirectory, resource: TenantDirectory.App, requestedAs: String) -> TokenClaims {
         let tid = tenant.tenantId
         var claims = TokenClaims()
         if resource.accessTokenVersion == 2 {
@@ -156,17 +158,8 @@ struct TokenIssuer {
         return try JWTCoder.sign(claims, with: key, includeX5t: version == 1)
     }
 
-    private func grantedRoles(client: AppRegistration, resource: AppRegistration) async throws -> [String] {
-        try await AppRoleGrant.query(on: database)
-            .filter(\.$clientApp.$id == client.requireID())
-            .filter(\.$resourceApp.$id == resource.requireID())
-            .all()
-            .map(\.role)
-            .sorted()
-    }
-
     /// Entra's `sub` is pairwise: stable for one user and app, different across apps.
-    private func pairwiseSubject(user: DirectoryUser, app: AppRegistration) -> String {
+    private func pairwiseSubject(user: DirectoryUser, app: TenantDirectory.App) -> String {
         Data(SHA256.hash(data: Data("\(user.objectId)|\(app.appId)".utf8))).base64URLEncodedString()
     }
 

@@ -43,7 +43,7 @@ package enum DatabaseLocation: Sendable, Equatable {
         case .sqliteFile(let url):
             try FileManager.default.createDirectory(
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            app.databases.use(.sqlite(.file(url.path), sqlLogLevel: .debug), as: .sqlite)
+            app.databases.use(.sqlite(.file(url.path), maxConnectionsPerEventLoop: 4, sqlLogLevel: .debug), as: .sqlite)
         case .sqliteMemory:
             app.databases.use(.sqlite(.memory, sqlLogLevel: .debug), as: .sqlite)
         case .postgres(let url):
