@@ -11,8 +11,9 @@ import WireModels
 /// Client-credentials tokens issued per second over HTTP and HTTPS, next to raw RS256 signatures per second
 /// with the same key on the same machine in the same run.
 ///
-/// Run: `swift run -c release IdentityBenchmark [seconds per phase] [connections]`. The load generator runs in
-/// this process, so its CPU time counts against the endpoint's rate, as it would for a co-located client.
+/// Run: `swift run -c release IdentityBenchmark [seconds per phase] [connections]`. The in-process load generator's
+/// CPU time counts against the endpoint's rate, as a co-located client's would; when `wrk` is installed, the HTTP
+/// endpoint is also driven by it from a separate, lighter process.
 @main
 enum IdentityBenchmark {
     static let tenant = "bench.onmicrosoft.com"
@@ -93,6 +94,15 @@ enum IdentityBenchmark {
             print(String(format: "  %@ client-credentials tokens/s              %8.0f  (%.1f%% of raw signing)", label, tokenRate, tokenRate / rawRate * 100))
         }
 
+        if let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: FileManager.default.isExecutableFile) {
+            let health = try runWrk(wrk, url: plain.baseURL + "/healthz", body: nil, seconds: seconds, connections: connections, directory: directory)
+            let tokens = try runWrk(
+                wrk, url: plain.baseURL + IdentityPath.v2Token(tenant: tenant), body: form, seconds: seconds,
+                connections: connections, directory: directory)
+            print(String(format: "  HTTP  GET /healthz requests/s (wrk)            %8.0f", health))
+            print(String(format: "  HTTP  client-credentials tokens/s (wrk)        %8.0f  (%.1f%% of raw signing)", tokens, tokens / rawRate * 100))
+        }
+
         try await http.shutdown()
         for service in [https, plain] {
             await service.app.server.shutdown()
@@ -117,6 +127,37 @@ enum IdentityBenchmark {
         try await app.server.start(address: .hostname("127.0.0.1", port: 0))
         let port = app.http.server.shared.localAddress!.port!
         return RunningIdentity(app: app, baseURL: "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)")
+    }
+
+    /// Drives `url` with wrk (one thread) and returns its requests per second; any non-2xx answer is an error.
+    static func runWrk(_ wrk: String, url: String, body: String?, seconds: Double, connections: Int, directory: URL)
+        throws -> Double
+    {
+        var arguments = ["-t1", "-c\(connections)", "-d\(Int(seconds))s"]
+        if let body {
+            let script = directory.appendingPathComponent("post.lua")
+            try """
+            wrk.method = "POST"
+            wrk.body = "\(body)"
+            wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+            """.write(to: script, atomically: true, encoding: .utf8)
+            arguments += ["-s", script.path]
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: wrk)
+        process.arguments = arguments + [url]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard !text.contains("Non-2xx"), let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
+            let rate = Double(line.dropFirst("Requests/sec:".count).trimmingCharacters(in: .whitespaces))
+        else {
+            throw Abort(.internalServerError, reason: "wrk run failed:\n\(text)")
+        }
+        return rate
     }
 
     /// Runs `work` on `workers` concurrent tasks for `duration` seconds; returns completed operations per second.

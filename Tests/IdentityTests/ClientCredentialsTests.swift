@@ -246,3 +246,33 @@ struct ClientCredentialsTests {
         }
     }
 }
+
+@Suite("Hostile input")
+struct HostileInputTests {
+    @Test func randomBodiesAndQueriesGetEntraShapedClientErrors() async throws {
+        try await withIdentity { app, fx in
+            var generator = SystemRandomNumberGenerator()
+            let alphabet = Array("abc=&%+_-.~/:?#[]@!$'()*,;\u{00}\u{7f}é😀0123456789ABCDEF ".utf8)
+            for round in 0..<150 {
+                let length = Int.random(in: 0...300, using: &generator)
+                let bytes = (0..<length).map { _ in
+                    round.isMultiple(of: 2) ? UInt8.random(in: 0...255, using: &generator) : alphabet.randomElement(using: &generator)!
+                }
+                let token = try await app.testing().sendRequest(
+                    .POST, fx.v2TokenPath, headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                    body: ByteBuffer(bytes: bytes))
+                #expect((400..<500).contains(token.status.code), "token body \(bytes)")
+                #expect(token.entraError != nil)
+            }
+            let authorize: [(String, HTTPResponseStatus)] = [
+                ("client_id=%zz", .badRequest),
+                ("client_id=\(fx.client.appId)&redirect_uri=%", .badRequest),
+                ("client_id=\(fx.client.appId)&response_type=code&scope=" + String(repeating: "a/", count: 500), .seeOther),
+            ]
+            for (query, status) in authorize {
+                let res = try await app.get(IdentityPath.v2Authorize(tenant: fx.tenantId) + "?" + query)
+                #expect(res.status == status, "authorize \(query)")
+            }
+        }
+    }
+}

@@ -46,7 +46,8 @@ struct TokenController: RouteCollection {
     private func issue(_ request: Request, endpoint: EndpointVersion) async throws -> IssuedTokens {
         let form = try TokenForm.decode(from: request)
         let tenant = try request.parameters.require("tenant")
-        let grants = TokenGrants(context: request.identity, database: request.db, now: request.identity.config.now())
+        let context = request.identity
+        let grants = TokenGrants(context: context, databaseProvider: { request.db }, now: context.config.now())
         let issued = try await grants.issue(form: form, tenantIdentifier: tenant, endpoint: endpoint)
         request.logger.info(
             "Token issued",

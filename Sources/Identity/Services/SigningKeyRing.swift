@@ -49,14 +49,17 @@ package final class SigningKeyRing: Sendable {
 
     /// The key new tokens are signed with; creates the first key when the database has none.
     package func activeKey(on database: any Database) async throws -> Key {
-        if let key = snapshot.withLock({ $0.loadedAt.distance(to: now()) < refreshInterval ? $0.active : nil }) {
-            return key
-        }
+        if let key = freshActiveKey() { return key }
         try await reload(on: database)
         if let key = snapshot.withLock({ $0.active }) { return key }
         _ = try await rotate(on: database)
         guard let key = snapshot.withLock({ $0.active }) else { throw Abort(.internalServerError) }
         return key
+    }
+
+    /// The active key when the snapshot is recent enough to sign with, without touching the database.
+    package func freshActiveKey() -> Key? {
+        snapshot.withLock { $0.loadedAt.distance(to: now()) < refreshInterval ? $0.active : nil }
     }
 
     /// Keys to publish in the JWKS: the active one and retired ones still within their grace time.

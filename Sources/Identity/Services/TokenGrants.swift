@@ -8,8 +8,11 @@ import WireModels
 /// The grants the token endpoints accept: client credentials, authorization code (with PKCE) and refresh token.
 struct TokenGrants {
     let context: IdentityContext
-    let database: any Database
+    /// Made on first use: most client-credentials requests are answered from the directory cache alone.
+    let databaseProvider: () -> any Database
     let now: Date
+
+    private var database: any Database { databaseProvider() }
 
     func issue(form: TokenForm, tenantIdentifier: String, endpoint: EndpointVersion) async throws -> IssuedTokens {
         let grantType = try form.grantType.required("grant_type")
@@ -23,7 +26,7 @@ struct TokenGrants {
         }
         let authenticator = ClientAuthenticator(directory: tenant, now: now)
         let client = try authenticator.app(clientId: clientId, tenantIdentifier: tenantIdentifier)
-        let issuer = TokenIssuer(context: context, database: database, now: now)
+        let issuer = TokenIssuer(context: context, databaseProvider: databaseProvider, now: now)
 
         switch grantType {
         case "client_credentials":

@@ -26,8 +26,10 @@ enum EndpointVersion: Sendable {
 /// Builds and signs Identity's tokens with Entra's claims for each token version.
 struct TokenIssuer {
     let context: IdentityContext
-    let database: any Database
+    let databaseProvider: () -> any Database
     let now: Date
+
+    private var database: any Database { databaseProvider() }
 
     /// An app-only access token for `resource`, carrying the app roles the client was granted.
     func appOnlyToken(
@@ -154,7 +156,12 @@ struct TokenIssuer {
     }
 
     private func sign(_ claims: TokenClaims, version: Int) async throws -> String {
-        let key = try await context.keyRing.activeKey(on: database)
+        let key: SigningKeyRing.Key
+        if let fresh = context.keyRing.freshActiveKey() {
+            key = fresh
+        } else {
+            key = try await context.keyRing.activeKey(on: database)
+        }
         return try JWTCoder.sign(claims, with: key, includeX5t: version == 1)
     }
 
