@@ -18,6 +18,7 @@ if [ -z "${M365_TEST_POSTGRES_URL:-}" ]; then
 fi
 export M365_TEST_POSTGRES_URL="${M365_TEST_POSTGRES_URL:-}"
 
+swift format lint --strict --recursive Sources Tests Benchmarks Package.swift
 swift build --build-tests
 swift test --skip-build
 M365_BIN="$(swift build --show-bin-path)/m365-support" .venv/bin/python -m pytest -q conformance

@@ -67,7 +67,9 @@ enum IdentityBenchmark {
             "scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
         ].joined(separator: "&")
 
-        print("Identity token benchmark: \(cores) cores, \(Int(seconds)) s per phase, \(connections) keep-alive connections, SQLite file")
+        print(
+            "Identity token benchmark: \(cores) cores, \(Int(seconds)) s per phase, \(connections) keep-alive connections, SQLite file"
+        )
         print(String(format: "  raw RS256 signatures/s (%d threads)          %8.0f", cores, rawRate))
         for (label, base) in [("HTTP ", plain.baseURL), ("HTTPS", https.baseURL)] {
             let healthURL = base + "/healthz"
@@ -84,23 +86,33 @@ enum IdentityBenchmark {
                 let response = try await http.execute(request, timeout: .seconds(10))
                 let body = try await response.body.collect(upTo: 1 << 16)
                 guard response.status == .ok else {
-                    throw Abort(.internalServerError, reason: "token request failed: \(response.status) \(String(buffer: body))")
+                    throw Abort(
+                        .internalServerError, reason: "token request failed: \(response.status) \(String(buffer: body))"
+                    )
                 }
             }
             for _ in 0..<100 { try await issue() }
             let healthRate = try await measure(workers: connections, duration: seconds, health)
             let tokenRate = try await measure(workers: connections, duration: seconds, issue)
             print(String(format: "  %@ GET /healthz requests/s                  %8.0f", label, healthRate))
-            print(String(format: "  %@ client-credentials tokens/s              %8.0f  (%.1f%% of raw signing)", label, tokenRate, tokenRate / rawRate * 100))
+            print(
+                String(
+                    format: "  %@ client-credentials tokens/s              %8.0f  (%.1f%% of raw signing)", label,
+                    tokenRate, tokenRate / rawRate * 100))
         }
 
         if let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: FileManager.default.isExecutableFile) {
-            let health = try runWrk(wrk, url: plain.baseURL + "/healthz", body: nil, seconds: seconds, connections: connections, directory: directory)
+            let health = try runWrk(
+                wrk, url: plain.baseURL + "/healthz", body: nil, seconds: seconds, connections: connections,
+                directory: directory)
             let tokens = try runWrk(
                 wrk, url: plain.baseURL + IdentityPath.v2Token(tenant: tenant), body: form, seconds: seconds,
                 connections: connections, directory: directory)
             print(String(format: "  HTTP  GET /healthz requests/s (wrk)            %8.0f", health))
-            print(String(format: "  HTTP  client-credentials tokens/s (wrk)        %8.0f  (%.1f%% of raw signing)", tokens, tokens / rawRate * 100))
+            print(
+                String(
+                    format: "  HTTP  client-credentials tokens/s (wrk)        %8.0f  (%.1f%% of raw signing)", tokens,
+                    tokens / rawRate * 100))
         }
 
         try await http.shutdown()
@@ -152,7 +164,8 @@ enum IdentityBenchmark {
         try process.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        guard !text.contains("Non-2xx"), let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
+        guard !text.contains("Non-2xx"),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
             let rate = Double(line.dropFirst("Requests/sec:".count).trimmingCharacters(in: .whitespaces))
         else {
             throw Abort(.internalServerError, reason: "wrk run failed:\n\(text)")

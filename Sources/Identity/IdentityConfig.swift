@@ -60,7 +60,8 @@ package struct IdentityConfig: Sendable {
             port: try port ?? environment.int("M365_IDENTITY_PORT") ?? 8443,
             usesTLS: tls != nil,
             publicURL: environment.string("M365_IDENTITY_PUBLIC_URL"))
-        let location = try (database ?? environment.string("M365_IDENTITY_DATABASE_URL"))
+        let location =
+            try (database ?? environment.string("M365_IDENTITY_DATABASE_URL"))
             .map(DatabaseLocation.parse) ?? .sqliteFile(dataDirectory.appendingPathComponent("identity.sqlite"))
         return IdentityConfig(
             endpoint: endpoint, database: location, masterKey: masterKey, tls: tls,

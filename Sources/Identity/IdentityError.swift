@@ -135,7 +135,9 @@ package struct IdentityError: Error, Sendable {
     }
 
     static func invalidScope(_ scope: String) -> Self {
-        .init(.invalidScope, "The provided value for the input parameter 'scope' is not valid. The scope \(scope) is not valid.")
+        .init(
+            .invalidScope,
+            "The provided value for the input parameter 'scope' is not valid. The scope \(scope) is not valid.")
     }
 
     static func scopeWithoutDefault(_ scope: String) -> Self {
@@ -166,7 +168,8 @@ package struct IdentityError: Error, Sendable {
     )
 
     static let pkceMismatch = Self(
-        .pkceMismatch, "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.")
+        .pkceMismatch,
+        "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.")
 
     static func redirectURIMismatch(_ uri: String, appId: String) -> Self {
         .init(
@@ -188,7 +191,10 @@ package struct IdentityError: Error, Sendable {
     static let malformedRequest = Self(.malformedRequest, "Invalid request. Request is malformed or invalid.")
 
     static func unsupportedResponseType(_ value: String) -> Self {
-        .init(.unsupportedResponseType, "The provided value for the input parameter 'response_type' is not allowed for this request. Expected values: code. Received: '\(value)'.")
+        .init(
+            .unsupportedResponseType,
+            "The provided value for the input parameter 'response_type' is not allowed for this request. Expected values: code. Received: '\(value)'."
+        )
     }
 
     static let invalidCredentials = Self(

@@ -23,7 +23,9 @@ struct DataOptions: ParsableArguments {
 enum Logs {
     /// Bootstraps logging once; `LOG_LEVEL` (trace…critical) overrides the command's default level.
     static func bootstrap(default level: Logger.Level) {
-        let chosen = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? level
+        let chosen =
+            ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) }
+            ?? level
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = chosen

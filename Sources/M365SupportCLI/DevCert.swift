@@ -15,7 +15,10 @@ struct DevCert: AsyncParsableCommand {
     func run() async throws {
         let ca = DevCertificateAuthority(dataDirectory: data.dataURL)
         let created = try ca.ensure(force: force)
-        print(created ? "Created the development CA and server certificate." : "The development certificate exists (use --force to replace it).")
+        print(
+            created
+                ? "Created the development CA and server certificate."
+                : "The development certificate exists (use --force to replace it).")
         print("CA certificate (trust it in curl and client libraries): \(ca.caCertificateFile.path)")
         print("  curl --cacert \(ca.caCertificateFile.path) https://127.0.0.1:8443/healthz")
     }

@@ -16,13 +16,17 @@ struct IdentityCommand: AsyncParsableCommand {
 struct IdentityStore: ParsableArguments {
     @OptionGroup var data: DataOptions
 
-    @Option(name: .customLong("database-url"), help: "Identity's database (env M365_IDENTITY_DATABASE_URL, default DATA/identity.sqlite).")
+    @Option(
+        name: .customLong("database-url"),
+        help: "Identity's database (env M365_IDENTITY_DATABASE_URL, default DATA/identity.sqlite).")
     var databaseURL: String?
 
     @Flag(help: "Print the result as JSON.")
     var json = false
 
-    func run<T: Encodable>(_ body: (DirectoryAdmin, Application) async throws -> T, describe: (T) -> String) async throws {
+    func run<T: Encodable>(_ body: (DirectoryAdmin, Application) async throws -> T, describe: (T) -> String)
+        async throws
+    {
         Logs.bootstrap(default: .warning)
         let config = try IdentityConfig.load(
             environment: data.environment, dataDirectory: data.dataURL, masterKey: try data.masterKey(), tls: nil,
@@ -57,9 +61,10 @@ extension IdentityCommand {
             @Option(help: "Tenant ID (GUID); generated when absent.") var id: String?
 
             func run() async throws {
-                try await store.run({ admin, _ in
-                    try await admin.createTenant(.init(name: name, domains: domain, id: id))
-                }, describe: { "Created tenant \($0.name) \($0.id) (\($0.domains.joined(separator: ", ")))" })
+                try await store.run(
+                    { admin, _ in
+                        try await admin.createTenant(.init(name: name, domains: domain, id: id))
+                    }, describe: { "Created tenant \($0.name) \($0.id) (\($0.domains.joined(separator: ", ")))" })
             }
         }
 
@@ -67,14 +72,18 @@ extension IdentityCommand {
             @OptionGroup var store: IdentityStore
 
             func run() async throws {
-                try await store.run({ admin, _ in try await admin.listTenants() },
-                    describe: { $0.map { "\($0.id)  \($0.name)  \($0.domains.joined(separator: ", "))" }.joined(separator: "\n") })
+                try await store.run(
+                    { admin, _ in try await admin.listTenants() },
+                    describe: {
+                        $0.map { "\($0.id)  \($0.name)  \($0.domains.joined(separator: ", "))" }.joined(separator: "\n")
+                    })
             }
         }
     }
 
     struct Users: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "user", abstract: "Users.", subcommands: [Create.self])
+        static let configuration = CommandConfiguration(
+            commandName: "user", abstract: "Users.", subcommands: [Create.self])
 
         struct Create: AsyncParsableCommand {
             @OptionGroup var store: IdentityStore
@@ -82,32 +91,37 @@ extension IdentityCommand {
             @Option(help: "User principal name, e.g. jane@contoso.onmicrosoft.com.") var upn: String
             @Option(name: .customLong("display-name"), help: "Display name.") var displayName: String
             @Option(help: "Mail address (default: the UPN).") var mail: String?
-            @Option(help: "Password (env M365_NEW_USER_PASSWORD); generated and printed once when absent.") var password: String?
+            @Option(help: "Password (env M365_NEW_USER_PASSWORD); generated and printed once when absent.")
+            var password: String?
             @Option(help: "Directory role to assign; repeat for more.") var role: [String] = []
 
             func run() async throws {
                 let password = password ?? ProcessInfo.processInfo.environment["M365_NEW_USER_PASSWORD"]
-                try await store.run({ admin, _ in
-                    var user = try await admin.createUser(
-                        tenant: tenant, .init(userPrincipalName: upn, displayName: displayName, mail: mail, password: password))
-                    for name in role {
-                        let generated = user.password
-                        user = try await admin.assignRole(tenant: tenant, user: user.id, role: name)
-                        user.password = generated
-                    }
-                    return user
-                }, describe: { user in
-                    var text = "Created user \(user.userPrincipalName) \(user.id)"
-                    if !user.roles.isEmpty { text += " [\(user.roles.joined(separator: ", "))]" }
-                    if let password = user.password { text += "\nPassword (shown once): \(password)" }
-                    return text
-                })
+                try await store.run(
+                    { admin, _ in
+                        var user = try await admin.createUser(
+                            tenant: tenant,
+                            .init(userPrincipalName: upn, displayName: displayName, mail: mail, password: password))
+                        for name in role {
+                            let generated = user.password
+                            user = try await admin.assignRole(tenant: tenant, user: user.id, role: name)
+                            user.password = generated
+                        }
+                        return user
+                    },
+                    describe: { user in
+                        var text = "Created user \(user.userPrincipalName) \(user.id)"
+                        if !user.roles.isEmpty { text += " [\(user.roles.joined(separator: ", "))]" }
+                        if let password = user.password { text += "\nPassword (shown once): \(password)" }
+                        return text
+                    })
             }
         }
     }
 
     struct Roles: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "role", abstract: "Directory roles.", subcommands: [Assign.self])
+        static let configuration = CommandConfiguration(
+            commandName: "role", abstract: "Directory roles.", subcommands: [Assign.self])
 
         struct Assign: AsyncParsableCommand {
             @OptionGroup var store: IdentityStore
@@ -116,7 +130,8 @@ extension IdentityCommand {
             @Option(help: "Role name or template ID, e.g. \"Global Administrator\".") var role: String
 
             func run() async throws {
-                try await store.run({ admin, _ in try await admin.assignRole(tenant: tenant, user: user, role: role) },
+                try await store.run(
+                    { admin, _ in try await admin.assignRole(tenant: tenant, user: user, role: role) },
                     describe: { "\($0.userPrincipalName): \($0.roles.joined(separator: ", "))" })
             }
         }
@@ -130,27 +145,36 @@ extension IdentityCommand {
             @OptionGroup var store: IdentityStore
             @Option(help: "Tenant ID or domain.") var tenant: String
             @Option(help: "Display name.") var name: String
-            @Option(name: .customLong("redirect-uri"), help: "Redirect URI; repeat for more.") var redirectURI: [String] = []
-            @Option(name: .customLong("identifier-uri"), help: "Identifier URI (default api://{appId}); repeat for more.")
+            @Option(name: .customLong("redirect-uri"), help: "Redirect URI; repeat for more.") var redirectURI:
+                [String] = []
+            @Option(
+                name: .customLong("identifier-uri"), help: "Identifier URI (default api://{appId}); repeat for more.")
             var identifierURI: [String] = []
-            @Option(name: .customLong("app-role"), help: "App role value this app offers as a resource; repeat for more.")
+            @Option(
+                name: .customLong("app-role"), help: "App role value this app offers as a resource; repeat for more.")
             var appRole: [String] = []
-            @Option(name: .customLong("token-version"), help: "Access token version issued for this app as resource: 1 or 2.")
+            @Option(
+                name: .customLong("token-version"),
+                help: "Access token version issued for this app as resource: 1 or 2.")
             var tokenVersion: Int = 1
             @Flag(name: .customLong("no-secret"), help: "Create no client secret.") var noSecret = false
 
             func run() async throws {
-                try await store.run({ admin, _ in
-                    try await admin.createApp(
-                        tenant: tenant,
-                        .init(
-                            displayName: name, redirectUris: redirectURI, identifierUris: identifierURI, appRoles: appRole,
-                            accessTokenVersion: tokenVersion, withSecret: !noSecret))
-                }, describe: { app in
-                    var text = "Created app \(app.displayName)\n  appId: \(app.appId)\n  identifier URIs: \(app.identifierUris.joined(separator: ", "))"
-                    if let secret = app.secret { text += "\n  secret (shown once): \(secret)" }
-                    return text
-                })
+                try await store.run(
+                    { admin, _ in
+                        try await admin.createApp(
+                            tenant: tenant,
+                            .init(
+                                displayName: name, redirectUris: redirectURI, identifierUris: identifierURI,
+                                appRoles: appRole,
+                                accessTokenVersion: tokenVersion, withSecret: !noSecret))
+                    },
+                    describe: { app in
+                        var text =
+                            "Created app \(app.displayName)\n  appId: \(app.appId)\n  identifier URIs: \(app.identifierUris.joined(separator: ", "))"
+                        if let secret = app.secret { text += "\n  secret (shown once): \(secret)" }
+                        return text
+                    })
             }
         }
 
@@ -165,9 +189,13 @@ extension IdentityCommand {
                 @Option(help: "Lifetime in days (1–730, default 180).") var days: Int?
 
                 func run() async throws {
-                    try await store.run({ admin, _ in
-                        try await admin.addSecret(tenant: tenant, app: app, .init(displayName: name, days: days))
-                    }, describe: { "Secret \($0.secretId) expires \($0.expiresAt)\n  value (shown once): \($0.secret)" })
+                    try await store.run(
+                        { admin, _ in
+                            try await admin.addSecret(tenant: tenant, app: app, .init(displayName: name, days: days))
+                        },
+                        describe: {
+                            "Secret \($0.secretId) expires \($0.expiresAt)\n  value (shown once): \($0.secret)"
+                        })
                 }
             }
         }
@@ -183,9 +211,10 @@ extension IdentityCommand {
             @Option(help: "App role value.") var role: String
 
             func run() async throws {
-                try await store.run({ admin, _ in
-                    try await admin.grant(tenant: tenant, client: client, .init(resource: resource, role: role))
-                }, describe: { "Granted \($0.role) of \($0.resourceAppId) to \($0.clientAppId)" })
+                try await store.run(
+                    { admin, _ in
+                        try await admin.grant(tenant: tenant, client: client, .init(resource: resource, role: role))
+                    }, describe: { "Granted \($0.role) of \($0.resourceAppId) to \($0.clientAppId)" })
             }
         }
     }
@@ -200,11 +229,12 @@ extension IdentityCommand {
             @OptionGroup var store: IdentityStore
 
             func run() async throws {
-                try await store.run({ _, app in
-                    let keys = SigningKeyAdmin(database: app.db, keyRing: app.identity.keyRing)
-                    try await keys.rotate()
-                    return try await keys.list()
-                }, describe: Keys.describe)
+                try await store.run(
+                    { _, app in
+                        let keys = SigningKeyAdmin(database: app.db, keyRing: app.identity.keyRing)
+                        try await keys.rotate()
+                        return try await keys.list()
+                    }, describe: Keys.describe)
             }
         }
 
@@ -212,15 +242,17 @@ extension IdentityCommand {
             @OptionGroup var store: IdentityStore
 
             func run() async throws {
-                try await store.run({ _, app in
-                    try await SigningKeyAdmin(database: app.db, keyRing: app.identity.keyRing).list()
-                }, describe: Keys.describe)
+                try await store.run(
+                    { _, app in
+                        try await SigningKeyAdmin(database: app.db, keyRing: app.identity.keyRing).list()
+                    }, describe: Keys.describe)
             }
         }
 
         static func describe(_ keys: [IdentityAdmin.SigningKey]) -> String {
             keys.map { key in
-                let state = key.active ? "active" : "retired, published until \(key.publishedUntil.map { "\($0)" } ?? "-")"
+                let state =
+                    key.active ? "active" : "retired, published until \(key.publishedUntil.map { "\($0)" } ?? "-")"
                 return "\(key.kid)  created \(key.createdAt)  \(state)"
             }.joined(separator: "\n")
         }

@@ -24,7 +24,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("identity-port"), help: "Identity's HTTPS port (env M365_IDENTITY_PORT, default 8443).")
     var identityPort: Int?
 
-    @Option(name: .customLong("connector-port"), help: "Connector's HTTPS port (env M365_CONNECTOR_PORT, default 8444).")
+    @Option(
+        name: .customLong("connector-port"), help: "Connector's HTTPS port (env M365_CONNECTOR_PORT, default 8444).")
     var connectorPort: Int?
 
     @Option(name: .customLong("desk-port"), help: "Service desk's port (env M365_DESK_PORT, default 8080).")
@@ -37,7 +38,8 @@ struct Serve: AsyncParsableCommand {
         Logs.bootstrap(default: .info)
         let environment = data.environment
         if service == .connector || service == .desk {
-            throw ValidationError("The \(service.rawValue) service is not part of this build yet; `serve identity` runs Identity alone.")
+            throw ValidationError(
+                "The \(service.rawValue) service is not part of this build yet; `serve identity` runs Identity alone.")
         }
         let dataURL = data.dataURL
         try FileManager.default.createDirectory(at: dataURL, withIntermediateDirectories: true)
@@ -56,7 +58,8 @@ struct Serve: AsyncParsableCommand {
             config.adminToken = try config.adminToken ?? AdminTokenFile.ensure(dataDirectory: dataURL)
             try await configure(identity, config: config)
             try await identity.prepareIdentity()
-            lines.append("Identity     \(config.endpoint.publicURL)  (database: \(config.database.redactedDescription))")
+            lines.append(
+                "Identity     \(config.endpoint.publicURL)  (database: \(config.database.redactedDescription))")
             if !noDemo {
                 let admin = identity.directoryAdmin()
                 let demoFile = DemoCredentialsFile(dataDirectory: dataURL)
@@ -121,7 +124,8 @@ struct TLSOptions {
 enum AdminTokenFile {
     static func ensure(dataDirectory: URL) throws -> String {
         let file = dataDirectory.appendingPathComponent("identity-admin-token")
-        if let existing = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+        if let existing = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines),
             !existing.isEmpty
         {
             return existing
@@ -140,7 +144,9 @@ enum DemoSummary {
             lines.append("  \(user.userPrincipalName) / \(user.password)  [\(roles)]")
         }
         lines.append("  App \"\(demo.clientApp.displayName)\": client ID \(demo.clientApp.appId), secret in demo.json")
-        lines.append("  Try the sign-in page (it then redirects to \(demo.clientApp.redirectUris.first ?? "the app")): \(baseURL)/\(demo.tenantDomain)/oauth2/v2.0/authorize?client_id=\(demo.clientApp.appId)&response_type=code&scope=openid")
+        lines.append(
+            "  Try the sign-in page (it then redirects to \(demo.clientApp.redirectUris.first ?? "the app")): \(baseURL)/\(demo.tenantDomain)/oauth2/v2.0/authorize?client_id=\(demo.clientApp.appId)&response_type=code&scope=openid"
+        )
         return lines
     }
 }

@@ -12,7 +12,9 @@ import WireModels
 struct AdminAPITests {
     let auth: HTTPHeaders = ["Authorization": "Bearer test-admin-token", "Content-Type": "application/json"]
 
-    func post(_ app: Application, _ path: String, _ body: some Encodable, headers: HTTPHeaders? = nil) async throws -> TestingHTTPResponse {
+    func post(_ app: Application, _ path: String, _ body: some Encodable, headers: HTTPHeaders? = nil) async throws
+        -> TestingHTTPResponse
+    {
         try await app.testing().sendRequest(
             .POST, path, headers: headers ?? auth, body: ByteBuffer(data: try JSONEncoder().encode(body)))
     }
@@ -30,7 +32,10 @@ struct AdminAPITests {
 
     @Test func createsATenantWithUsersAppsSecretsAndGrantsThatWork() async throws {
         try await withIdentity { app, _ in
-            let tenant = try (try await post(app, "/admin/api/tenants", IdentityAdmin.CreateTenant(name: "Northwind", domains: ["northwind.onmicrosoft.com"])))
+            let tenant = try
+                (try await post(
+                    app, "/admin/api/tenants",
+                    IdentityAdmin.CreateTenant(name: "Northwind", domains: ["northwind.onmicrosoft.com"])))
                 .json(IdentityAdmin.Tenant.self)
             let user = try await post(
                 app, "/admin/api/tenants/northwind.onmicrosoft.com/users",
@@ -42,10 +47,15 @@ struct AdminAPITests {
                 IdentityAdmin.AssignRole(role: "Global Administrator"))
             #expect(try role.json(IdentityAdmin.User.self).roles == ["Global Administrator"])
 
-            let created = try (try await post(app, "/admin/api/tenants/\(tenant.id)/apps", IdentityAdmin.CreateApp(displayName: "Reader")))
+            let created = try
+                (try await post(
+                    app, "/admin/api/tenants/\(tenant.id)/apps", IdentityAdmin.CreateApp(displayName: "Reader")))
                 .json(IdentityAdmin.App.self)
             #expect(created.identifierUris == ["api://\(created.appId)"])
-            let secret = try (try await post(app, "/admin/api/tenants/\(tenant.id)/apps/\(created.appId)/secrets", IdentityAdmin.AddSecret(days: 30)))
+            let secret = try
+                (try await post(
+                    app, "/admin/api/tenants/\(tenant.id)/apps/\(created.appId)/secrets",
+                    IdentityAdmin.AddSecret(days: 30)))
                 .json(IdentityAdmin.Secret.self)
             #expect(secret.secret.count == 40 && secret.secret.dropFirst(3).hasPrefix("8Q~"))
             let grant = try await post(
@@ -56,8 +66,10 @@ struct AdminAPITests {
             for value in [created.secret!, secret.secret] {
                 let token = try await app.postForm(
                     IdentityPath.v2Token(tenant: "northwind.onmicrosoft.com"),
-                    ["grant_type": "client_credentials", "client_id": created.appId, "client_secret": value,
-                     "scope": "https://graph.microsoft.com/.default"])
+                    [
+                        "grant_type": "client_credentials", "client_id": created.appId, "client_secret": value,
+                        "scope": "https://graph.microsoft.com/.default",
+                    ])
                 #expect(token.status == .ok)
             }
         }
@@ -69,13 +81,20 @@ struct AdminAPITests {
                 ("/admin/api/tenants", #"{"name":"","domains":[]}"#),
                 ("/admin/api/tenants", #"{"name":"X","domains":["fabrikam.onmicrosoft.com"]}"#),
                 ("/admin/api/tenants", "not json"),
-                ("/admin/api/tenants/\(fx.tenantId)/users", #"{"userPrincipalName":"x@elsewhere.com","displayName":"X"}"#),
+                (
+                    "/admin/api/tenants/\(fx.tenantId)/users",
+                    #"{"userPrincipalName":"x@elsewhere.com","displayName":"X"}"#
+                ),
                 ("/admin/api/tenants/\(fx.tenantId)/users/\(fx.userId)/roles", #"{"role":"Emperor"}"#),
-                ("/admin/api/tenants/\(fx.tenantId)/apps/\(fx.client.appId)/grants", #"{"resource":"https://graph.microsoft.com","role":"Nope.All"}"#),
+                (
+                    "/admin/api/tenants/\(fx.tenantId)/apps/\(fx.client.appId)/grants",
+                    #"{"resource":"https://graph.microsoft.com","role":"Nope.All"}"#
+                ),
                 ("/admin/api/tenants/nope.example/apps", #"{"displayName":"X"}"#),
             ]
             for (path, body) in cases {
-                let res = try await app.testing().sendRequest(.POST, path, headers: auth, body: ByteBuffer(string: body))
+                let res = try await app.testing().sendRequest(
+                    .POST, path, headers: auth, body: ByteBuffer(string: body))
                 #expect((400..<500).contains(res.status.code), "\(path) \(body) → \(res.status)")
                 #expect(try res.json(ProblemDetails.self).detail?.isEmpty == false)
             }
@@ -86,17 +105,22 @@ struct AdminAPITests {
         try await withIdentity { app, fx in
             let ok = try await app.postForm(
                 fx.v1TokenPath,
-                ["grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
-                 "resource": fx.api.appId])
+                [
+                    "grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
+                    "resource": fx.api.appId,
+                ])
             let token = try ok.json(TokenResponseV1.self).accessToken
             let wrongSecret = "Wr0ng" + RandomToken.urlSafe(byteCount: 12)
             _ = try await app.postForm(
                 fx.v1TokenPath,
-                ["grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": wrongSecret,
-                 "resource": fx.api.appId])
+                [
+                    "grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": wrongSecret,
+                    "resource": fx.api.appId,
+                ])
             var headers = HTTPHeaders()
             headers.basicAuthorization = BasicAuthorization(username: fx.client.appId, password: fx.clientSecret)
-            _ = try await app.postForm(fx.v2TokenPath, ["grant_type": "client_credentials", "scope": "bad"], headers: headers)
+            _ = try await app.postForm(
+                fx.v2TokenPath, ["grant_type": "client_credentials", "scope": "bad"], headers: headers)
             let logs = TestLogging.capture.text
             #expect(logs.contains(fx.client.appId))
             for secret in [fx.clientSecret, wrongSecret, token, fx.userPassword] {

@@ -56,11 +56,15 @@ struct AuthorizationCodeFlowTests {
         return try #require(fields["code"])
     }
 
-    func redeem(_ app: Application, _ fx: IdentityFixture, code: String, verifier: String = verifier) async throws -> TestingHTTPResponse {
+    func redeem(_ app: Application, _ fx: IdentityFixture, code: String, verifier: String = verifier) async throws
+        -> TestingHTTPResponse
+    {
         try await app.postForm(
             fx.v2TokenPath,
-            ["grant_type": "authorization_code", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
-             "code": code, "redirect_uri": IdentityFixture.redirectURI, "code_verifier": verifier])
+            [
+                "grant_type": "authorization_code", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
+                "code": code, "redirect_uri": IdentityFixture.redirectURI, "code_verifier": verifier,
+            ])
     }
 
     @Test func signInRedeemAndRefresh() async throws {
@@ -88,8 +92,10 @@ struct AuthorizationCodeFlowTests {
 
             let renewed = try await app.postForm(
                 fx.v2TokenPath,
-                ["grant_type": "refresh_token", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
-                 "refresh_token": refresh, "scope": "https://graph.microsoft.com/User.Read offline_access"])
+                [
+                    "grant_type": "refresh_token", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
+                    "refresh_token": refresh, "scope": "https://graph.microsoft.com/User.Read offline_access",
+                ])
             #expect(renewed.status == .ok)
             let renewedTokens = try renewed.json(TokenResponseV2.self)
             #expect(try decodeJWT(renewedTokens.accessToken).claims.aud == "https://graph.microsoft.com")
@@ -97,8 +103,10 @@ struct AuthorizationCodeFlowTests {
 
             let reused = try await app.postForm(
                 fx.v2TokenPath,
-                ["grant_type": "refresh_token", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
-                 "refresh_token": refresh])
+                [
+                    "grant_type": "refresh_token", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
+                    "refresh_token": refresh,
+                ])
             #expect(reused.entraError?.errorCodes == [70008])
         }
     }
@@ -133,9 +141,13 @@ struct AuthorizationCodeFlowTests {
 
     @Test func redirectURIMustMatchTheRegistrationExactly() async throws {
         try await withIdentity { app, fx in
-            for uri in [IdentityFixture.redirectURI + "/", "https://evil.test/callback", IdentityFixture.redirectURI.uppercased()] {
+            for uri in [
+                IdentityFixture.redirectURI + "/", "https://evil.test/callback",
+                IdentityFixture.redirectURI.uppercased(),
+            ] {
                 let query = authorizeQuery(fx, scope: "openid", extra: ["redirect_uri": uri])
-                let page = try await app.get(IdentityPath.v2Authorize(tenant: fx.tenantId) + "?" + HTTPForm.encode(query))
+                let page = try await app.get(
+                    IdentityPath.v2Authorize(tenant: fx.tenantId) + "?" + HTTPForm.encode(query))
                 #expect(page.status == .badRequest)
                 #expect(page.headers.first(name: .location) == nil)
                 #expect(page.body.string.contains("AADSTS50011"))
@@ -143,8 +155,10 @@ struct AuthorizationCodeFlowTests {
             let code = try code(from: try await signIn(app, fx, query: authorizeQuery(fx, scope: "openid")))
             let res = try await app.postForm(
                 fx.v2TokenPath,
-                ["grant_type": "authorization_code", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
-                 "code": code, "redirect_uri": "https://client.test/other", "code_verifier": Self.verifier])
+                [
+                    "grant_type": "authorization_code", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
+                    "code": code, "redirect_uri": "https://client.test/other", "code_verifier": Self.verifier,
+                ])
             #expect(res.entraError?.errorCodes == [50011])
         }
     }
@@ -175,9 +189,11 @@ struct AuthorizationCodeFlowTests {
         try await withIdentity { app, fx in
             var query = authorizeQuery(fx, scope: "openid")
             query["client_id"] = UUID().uuidString
-            let unknownClient = try await app.get(IdentityPath.v2Authorize(tenant: fx.tenantId) + "?" + HTTPForm.encode(query))
+            let unknownClient = try await app.get(
+                IdentityPath.v2Authorize(tenant: fx.tenantId) + "?" + HTTPForm.encode(query))
             #expect(unknownClient.body.string.contains("AADSTS700016"))
-            let unknownTenant = try await app.get(IdentityPath.v2Authorize(tenant: "nope.example") + "?" + HTTPForm.encode(query))
+            let unknownTenant = try await app.get(
+                IdentityPath.v2Authorize(tenant: "nope.example") + "?" + HTTPForm.encode(query))
             #expect(unknownTenant.body.string.contains("AADSTS90002"))
         }
     }
@@ -200,9 +216,11 @@ struct AuthorizationCodeFlowTests {
             let redirect = try await signIn(app, fx, query: query, path: IdentityPath.v1Authorize(tenant: fx.tenantId))
             let res = try await app.postForm(
                 fx.v1TokenPath,
-                ["grant_type": "authorization_code", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
-                 "code": try code(from: redirect), "redirect_uri": IdentityFixture.redirectURI,
-                 "code_verifier": Self.verifier])
+                [
+                    "grant_type": "authorization_code", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
+                    "code": try code(from: redirect), "redirect_uri": IdentityFixture.redirectURI,
+                    "code_verifier": Self.verifier,
+                ])
             #expect(res.status == .ok)
             let body = try res.json(TokenResponseV1.self)
             #expect(body.resource == fx.api.appId)

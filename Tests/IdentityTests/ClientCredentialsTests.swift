@@ -12,8 +12,10 @@ struct ClientCredentialsTests {
         try await withIdentity { app, fx in
             let res = try await app.postForm(
                 fx.v1TokenPath,
-                ["grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
-                 "resource": "api://\(fx.api.appId)"])
+                [
+                    "grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
+                    "resource": "api://\(fx.api.appId)",
+                ])
             #expect(res.status == .ok)
             let raw = try JSONSerialization.jsonObject(with: Data(res.body.readableBytesView)) as! [String: Any]
             #expect(raw["expires_in"] as? String == "3599")
@@ -70,8 +72,10 @@ struct ClientCredentialsTests {
         try await withIdentity { app, fx in
             let res = try await app.postForm(
                 fx.v2TokenPath,
-                ["grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
-                 "scope": "https://graph.microsoft.com/.default"])
+                [
+                    "grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
+                    "scope": "https://graph.microsoft.com/.default",
+                ])
             #expect(res.status == .ok)
             let (_, claims) = try decodeJWT(try res.json(TokenResponseV2.self).accessToken)
             #expect(claims.ver == "1.0")
@@ -86,24 +90,54 @@ struct ClientCredentialsTests {
             for tenant in [fx.tenantId, IdentityFixture.domain, "fabrikam.com"] {
                 let res = try await app.postForm(
                     IdentityPath.v1Token(tenant: tenant),
-                    ["grant_type": "client_credentials", "client_id": fx.client.appId,
-                     "client_secret": fx.clientSecret, "resource": fx.api.appId])
+                    [
+                        "grant_type": "client_credentials", "client_id": fx.client.appId,
+                        "client_secret": fx.clientSecret, "resource": fx.api.appId,
+                    ])
                 #expect(res.status == .ok, "tenant \(tenant)")
             }
         }
     }
 
-    @Test(arguments: [
-        (["grant_type": "client_credentials", "client_id": "C", "client_secret": "S", "resource": "R"], "unknown.example", 90002, "invalid_request", 400),
-        (["grant_type": "client_credentials", "client_id": "00000000-0000-0000-0000-00000000abcd", "client_secret": "S", "resource": "R"], nil, 700016, "unauthorized_client", 400),
-        (["grant_type": "client_credentials", "client_id": "C", "client_secret": "wrong", "resource": "R"], nil, 7000215, "invalid_client", 401),
-        (["grant_type": "client_credentials", "client_id": "C", "resource": "R"], nil, 7000218, "invalid_client", 401),
-        (["client_id": "C", "client_secret": "S", "resource": "R"], nil, 900144, "invalid_request", 400),
-        (["grant_type": "client_credentials", "client_id": "C", "client_secret": "S"], nil, 900144, "invalid_request", 400),
-        (["grant_type": "password", "client_id": "C", "client_secret": "S", "resource": "R"], nil, 70003, "unsupported_grant_type", 400),
-        (["grant_type": "client_credentials", "client_id": "C", "client_secret": "S", "resource": "api://nothing-here"], nil, 500011, "invalid_resource", 400),
-    ] as [([String: String], String?, Int, String, UInt)])
-    func v1FailuresUseEntraCodes(form: [String: String], tenant: String?, code: Int, error: String, status: UInt) async throws {
+    @Test(
+        arguments: [
+            (
+                ["grant_type": "client_credentials", "client_id": "C", "client_secret": "S", "resource": "R"],
+                "unknown.example", 90002, "invalid_request", 400
+            ),
+            (
+                [
+                    "grant_type": "client_credentials", "client_id": "00000000-0000-0000-0000-00000000abcd",
+                    "client_secret": "S", "resource": "R",
+                ], nil, 700016, "unauthorized_client", 400
+            ),
+            (
+                ["grant_type": "client_credentials", "client_id": "C", "client_secret": "wrong", "resource": "R"], nil,
+                7000215, "invalid_client", 401
+            ),
+            (
+                ["grant_type": "client_credentials", "client_id": "C", "resource": "R"], nil, 7000218, "invalid_client",
+                401
+            ),
+            (["client_id": "C", "client_secret": "S", "resource": "R"], nil, 900144, "invalid_request", 400),
+            (
+                ["grant_type": "client_credentials", "client_id": "C", "client_secret": "S"], nil, 900144,
+                "invalid_request", 400
+            ),
+            (
+                ["grant_type": "password", "client_id": "C", "client_secret": "S", "resource": "R"], nil, 70003,
+                "unsupported_grant_type", 400
+            ),
+            (
+                [
+                    "grant_type": "client_credentials", "client_id": "C", "client_secret": "S",
+                    "resource": "api://nothing-here",
+                ], nil, 500011, "invalid_resource", 400
+            ),
+        ] as [([String: String], String?, Int, String, UInt)])
+    func v1FailuresUseEntraCodes(form: [String: String], tenant: String?, code: Int, error: String, status: UInt)
+        async throws
+    {
         try await withIdentity { app, fx in
             let fields = form.mapValues { value in
                 switch value {
@@ -119,7 +153,9 @@ struct ClientCredentialsTests {
             #expect(body.errorCodes == [code])
             #expect(body.error == error)
             #expect(body.errorDescription.hasPrefix("AADSTS\(code): "))
-            #expect(body.errorDescription.contains("\r\nTrace ID: \(body.traceId)\r\nCorrelation ID: \(body.correlationId)"))
+            #expect(
+                body.errorDescription.contains("\r\nTrace ID: \(body.traceId)\r\nCorrelation ID: \(body.correlationId)")
+            )
             #expect(body.timestamp.wholeMatch(of: /\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/) != nil)
             #expect(!body.errorDescription.contains(fx.clientSecret))
         }
@@ -134,8 +170,11 @@ struct ClientCredentialsTests {
         try await withIdentity { app, fx in
             let res = try await app.postForm(
                 fx.v2TokenPath,
-                ["grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
-                 "scope": scope.replacingOccurrences(of: "C2", with: fx.apiV2.appId).replacingOccurrences(of: "C", with: fx.api.appId)])
+                [
+                    "grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
+                    "scope": scope.replacingOccurrences(of: "C2", with: fx.apiV2.appId).replacingOccurrences(
+                        of: "C", with: fx.api.appId),
+                ])
             #expect(res.status == .badRequest)
             #expect(res.entraError?.errorCodes == [code])
             #expect(res.entraError?.error == error)
@@ -146,8 +185,10 @@ struct ClientCredentialsTests {
         try await withIdentity { app, fx in
             let res = try await app.postForm(
                 fx.v2TokenPath,
-                ["grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
-                 "resource": fx.api.appId, "scope": "\(fx.api.appId)/.default"])
+                [
+                    "grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
+                    "resource": fx.api.appId, "scope": "\(fx.api.appId)/.default",
+                ])
             #expect(res.entraError?.errorCodes == [901002])
         }
     }
@@ -157,8 +198,10 @@ struct ClientCredentialsTests {
             fx.clock.advance(by: 181 * 86400)
             let res = try await app.postForm(
                 fx.v1TokenPath,
-                ["grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
-                 "resource": fx.api.appId])
+                [
+                    "grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
+                    "resource": fx.api.appId,
+                ])
             #expect(res.status == .unauthorized)
             #expect(res.entraError?.errorCodes == [7000222])
         }
@@ -168,8 +211,11 @@ struct ClientCredentialsTests {
         try await withIdentity { app, fx in
             let res = try await app.postForm(
                 fx.v1TokenPath,
-                ["grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.client.secretId!,
-                 "resource": fx.api.appId])
+                [
+                    "grant_type": "client_credentials", "client_id": fx.client.appId,
+                    "client_secret": fx.client.secretId!,
+                    "resource": fx.api.appId,
+                ])
             #expect(res.entraError?.errorCodes == [7000215])
         }
     }
@@ -178,17 +224,23 @@ struct ClientCredentialsTests {
         try await withIdentity { app, fx in
             let admin = app.directoryAdmin()
             let locked = try await admin.createApp(
-                tenant: fx.tenantId, .init(displayName: "Locked API", appRoles: ["X"], appRoleAssignmentRequired: true, withSecret: false))
+                tenant: fx.tenantId,
+                .init(displayName: "Locked API", appRoles: ["X"], appRoleAssignmentRequired: true, withSecret: false))
             let res = try await app.postForm(
                 fx.v1TokenPath,
-                ["grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
-                 "resource": locked.appId])
+                [
+                    "grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
+                    "resource": locked.appId,
+                ])
             #expect(res.entraError?.errorCodes == [501051])
-            _ = try await admin.grant(tenant: fx.tenantId, client: fx.client.appId, .init(resource: locked.appId, role: "X"))
+            _ = try await admin.grant(
+                tenant: fx.tenantId, client: fx.client.appId, .init(resource: locked.appId, role: "X"))
             let granted = try await app.postForm(
                 fx.v1TokenPath,
-                ["grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
-                 "resource": locked.appId])
+                [
+                    "grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
+                    "resource": locked.appId,
+                ])
             #expect(granted.status == .ok)
         }
     }
@@ -232,14 +284,18 @@ struct ClientCredentialsTests {
         try await withIdentity { app, fx in
             let warm = try await app.postForm(
                 fx.v1TokenPath,
-                ["grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
-                 "resource": fx.api.appId])
+                [
+                    "grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
+                    "resource": fx.api.appId,
+                ])
             #expect(warm.status == .ok)
             // As the CLI does: same database, no access to the server's cache.
             let elsewhere = DirectoryAdmin(database: app.db, now: fx.clock.provider) { try Bcrypt.hash($0, cost: 4) }
             let added = try await elsewhere.createApp(tenant: fx.tenantId, .init(displayName: "Added by the CLI"))
-            let form = ["grant_type": "client_credentials", "client_id": added.appId, "client_secret": added.secret!,
-                        "resource": fx.api.appId]
+            let form = [
+                "grant_type": "client_credentials", "client_id": added.appId, "client_secret": added.secret!,
+                "resource": fx.api.appId,
+            ]
             #expect(try await app.postForm(fx.v1TokenPath, form).entraError?.errorCodes == [700016])
             fx.clock.advance(by: 5)
             #expect(try await app.postForm(fx.v1TokenPath, form).status == .ok)
@@ -256,7 +312,8 @@ struct HostileInputTests {
             for round in 0..<150 {
                 let length = Int.random(in: 0...300, using: &generator)
                 let bytes = (0..<length).map { _ in
-                    round.isMultiple(of: 2) ? UInt8.random(in: 0...255, using: &generator) : alphabet.randomElement(using: &generator)!
+                    round.isMultiple(of: 2)
+                        ? UInt8.random(in: 0...255, using: &generator) : alphabet.randomElement(using: &generator)!
                 }
                 let token = try await app.testing().sendRequest(
                     .POST, fx.v2TokenPath, headers: ["Content-Type": "application/x-www-form-urlencoded"],
@@ -267,7 +324,10 @@ struct HostileInputTests {
             let authorize: [(String, HTTPResponseStatus)] = [
                 ("client_id=%zz", .badRequest),
                 ("client_id=\(fx.client.appId)&redirect_uri=%", .badRequest),
-                ("client_id=\(fx.client.appId)&response_type=code&scope=" + String(repeating: "a/", count: 500), .seeOther),
+                (
+                    "client_id=\(fx.client.appId)&response_type=code&scope=" + String(repeating: "a/", count: 500),
+                    .seeOther
+                ),
             ]
             for (query, status) in authorize {
                 let res = try await app.get(IdentityPath.v2Authorize(tenant: fx.tenantId) + "?" + query)

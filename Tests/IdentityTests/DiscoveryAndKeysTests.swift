@@ -44,7 +44,9 @@ struct DiscoveryAndKeysTests {
 
     @Test func unknownTenantDiscoveryIsAADSTS90002() async throws {
         try await withIdentity { app, _ in
-            for path in [IdentityPath.v1Discovery(tenant: "nobody.example"), IdentityPath.v2Keys(tenant: UUID().uuidString)] {
+            for path in [
+                IdentityPath.v1Discovery(tenant: "nobody.example"), IdentityPath.v2Keys(tenant: UUID().uuidString),
+            ] {
                 let res = try await app.get(path)
                 #expect(res.status == .badRequest)
                 #expect(res.entraError?.errorCodes == [90002])
@@ -78,7 +80,8 @@ struct DiscoveryAndKeysTests {
 
             let published = try await publishedKids(app)
             #expect(published.contains(oldKid) && published.contains(newKid))
-            let keys = try await JWTKeyCollection().add(jwksJSON: try await app.get(IdentityPath.v1Keys(tenant: "common")).body.string)
+            let keys = try await JWTKeyCollection().add(
+                jwksJSON: try await app.get(IdentityPath.v1Keys(tenant: "common")).body.string)
             _ = try await keys.verify(before, as: AppTokenPayload.self)
             _ = try await keys.verify(after, as: AppTokenPayload.self)
 
@@ -104,8 +107,10 @@ struct DiscoveryAndKeysTests {
     func clientCredentialsToken(_ app: Application, _ fx: IdentityFixture) async throws -> String {
         let res = try await app.postForm(
             fx.v1TokenPath,
-            ["grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
-             "resource": fx.api.appId])
+            [
+                "grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
+                "resource": fx.api.appId,
+            ])
         return try res.json(TokenResponseV1.self).accessToken
     }
 

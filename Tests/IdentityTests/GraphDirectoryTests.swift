@@ -8,11 +8,15 @@ import WireModels
 
 @Suite("Graph-compatible directory read")
 struct GraphDirectoryTests {
-    func graphToken(_ app: Application, _ fx: IdentityFixture, resource: String = "https://graph.microsoft.com") async throws -> String {
+    func graphToken(_ app: Application, _ fx: IdentityFixture, resource: String = "https://graph.microsoft.com")
+        async throws -> String
+    {
         let res = try await app.postForm(
             fx.v1TokenPath,
-            ["grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
-             "resource": resource])
+            [
+                "grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
+                "resource": resource,
+            ])
         return try res.json(TokenResponseV1.self).accessToken
     }
 
@@ -40,7 +44,8 @@ struct GraphDirectoryTests {
             #expect(try none.json(GraphErrorBody.self).error.code == "InvalidAuthenticationToken")
 
             let apiToken = try await graphToken(app, fx, resource: fx.api.appId)
-            let wrongAudience = try await app.get("/v1.0/users/\(fx.userUPN)", headers: ["Authorization": "Bearer \(apiToken)"])
+            let wrongAudience = try await app.get(
+                "/v1.0/users/\(fx.userUPN)", headers: ["Authorization": "Bearer \(apiToken)"])
             #expect(wrongAudience.status == .unauthorized)
 
             let tampered = try await graphToken(app, fx).dropLast(4) + "AAAA"
@@ -51,10 +56,13 @@ struct GraphDirectoryTests {
             let other = try await admin.createApp(tenant: fx.tenantId, .init(displayName: "No roles"))
             let res = try await app.postForm(
                 fx.v1TokenPath,
-                ["grant_type": "client_credentials", "client_id": other.appId, "client_secret": other.secret!,
-                 "resource": "https://graph.microsoft.com"])
+                [
+                    "grant_type": "client_credentials", "client_id": other.appId, "client_secret": other.secret!,
+                    "resource": "https://graph.microsoft.com",
+                ])
             let noRole = try await app.get(
-                "/v1.0/users/\(fx.userUPN)", headers: ["Authorization": "Bearer \(try res.json(TokenResponseV1.self).accessToken)"])
+                "/v1.0/users/\(fx.userUPN)",
+                headers: ["Authorization": "Bearer \(try res.json(TokenResponseV1.self).accessToken)"])
             #expect(noRole.status == .forbidden)
             #expect(try noRole.json(GraphErrorBody.self).error.code == "Authorization_RequestDenied")
         }
@@ -63,7 +71,8 @@ struct GraphDirectoryTests {
     @Test func expiredTokensAndUnknownUsers() async throws {
         try await withIdentity { app, fx in
             let token = try await graphToken(app, fx)
-            let missing = try await app.get("/v1.0/users/nobody@\(IdentityFixture.domain)", headers: ["Authorization": "Bearer \(token)"])
+            let missing = try await app.get(
+                "/v1.0/users/nobody@\(IdentityFixture.domain)", headers: ["Authorization": "Bearer \(token)"])
             #expect(missing.status == .notFound)
             #expect(try missing.json(GraphErrorBody.self).error.code == "Request_ResourceNotFound")
             fx.clock.advance(by: 3599 + 301)

@@ -31,7 +31,8 @@ struct HTTPSServingTests {
                 let response = try await app.client.get(URI(string: "https://\(host):\(port)/healthz"))
                 #expect(response.status == .ok)
             }
-            let discovery = try await app.client.get(URI(string: "https://127.0.0.1:\(port)/common/v2.0/.well-known/openid-configuration"))
+            let discovery = try await app.client.get(
+                URI(string: "https://127.0.0.1:\(port)/common/v2.0/.well-known/openid-configuration"))
             #expect(discovery.status == .ok)
         } catch {
             await app.server.shutdown()

@@ -31,7 +31,9 @@ struct IdentityFixture {
     var v2Issuer: String { "\(Self.baseURL)/\(tenantId)/v2.0" }
 }
 
-func identityConfig(database: DatabaseLocation = .sqliteMemory, clock: TestClock, masterKey: MasterKey? = nil) -> IdentityConfig {
+func identityConfig(database: DatabaseLocation = .sqliteMemory, clock: TestClock, masterKey: MasterKey? = nil)
+    -> IdentityConfig
+{
     IdentityConfig(
         endpoint: ServiceEndpoint(host: "127.0.0.1", port: 0, usesTLS: true, publicURL: IdentityFixture.baseURL),
         database: database, masterKey: masterKey ?? MasterKey(key: SymmetricKey(size: .bits256)), tls: nil,
@@ -61,10 +63,12 @@ func withIdentity(
 
 private func seedFixture(_ app: Application, clock: TestClock) async throws -> IdentityFixture {
     let admin = app.directoryAdmin()
-    let tenant = try await admin.createTenant(.init(name: "Fabrikam", domains: [IdentityFixture.domain, "fabrikam.com"]))
+    let tenant = try await admin.createTenant(
+        .init(name: "Fabrikam", domains: [IdentityFixture.domain, "fabrikam.com"]))
     let password = RandomToken.password()
     let user = try await admin.createUser(
-        tenant: tenant.id, .init(userPrincipalName: "adele@\(IdentityFixture.domain)", displayName: "Adele Vance", password: password))
+        tenant: tenant.id,
+        .init(userPrincipalName: "adele@\(IdentityFixture.domain)", displayName: "Adele Vance", password: password))
     _ = try await admin.assignRole(tenant: tenant.id, user: user.id, role: "Service Support Administrator")
     let client = try await admin.createApp(
         tenant: tenant.id, .init(displayName: "Outbound", redirectUris: [IdentityFixture.redirectURI]))
@@ -82,10 +86,13 @@ private func seedFixture(_ app: Application, clock: TestClock) async throws -> I
 }
 
 extension Application {
-    func postForm(_ path: String, _ fields: [String: String], headers: HTTPHeaders = [:]) async throws -> TestingHTTPResponse {
+    func postForm(_ path: String, _ fields: [String: String], headers: HTTPHeaders = [:]) async throws
+        -> TestingHTTPResponse
+    {
         var headers = headers
         headers.contentType = .urlEncodedForm
-        return try await testing().sendRequest(.POST, path, headers: headers, body: ByteBuffer(string: HTTPForm.encode(fields)))
+        return try await testing().sendRequest(
+            .POST, path, headers: headers, body: ByteBuffer(string: HTTPForm.encode(fields)))
     }
 
     func get(_ path: String, headers: HTTPHeaders = [:]) async throws -> TestingHTTPResponse {

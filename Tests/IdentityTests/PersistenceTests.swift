@@ -56,8 +56,10 @@ struct PersistenceTests {
             try await second.prepareIdentity()
             let res = try await second.postForm(
                 IdentityPath.v2Token(tenant: domain),
-                ["grant_type": "client_credentials", "client_id": app.appId, "client_secret": app.secret!,
-                 "scope": "https://graph.microsoft.com/.default"])
+                [
+                    "grant_type": "client_credentials", "client_id": app.appId, "client_secret": app.secret!,
+                    "scope": "https://graph.microsoft.com/.default",
+                ])
             #expect(res.status == .ok)
             let token = try res.json(TokenResponseV2.self).accessToken
             #expect(try decodeJWT(token).header["kid"] == firstKid)

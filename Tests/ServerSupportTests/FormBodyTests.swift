@@ -6,11 +6,13 @@ import Testing
 @Suite("Form bodies")
 struct FormBodyTests {
     @Test func decodesPercentEscapesPlusAndEmptyValues() {
-        let fields = FormBody.parse(Array("a=1&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&b=x+y&c=&d&secret=Ab8Q~%2B%2F%3D".utf8))
-        #expect(fields == [
-            "a": "1", "scope": "https://graph.microsoft.com/.default", "b": "x y", "c": "", "d": "",
-            "secret": "Ab8Q~+/=",
-        ])
+        let fields = FormBody.parse(
+            Array("a=1&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&b=x+y&c=&d&secret=Ab8Q~%2B%2F%3D".utf8))
+        #expect(
+            fields == [
+                "a": "1", "scope": "https://graph.microsoft.com/.default", "b": "x y", "c": "", "d": "",
+                "secret": "Ab8Q~+/=",
+            ])
     }
 
     @Test func keepsTheFirstOfRepeatedFieldsAndSkipsEmptyPairs() {

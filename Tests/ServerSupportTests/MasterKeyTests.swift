@@ -35,7 +35,9 @@ struct MasterKeyTests {
 
     @Test func environmentKeyMustBe32Bytes() throws {
         let directory = try temporaryDirectory()
-        #expect(throws: MasterKey.LoadError.self) { try MasterKey.load(environmentValue: "c2hvcnQ=", dataDirectory: directory) }
+        #expect(throws: MasterKey.LoadError.self) {
+            try MasterKey.load(environmentValue: "c2hvcnQ=", dataDirectory: directory)
+        }
         let good = Data((0..<32).map { UInt8($0) }).base64EncodedString()
         _ = try MasterKey.load(environmentValue: good, dataDirectory: directory)
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("master.key").path))
@@ -45,8 +47,10 @@ struct MasterKeyTests {
 @Suite("Database locations")
 struct DatabaseLocationTests {
     @Test func parsesURLsAndPaths() throws {
-        #expect(try DatabaseLocation.parse("postgres://u:p@localhost/db") == .postgres(url: "postgres://u:p@localhost/db"))
-        #expect(try DatabaseLocation.parse("sqlite:///tmp/x.sqlite") == .sqliteFile(URL(fileURLWithPath: "/tmp/x.sqlite")))
+        #expect(
+            try DatabaseLocation.parse("postgres://u:p@localhost/db") == .postgres(url: "postgres://u:p@localhost/db"))
+        #expect(
+            try DatabaseLocation.parse("sqlite:///tmp/x.sqlite") == .sqliteFile(URL(fileURLWithPath: "/tmp/x.sqlite")))
         #expect(try DatabaseLocation.parse("data/x.sqlite") == .sqliteFile(URL(fileURLWithPath: "data/x.sqlite")))
         #expect(try DatabaseLocation.parse(":memory:") == .sqliteMemory)
         #expect(throws: (any Error).self) { try DatabaseLocation.parse("mysql://x") }

@@ -30,24 +30,29 @@ struct AdminController: RouteCollection {
     }
 
     func createTenant(_ request: Request) async throws -> JSONBody<IdentityAdmin.Tenant> {
-        JSONBody(try await admin(request).createTenant(request.content.decode(IdentityAdmin.CreateTenant.self)), status: .created)
+        JSONBody(
+            try await admin(request).createTenant(request.content.decode(IdentityAdmin.CreateTenant.self)),
+            status: .created)
     }
 
     func createUser(_ request: Request) async throws -> JSONBody<IdentityAdmin.User> {
         let input = try request.content.decode(IdentityAdmin.CreateUser.self)
-        return JSONBody(try await admin(request).createUser(tenant: request.parameters.require("tenant"), input), status: .created)
+        return JSONBody(
+            try await admin(request).createUser(tenant: request.parameters.require("tenant"), input), status: .created)
     }
 
     func assignRole(_ request: Request) async throws -> JSONBody<IdentityAdmin.User> {
         let input = try request.content.decode(IdentityAdmin.AssignRole.self)
         return JSONBody(
             try await admin(request).assignRole(
-                tenant: request.parameters.require("tenant"), user: request.parameters.require("user"), role: input.role))
+                tenant: request.parameters.require("tenant"), user: request.parameters.require("user"), role: input.role
+            ))
     }
 
     func createApp(_ request: Request) async throws -> JSONBody<IdentityAdmin.App> {
         let input = try request.content.decode(IdentityAdmin.CreateApp.self)
-        return JSONBody(try await admin(request).createApp(tenant: request.parameters.require("tenant"), input), status: .created)
+        return JSONBody(
+            try await admin(request).createApp(tenant: request.parameters.require("tenant"), input), status: .created)
     }
 
     func addSecret(_ request: Request) async throws -> JSONBody<IdentityAdmin.Secret> {
@@ -95,7 +100,8 @@ package struct SigningKeyAdmin: Sendable {
     package func list() async throws -> [IdentityAdmin.SigningKey] {
         _ = try await keyRing.activeKey(on: database)
         return try await SigningKey.query(on: database).sort(\.$createdAt, .descending).all().map {
-            IdentityAdmin.SigningKey(kid: $0.kid, createdAt: $0.createdAt, active: $0.retiredAt == nil, publishedUntil: $0.publishedUntil)
+            IdentityAdmin.SigningKey(
+                kid: $0.kid, createdAt: $0.createdAt, active: $0.retiredAt == nil, publishedUntil: $0.publishedUntil)
         }
     }
 }
@@ -106,7 +112,8 @@ struct AdminTokenMiddleware: AsyncMiddleware {
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard let token else {
-            throw Abort(.serviceUnavailable, reason: "The admin API is off: set M365_IDENTITY_ADMIN_TOKEN to turn it on.")
+            throw Abort(
+                .serviceUnavailable, reason: "The admin API is off: set M365_IDENTITY_ADMIN_TOKEN to turn it on.")
         }
         guard let given = request.headers.bearerAuthorization?.token,
             Data(SHA256.hash(data: Data(given.utf8))) == Data(SHA256.hash(data: Data(token.utf8)))

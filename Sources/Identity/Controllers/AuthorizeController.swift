@@ -20,7 +20,10 @@ struct AuthorizeController: RouteCollection {
         let isSubmit = request.method == .POST
         let parameters: AuthorizeParameters
         do {
-            parameters = isSubmit ? try request.content.decode(AuthorizeParameters.self) : try request.query.decode(AuthorizeParameters.self)
+            parameters =
+                isSubmit
+                ? try request.content.decode(AuthorizeParameters.self)
+                : try request.query.decode(AuthorizeParameters.self)
         } catch {
             return try await errorPage(.malformedRequest, request)
         }
@@ -80,7 +83,8 @@ struct AuthorizeController: RouteCollection {
         guard isSubmit else { return try await page.render(request, error: nil, login: parameters.loginHint) }
 
         guard let flowToken = parameters.flowToken, request.cookies[Self.flowCookie]?.string == flowToken else {
-            return try await page.render(request, error: "Your sign-in session expired. Please sign in again.", login: parameters.login)
+            return try await page.render(
+                request, error: "Your sign-in session expired. Please sign in again.", login: parameters.login)
         }
         guard let login = parameters.login, let password = parameters.passwd,
             let user = try await DirectoryUser.query(on: request.db)
@@ -89,7 +93,8 @@ struct AuthorizeController: RouteCollection {
                 .first(),
             try await request.password.async.verify(password, created: user.passwordHash)
         else {
-            request.logger.notice("Sign-in failed", metadata: ["tenant": "\(tenant.tenantId)", "client.id": "\(app.appId)"])
+            request.logger.notice(
+                "Sign-in failed", metadata: ["tenant": "\(tenant.tenantId)", "client.id": "\(app.appId)"])
             return try await page.render(
                 request, error: "Your account or password is incorrect.", login: parameters.login)
         }
@@ -108,7 +113,9 @@ struct AuthorizeController: RouteCollection {
             codeChallengeMethod: parameters.codeChallenge == nil ? nil : (parameters.codeChallengeMethod ?? "plain"),
             expiresAt: now.addingTimeInterval(request.identity.config.authorizationCodeLifetime)
         ).create(on: request.db)
-        request.logger.info("User signed in", metadata: ["tenant": "\(tenant.tenantId)", "client.id": "\(app.appId)", "user.id": "\(user.objectId)"])
+        request.logger.info(
+            "User signed in",
+            metadata: ["tenant": "\(tenant.tenantId)", "client.id": "\(app.appId)", "user.id": "\(user.objectId)"])
         let response = try await reply.send(
             fields: [("code", code), ("session_state", UUID().uuidString.lowercased())], request: request)
         response.cookies[Self.flowCookie] = .expired
@@ -239,7 +246,8 @@ struct AuthorizeReply {
                 var fields: [SignInPage.Field]
             }
             let view = try await request.view.render(
-                "form-post", Context(action: redirectURI, fields: all.map { SignInPage.Field(name: $0.0, value: $0.1) }))
+                "form-post", Context(action: redirectURI, fields: all.map { SignInPage.Field(name: $0.0, value: $0.1) })
+            )
             return try await view.encodeResponse(for: request)
         case "fragment":
             var components = URLComponents()

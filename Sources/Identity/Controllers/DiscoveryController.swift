@@ -32,8 +32,10 @@ struct DiscoveryController: RouteCollection {
             responseTypesSupported: ["code", "id_token", "code id_token", "token id_token", "token"],
             scopesSupported: ["openid"],
             claimsSupported: [
-                "sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name", "msgraph_host",
-                "aud", "exp", "iat", "auth_time", "acr", "amr", "nonce", "email", "given_name", "family_name", "nickname",
+                "sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name",
+                "msgraph_host",
+                "aud", "exp", "iat", "auth_time", "acr", "amr", "nonce", "email", "given_name", "family_name",
+                "nickname",
             ],
             requestUriParameterSupported: nil,
             msgraphHost: msgraphHost(request))
@@ -54,7 +56,8 @@ struct DiscoveryController: RouteCollection {
             responseTypesSupported: ["code", "id_token", "code id_token", "id_token token"],
             scopesSupported: ["openid", "profile", "email", "offline_access"],
             claimsSupported: [
-                "sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name", "msgraph_host",
+                "sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name",
+                "msgraph_host",
                 "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name", "tid", "ver", "at_hash",
                 "c_hash", "email",
             ],
@@ -110,7 +113,9 @@ struct DiscoveryController: RouteCollection {
     }
 
     private func msgraphHost(_ request: Request) -> String {
-        URLComponents(string: request.identity.issuer.baseURL).flatMap { c in c.host.map { h in c.port.map { "\(h):\($0)" } ?? h } }
+        URLComponents(string: request.identity.issuer.baseURL).flatMap { c in
+            c.host.map { h in c.port.map { "\(h):\($0)" } ?? h }
+        }
             ?? "graph.microsoft.com"
     }
 

@@ -28,15 +28,18 @@ struct GraphController: RouteCollection {
             else { return nil }
             return GraphDirectoryRole(
                 id: Self.directoryRoleObjectId(tenant: user.$tenant.id, template: template.templateId),
-                displayName: template.displayName, description: template.description, roleTemplateId: template.templateId)
+                displayName: template.displayName, description: template.description,
+                roleTemplateId: template.templateId)
         }
         return GraphRolesResponse(
             GraphCollection(context: request.identity.issuer.url("/v1.0/$metadata#directoryObjects"), value: roles))
     }
 
     private func authorizedUser(_ request: Request) async throws -> (Tenant, DirectoryUser) {
-        let claims = try await GraphAccessCheck(request: request).requireRole(MicrosoftGraphResource.Role.directoryReadAll)
-        guard let tid = claims.tid.flatMap(UUID.init(uuidString:)), let tenant = try await Tenant.find(tid, on: request.db)
+        let claims = try await GraphAccessCheck(request: request).requireRole(
+            MicrosoftGraphResource.Role.directoryReadAll)
+        guard let tid = claims.tid.flatMap(UUID.init(uuidString:)),
+            let tenant = try await Tenant.find(tid, on: request.db)
         else { throw GraphAccessError.invalidToken }
         let key = try request.parameters.require("user")
         let query = DirectoryUser.query(on: request.db).filter(\.$tenant.$id == tid)
@@ -55,7 +58,11 @@ struct GraphController: RouteCollection {
         var bytes = Array(digest.prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x50
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let uuid = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        let uuid = UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9],
+                bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
         return uuid.uuidString.lowercased()
     }
 }
@@ -74,7 +81,9 @@ struct GraphRolesResponse: AsyncResponseEncodable {
 
 private func graphJSON(_ body: some Encodable) throws -> Response {
     let response = Response(status: .ok)
-    response.headers.replaceOrAdd(name: .contentType, value: "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
+    response.headers.replaceOrAdd(
+        name: .contentType,
+        value: "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
     let encoder = JSONEncoder()
     encoder.outputFormatting = .withoutEscapingSlashes
     response.body = .init(data: try encoder.encode(body))
@@ -98,14 +107,17 @@ struct GraphAccessError: Error {
     static let missingToken = GraphAccessError(
         status: .unauthorized, code: "InvalidAuthenticationToken", message: "Access token is empty.")
     static let invalidToken = GraphAccessError(
-        status: .unauthorized, code: "InvalidAuthenticationToken", message: "Access token validation failure. Invalid audience, issuer, signature or lifetime.")
+        status: .unauthorized, code: "InvalidAuthenticationToken",
+        message: "Access token validation failure. Invalid audience, issuer, signature or lifetime.")
     static let insufficientPrivileges = GraphAccessError(
-        status: .forbidden, code: "Authorization_RequestDenied", message: "Insufficient privileges to complete the operation.")
+        status: .forbidden, code: "Authorization_RequestDenied",
+        message: "Insufficient privileges to complete the operation.")
 
     static func notFound(_ key: String) -> GraphAccessError {
         GraphAccessError(
             status: .notFound, code: "Request_ResourceNotFound",
-            message: "Resource '\(key)' does not exist or one of its queried reference-property objects are not present.")
+            message:
+                "Resource '\(key)' does not exist or one of its queried reference-property objects are not present.")
     }
 }
 

@@ -88,7 +88,8 @@ struct EntraErrorMiddleware: AsyncMiddleware {
         case let abort as any AbortError where abort.status == .notFound:
             status = .notFound
             code = "Request_ResourceNotFound"
-            message = "Resource '\(request.url.path)' does not exist or one of its queried reference-property objects are not present."
+            message =
+                "Resource '\(request.url.path)' does not exist or one of its queried reference-property objects are not present."
         case let abort as any AbortError where abort.status.code < 500:
             status = abort.status
             code = "BadRequest"

@@ -33,14 +33,19 @@ package struct DirectoryAdmin: Sendable {
         let domains = input.domains.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
         guard !name.isEmpty else { throw Abort(.badRequest, reason: "A tenant needs a name.") }
         guard !domains.isEmpty, domains.allSatisfy(Self.isDomainName) else {
-            throw Abort(.badRequest, reason: "A tenant needs at least one domain name, such as contoso.onmicrosoft.com.")
+            throw Abort(
+                .badRequest, reason: "A tenant needs at least one domain name, such as contoso.onmicrosoft.com.")
         }
-        let id = try input.id.map { text -> UUID in
-            guard let id = UUID(uuidString: text) else { throw Abort(.badRequest, reason: "The tenant ID must be a GUID.") }
-            return id
-        } ?? UUID()
+        let id =
+            try input.id.map { text -> UUID in
+                guard let id = UUID(uuidString: text) else {
+                    throw Abort(.badRequest, reason: "The tenant ID must be a GUID.")
+                }
+                return id
+            } ?? UUID()
         if try await TenantDomain.query(on: database).filter(\.$name ~~ domains).first() != nil {
-            throw Abort(.conflict, reason: "One of the domains \(domains.joined(separator: ", ")) already belongs to a tenant.")
+            throw Abort(
+                .conflict, reason: "One of the domains \(domains.joined(separator: ", ")) already belongs to a tenant.")
         }
         if try await Tenant.find(id, on: database) != nil {
             throw Abort(.conflict, reason: "A tenant with ID \(id.uuidString.lowercased()) already exists.")
@@ -64,14 +69,21 @@ package struct DirectoryAdmin: Sendable {
 
     // MARK: Users
 
-    package func createUser(tenant identifier: String, _ input: IdentityAdmin.CreateUser) async throws -> IdentityAdmin.User {
+    package func createUser(tenant identifier: String, _ input: IdentityAdmin.CreateUser) async throws
+        -> IdentityAdmin.User
+    {
         defer { cache?.invalidateAll() }
         let tenant = try await requireTenant(identifier)
         let upn = input.userPrincipalName.trimmingCharacters(in: .whitespaces).lowercased()
         let domains = try await tenant.$domains.query(on: database).all().map(\.name)
-        guard let at = upn.firstIndex(of: "@"), at != upn.startIndex, domains.contains(String(upn[upn.index(after: at)...]))
+        guard let at = upn.firstIndex(of: "@"), at != upn.startIndex,
+            domains.contains(String(upn[upn.index(after: at)...]))
         else {
-            throw Abort(.badRequest, reason: "The user principal name must be name@domain with one of the tenant's domains (\(domains.joined(separator: ", "))).")
+            throw Abort(
+                .badRequest,
+                reason:
+                    "The user principal name must be name@domain with one of the tenant's domains (\(domains.joined(separator: ", ")))."
+            )
         }
         if try await DirectoryUser.query(on: database).filter(\.$tenant.$id == tenant.requireID())
             .filter(\.$userPrincipalName == upn).first() != nil
@@ -91,30 +103,42 @@ package struct DirectoryAdmin: Sendable {
         return dto
     }
 
-    package func assignRole(tenant identifier: String, user key: String, role name: String) async throws -> IdentityAdmin.User {
+    package func assignRole(tenant identifier: String, user key: String, role name: String) async throws
+        -> IdentityAdmin.User
+    {
         defer { cache?.invalidateAll() }
         let tenant = try await requireTenant(identifier)
         guard let template = DirectoryRoleTemplate.find(name) else {
-            throw Abort(.badRequest, reason: "Unknown directory role '\(name)'. Known roles: \(DirectoryRoleTemplate.all.map(\.displayName).joined(separator: ", ")).")
+            throw Abort(
+                .badRequest,
+                reason:
+                    "Unknown directory role '\(name)'. Known roles: \(DirectoryRoleTemplate.all.map(\.displayName).joined(separator: ", "))."
+            )
         }
         let user = try await requireUser(key, in: tenant)
-        let exists = try await user.$roleAssignments.query(on: database)
+        let exists =
+            try await user.$roleAssignments.query(on: database)
             .filter(\.$roleTemplateId == template.templateId).first() != nil
         if !exists {
-            try await DirectoryRoleAssignment(userID: user.requireID(), roleTemplateId: template.templateId).create(on: database)
+            try await DirectoryRoleAssignment(userID: user.requireID(), roleTemplateId: template.templateId).create(
+                on: database)
         }
         return try await userDTO(user)
     }
 
     // MARK: Apps
 
-    package func createApp(tenant identifier: String, _ input: IdentityAdmin.CreateApp) async throws -> IdentityAdmin.App {
+    package func createApp(tenant identifier: String, _ input: IdentityAdmin.CreateApp) async throws
+        -> IdentityAdmin.App
+    {
         defer { cache?.invalidateAll() }
         let tenant = try await requireTenant(identifier)
         let name = input.displayName.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty else { throw Abort(.badRequest, reason: "An app needs a display name.") }
         let version = input.accessTokenVersion ?? 1
-        guard version == 1 || version == 2 else { throw Abort(.badRequest, reason: "accessTokenVersion must be 1 or 2.") }
+        guard version == 1 || version == 2 else {
+            throw Abort(.badRequest, reason: "accessTokenVersion must be 1 or 2.")
+        }
         for uri in input.redirectUris ?? [] where URL(string: uri)?.scheme == nil {
             throw Abort(.badRequest, reason: "Redirect URI '\(uri)' is not an absolute URI.")
         }
@@ -141,7 +165,8 @@ package struct DirectoryAdmin: Sendable {
         return try await addSecret(to: try await requireApp(appId, in: tenant), input)
     }
 
-    package func grant(tenant identifier: String, client appId: String, _ input: IdentityAdmin.GrantAppRole) async throws
+    package func grant(tenant identifier: String, client appId: String, _ input: IdentityAdmin.GrantAppRole)
+        async throws
         -> IdentityAdmin.Grant
     {
         defer { cache?.invalidateAll() }
@@ -154,27 +179,36 @@ package struct DirectoryAdmin: Sendable {
             throw Abort(.notFound, reason: "No app named '\(input.resource)' in the tenant.")
         }
         guard resource.appRoles.contains(input.role) else {
-            throw Abort(.badRequest, reason: "\(resource.displayName) offers no app role '\(input.role)'. It offers: \(resource.appRoles.joined(separator: ", ")).")
+            throw Abort(
+                .badRequest,
+                reason:
+                    "\(resource.displayName) offers no app role '\(input.role)'. It offers: \(resource.appRoles.joined(separator: ", "))."
+            )
         }
         let existing = try await AppRoleGrant.query(on: database)
             .filter(\.$clientApp.$id == client.requireID()).filter(\.$resourceApp.$id == resource.requireID())
             .filter(\.$role == input.role).first()
         if existing == nil {
-            try await AppRoleGrant(clientAppID: client.requireID(), resourceAppID: resource.requireID(), role: input.role)
-                .create(on: database)
+            try await AppRoleGrant(
+                clientAppID: client.requireID(), resourceAppID: resource.requireID(), role: input.role
+            )
+            .create(on: database)
         }
         return IdentityAdmin.Grant(clientAppId: client.appId, resourceAppId: resource.appId, role: input.role)
     }
 
     // MARK: Helpers
 
-    private func addSecret(to app: AppRegistration, _ input: IdentityAdmin.AddSecret) async throws -> IdentityAdmin.Secret {
+    private func addSecret(to app: AppRegistration, _ input: IdentityAdmin.AddSecret) async throws
+        -> IdentityAdmin.Secret
+    {
         defer { cache?.invalidateAll() }
         let days = input.days ?? 180
         guard (1...730).contains(days) else { throw Abort(.badRequest, reason: "A secret lives 1 to 730 days.") }
         let value = Self.newSecretValue()
         let secret = ClientSecret(
-            appID: try app.requireID(), displayName: input.displayName ?? "Client secret", hint: String(value.prefix(3)),
+            appID: try app.requireID(), displayName: input.displayName ?? "Client secret",
+            hint: String(value.prefix(3)),
             secretDigest: RandomToken.digest(value), expiresAt: now().addingTimeInterval(TimeInterval(days) * 86400))
         try await secret.create(on: database)
         return IdentityAdmin.Secret(
@@ -185,7 +219,8 @@ package struct DirectoryAdmin: Sendable {
     /// 40 characters shaped like Entra's: three characters, `8Q~`, then 34 more.
     static func newSecretValue() -> String {
         let alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.~-"
-        return RandomToken.string(length: 3, alphabet: alphabet) + "8Q~" + RandomToken.string(length: 34, alphabet: alphabet)
+        return RandomToken.string(length: 3, alphabet: alphabet) + "8Q~"
+            + RandomToken.string(length: 34, alphabet: alphabet)
     }
 
     private func requireTenant(_ identifier: String) async throws -> Tenant {
@@ -197,14 +232,21 @@ package struct DirectoryAdmin: Sendable {
 
     private func requireUser(_ key: String, in tenant: Tenant) async throws -> DirectoryUser {
         let query = DirectoryUser.query(on: database).filter(\.$tenant.$id == (try tenant.requireID()))
-        if let id = UUID(uuidString: key) { query.filter(\.$id == id) } else { query.filter(\.$userPrincipalName == key.lowercased()) }
-        guard let user = try await query.first() else { throw Abort(.notFound, reason: "No user '\(key)' in the tenant.") }
+        if let id = UUID(uuidString: key) {
+            query.filter(\.$id == id)
+        } else {
+            query.filter(\.$userPrincipalName == key.lowercased())
+        }
+        guard let user = try await query.first() else {
+            throw Abort(.notFound, reason: "No user '\(key)' in the tenant.")
+        }
         return user
     }
 
     private func requireApp(_ appId: String, in tenant: Tenant) async throws -> AppRegistration {
-        guard let app = try await AppRegistration.query(on: database).filter(\.$tenant.$id == tenant.requireID())
-            .filter(\.$appId == appId.lowercased()).first()
+        guard
+            let app = try await AppRegistration.query(on: database).filter(\.$tenant.$id == tenant.requireID())
+                .filter(\.$appId == appId.lowercased()).first()
         else { throw Abort(.notFound, reason: "No app with appId '\(appId)' in the tenant.") }
         return app
     }
@@ -214,15 +256,17 @@ package struct DirectoryAdmin: Sendable {
             DirectoryRoleTemplate.all.first { $0.templateId == assignment.roleTemplateId }?.displayName
         }
         return IdentityAdmin.User(
-            id: user.objectId, userPrincipalName: user.userPrincipalName, displayName: user.displayName, mail: user.mail,
+            id: user.objectId, userPrincipalName: user.userPrincipalName, displayName: user.displayName,
+            mail: user.mail,
             accountEnabled: user.accountEnabled, roles: roles.sorted())
     }
 
     private static func isDomainName(_ name: String) -> Bool {
         let labels = name.split(separator: ".", omittingEmptySubsequences: false)
-        return labels.count >= 2 && labels.allSatisfy { label in
-            !label.isEmpty && label.count <= 63 && label.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
-        }
+        return labels.count >= 2
+            && labels.allSatisfy { label in
+                !label.isEmpty && label.count <= 63 && label.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
+            }
     }
 }
 
@@ -230,7 +274,8 @@ extension AppRegistration {
     func toAdmin() -> IdentityAdmin.App {
         IdentityAdmin.App(
             appId: appId, objectId: (id ?? UUID()).uuidString.lowercased(),
-            servicePrincipalId: servicePrincipalId.uuidString.lowercased(), tenantId: $tenant.id.uuidString.lowercased(),
+            servicePrincipalId: servicePrincipalId.uuidString.lowercased(),
+            tenantId: $tenant.id.uuidString.lowercased(),
             displayName: displayName, redirectUris: redirectURIs, identifierUris: identifierURIs, appRoles: appRoles,
             accessTokenVersion: accessTokenVersion)
     }

@@ -50,10 +50,12 @@ package struct IdentityDemoSeed: Sendable {
         }
         let client = try await admin.createApp(
             tenant: tenant.id,
-            IdentityAdmin.CreateApp(displayName: "Demo directory reader", redirectUris: ["http://localhost:8765/callback"]))
+            IdentityAdmin.CreateApp(
+                displayName: "Demo directory reader", redirectUris: ["http://localhost:8765/callback"]))
         _ = try await admin.grant(
             tenant: tenant.id, client: client.appId,
-            IdentityAdmin.GrantAppRole(resource: MicrosoftGraphResource.identifierURI, role: MicrosoftGraphResource.Role.directoryReadAll))
+            IdentityAdmin.GrantAppRole(
+                resource: MicrosoftGraphResource.identifierURI, role: MicrosoftGraphResource.Role.directoryReadAll))
         return Credentials(tenantId: tenant.id, tenantDomain: Self.tenantDomain, users: users, clientApp: client)
     }
 }

@@ -23,7 +23,9 @@ struct ScopeRequest: Equatable {
             }
             let resource: String
             let permission: String
-            if let slash = item.lastIndex(of: "/"), item.contains("://") || UUID(uuidString: String(item[..<slash])) != nil {
+            if let slash = item.lastIndex(of: "/"),
+                item.contains("://") || UUID(uuidString: String(item[..<slash])) != nil
+            {
                 resource = String(item[..<slash])
                 permission = String(item[item.index(after: slash)...])
             } else if !item.contains("/") {

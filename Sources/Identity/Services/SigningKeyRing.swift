@@ -3,9 +3,9 @@ import CryptoExtras
 import Fluent
 import Foundation
 import ServerSupport
-import Vapor
 import SwiftASN1
 import Synchronization
+import Vapor
 import WireModels
 import X509
 

@@ -78,7 +78,8 @@ struct TenantDirectory: Sendable {
         }
         var roles: [GrantKey: [String]] = [:]
         for grant in grants {
-            roles[GrantKey(client: grant.$clientApp.id, resource: grant.$resourceApp.id), default: []].append(grant.role)
+            roles[GrantKey(client: grant.$clientApp.id, resource: grant.$resourceApp.id), default: []].append(
+                grant.role)
         }
         return TenantDirectory(
             tenantID: tenantID, tenantId: tenant.tenantId, domains: domains.map(\.name).sorted(),

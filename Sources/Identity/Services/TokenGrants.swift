@@ -37,17 +37,20 @@ struct TokenGrants {
                 }
             try authenticator.authenticate(client, secret: form.clientSecret, confidentialOnly: true)
             let resource = try tenant.resource(named: requested)
-            return try await issuer.appOnlyToken(tenant: tenant, client: client, resource: resource, requestedAs: requested)
+            return try await issuer.appOnlyToken(
+                tenant: tenant, client: client, resource: resource, requestedAs: requested)
 
         case "authorization_code":
             let code = try form.code.required("code")
             try authenticator.authenticate(client, secret: form.clientSecret, confidentialOnly: false)
-            return try await redeem(code: code, form: form, tenant: tenant, client: client, issuer: issuer, endpoint: endpoint)
+            return try await redeem(
+                code: code, form: form, tenant: tenant, client: client, issuer: issuer, endpoint: endpoint)
 
         default:
             let token = try form.refreshToken.required("refresh_token")
             try authenticator.authenticate(client, secret: form.clientSecret, confidentialOnly: false)
-            return try await refresh(token: token, form: form, tenant: tenant, client: client, issuer: issuer, endpoint: endpoint)
+            return try await refresh(
+                token: token, form: form, tenant: tenant, client: client, issuer: issuer, endpoint: endpoint)
         }
     }
 
@@ -119,7 +122,8 @@ struct TokenGrants {
             let value = RandomToken.urlSafe(byteCount: 48)
             try await RefreshToken(
                 tokenDigest: RandomToken.digest(value), appID: client.id, userID: user.requireID(),
-                scope: scope, resource: v1Resource, expiresAt: now.addingTimeInterval(context.config.refreshTokenLifetime)
+                scope: scope, resource: v1Resource,
+                expiresAt: now.addingTimeInterval(context.config.refreshTokenLifetime)
             ).create(on: database)
             issued.refreshToken = value
         }

@@ -135,7 +135,8 @@ struct TokenIssuer {
 
     private var expiry: Date { now.addingTimeInterval(context.config.accessTokenLifetime) }
 
-    private func baseClaims(tenant: TenantDirectory, resource: TenantDirectory.App, requestedAs: String) -> TokenClaims {
+    private func baseClaims(tenant: TenantDirectory, resource: TenantDirectory.App, requestedAs: String) -> TokenClaims
+    {
         let tid = tenant.tenantId
         var claims = TokenClaims()
         if resource.accessTokenVersion == 2 {

@@ -12,7 +12,8 @@ package enum SecureFile {
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         let mode: Int = isPrivate ? 0o600 : 0o644
-        guard fileManager.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: mode]) else {
+        guard fileManager.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: mode])
+        else {
             throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temporary.path])
         }
         let handle = try FileHandle(forWritingTo: temporary)

@@ -15,7 +15,9 @@ package struct EnvironmentReader: Sendable {
 
     package func int(_ name: String) throws -> Int? {
         guard let text = string(name) else { return nil }
-        guard let value = Int(text) else { throw ConfigurationError.invalid(name: name, value: text, expected: "an integer") }
+        guard let value = Int(text) else {
+            throw ConfigurationError.invalid(name: name, value: text, expected: "an integer")
+        }
         return value
     }
 

@@ -25,14 +25,17 @@ package struct TLSSettings: Sendable {
     }
 
     package func serverConfiguration() throws -> TLSConfiguration {
-        let chain = try NIOSSLCertificate.fromPEMFile(certificateFile.path).map { NIOSSLCertificateSource.certificate($0) }
+        let chain = try NIOSSLCertificate.fromPEMFile(certificateFile.path).map {
+            NIOSSLCertificateSource.certificate($0)
+        }
         let key = try NIOSSLPrivateKey(file: privateKeyFile.path, format: .pem)
         return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
     }
 
     package func clientConfiguration() throws -> TLSConfiguration {
         var configuration = TLSConfiguration.makeClientConfiguration()
-        let extra = try trustedCAFiles
+        let extra =
+            try trustedCAFiles
             .filter { FileManager.default.fileExists(atPath: $0.path) }
             .flatMap { try NIOSSLCertificate.fromPEMFile($0.path) }
         if !extra.isEmpty {

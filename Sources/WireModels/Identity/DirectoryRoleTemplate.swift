@@ -8,7 +8,8 @@ package struct DirectoryRoleTemplate: Sendable, Equatable, Hashable, Codable {
 
     package static let globalAdministrator = DirectoryRoleTemplate(
         templateId: "62e90394-69f5-4237-9190-012177145e10", displayName: "Global Administrator",
-        description: "Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities.")
+        description:
+            "Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities.")
     package static let serviceSupportAdministrator = DirectoryRoleTemplate(
         templateId: "f023fd81-a637-4b56-95fd-791ac0226033", displayName: "Service Support Administrator",
         description: "Can read service health information and manage support tickets.")

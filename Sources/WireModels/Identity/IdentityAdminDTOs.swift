@@ -160,7 +160,9 @@ package enum IdentityAdmin {
         /// The value, shown once.
         package var secret: String
 
-        package init(appId: String, secretId: String, displayName: String, hint: String, expiresAt: Date, secret: String) {
+        package init(
+            appId: String, secretId: String, displayName: String, hint: String, expiresAt: Date, secret: String
+        ) {
             self.appId = appId
             self.secretId = secretId
             self.displayName = displayName
