@@ -27,7 +27,6 @@ package struct IdentityError: Error, Sendable {
         case unsupportedResponseType
         case invalidCredentials
         case accountDisabled
-        case notFound
     }
 
     package let kind: Kind
@@ -59,10 +58,9 @@ package struct IdentityError: Error, Sendable {
         case .roleAssignmentRequired: 501051
         case .methodNotAllowed: 900561
         case .malformedRequest: 9002313
-        case .unsupportedResponseType: 900144
+        case .unsupportedResponseType: 70005
         case .invalidCredentials: 50126
         case .accountDisabled: 50057
-        case .notFound: 900029
         }
     }
 
@@ -78,7 +76,6 @@ package struct IdentityError: Error, Sendable {
             .accountDisabled:
             "invalid_grant"
         case .unsupportedResponseType: "unsupported_response_type"
-        case .notFound: "not_found"
         case .tenantNotFound, .missingParameter, .resourceParameterNotSupported, .redirectURIMismatch,
             .methodNotAllowed, .malformedRequest:
             "invalid_request"
@@ -88,7 +85,6 @@ package struct IdentityError: Error, Sendable {
     package var status: HTTPResponseStatus {
         switch kind {
         case .invalidClientSecret, .expiredClientSecret, .missingClientCredential: .unauthorized
-        case .notFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         default: .badRequest
         }
@@ -191,10 +187,7 @@ package struct IdentityError: Error, Sendable {
     static let malformedRequest = Self(.malformedRequest, "Invalid request. Request is malformed or invalid.")
 
     static func unsupportedResponseType(_ value: String) -> Self {
-        .init(
-            .unsupportedResponseType,
-            "The provided value for the input parameter 'response_type' is not allowed for this request. Expected values: code. Received: '\(value)'."
-        )
+        .init(.unsupportedResponseType, "response_type '\(value)' is not enabled for the application.")
     }
 
     static let invalidCredentials = Self(
@@ -202,8 +195,4 @@ package struct IdentityError: Error, Sendable {
 
     static let accountDisabled = Self(
         .accountDisabled, "The user account is disabled.")
-
-    static func notFound(_ path: String) -> Self {
-        .init(.notFound, "The requested endpoint '\(path)' does not exist.")
-    }
 }

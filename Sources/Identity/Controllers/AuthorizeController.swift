@@ -74,7 +74,7 @@ struct AuthorizeController: RouteCollection {
             return try await reply.send(error: error, request: request)
         }
         if let method = parameters.codeChallengeMethod, !["S256", "plain"].contains(method) {
-            return try await reply.send(error: .pkceMismatch, request: request)
+            return try await reply.send(error: .malformedRequest, request: request)
         }
 
         let page = SignInPage(

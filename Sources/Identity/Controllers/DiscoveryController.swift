@@ -86,7 +86,7 @@ struct DiscoveryController: RouteCollection {
     /// What MSAL asks `login.microsoftonline.com` about an authority when instance discovery is on.
     func instanceDiscovery(_ request: Request) async throws -> Response {
         guard try request.parameters.require("tenant").lowercased() == "common" else {
-            throw IdentityError.notFound(request.url.path)
+            throw Abort(.notFound)
         }
         let authority = request.query[String.self, at: "authorization_endpoint"] ?? ""
         let host = URLComponents(string: request.identity.issuer.baseURL)?.host ?? "localhost"

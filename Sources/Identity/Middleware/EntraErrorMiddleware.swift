@@ -40,7 +40,7 @@ struct EntraErrorMiddleware: AsyncMiddleware {
         case let error as IdentityError:
             identityError = error
         case let abort as any AbortError where abort.status == .notFound:
-            identityError = .notFound(request.url.path)
+            return notFoundResponse(request)
         case let abort as any AbortError where abort.status == .methodNotAllowed:
             identityError = .methodNotAllowed(request.method.rawValue)
         case let abort as any AbortError where abort.status.code < 500:
@@ -64,6 +64,17 @@ struct EntraErrorMiddleware: AsyncMiddleware {
         let response = Response.json(body, status: identityError.status)
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store, no-cache")
         return response
+    }
+
+    /// Entra answers unknown paths without an AADSTS code; so does Identity, in the same JSON shape.
+    private func notFoundResponse(_ request: Request) -> Response {
+        let timestamp = Self.entraTimestamp(now())
+        let correlationId = Self.clientRequestId(request) ?? UUID().uuidString.lowercased()
+        return Response.json(
+            EntraErrorBody(
+                error: "not_found", errorDescription: "The requested endpoint does not exist: \(request.url.path)",
+                errorCodes: [], timestamp: timestamp, traceId: request.id.lowercased(), correlationId: correlationId),
+            status: .notFound)
     }
 
     static func body(for error: IdentityError, request: Request, now: Date) -> EntraErrorBody {
