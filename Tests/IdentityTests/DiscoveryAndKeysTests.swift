@@ -126,3 +126,28 @@ struct AppTokenPayload: JWTPayload {
 
     func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
+
+@Suite("Token claims JSON")
+struct TokenClaimsJSONTests {
+    @Test func directWriterAgreesWithCodable() throws {
+        var claims = TokenClaims()
+        claims.aud = "api://x/"
+        claims.iss = "https://127.0.0.1:8443/t/"
+        claims.iat = 1_790_000_000
+        claims.nbf = 1_790_000_000
+        claims.exp = 1_790_003_599
+        claims.amr = ["pwd"]
+        claims.appid = "a"
+        claims.name = "Zoë \"Q\" O'Brien\\\n\t\u{01}😀"
+        claims.preferredUsername = "zoe@contoso.onmicrosoft.com"
+        claims.roles = ["A", "B"]
+        claims.wids = []
+        claims.ver = "1.0"
+        let direct = try JSONDecoder().decode(TokenClaims.self, from: Data(claims.jsonBytes()))
+        #expect(direct == claims)
+        let object = try JSONSerialization.jsonObject(with: Data(claims.jsonBytes())) as? [String: Any]
+        #expect(object?["preferred_username"] as? String == "zoe@contoso.onmicrosoft.com")
+        #expect(object?["scp"] == nil)
+        #expect(TokenClaims().jsonBytes() == Array("{}".utf8))
+    }
+}

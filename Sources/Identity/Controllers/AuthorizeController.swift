@@ -31,7 +31,7 @@ struct AuthorizeController: RouteCollection {
         let tenant: TenantDirectory
         let app: TenantDirectory.App
         do {
-            tenant = try await request.identity.directoryCache.directory(tenantIdentifier, on: request.db)
+            tenant = try await request.identity.directoryCache.directory(tenantIdentifier) { request.db }
             guard let clientId = parameters.clientId, !clientId.isEmpty else {
                 throw IdentityError.missingParameter("client_id")
             }

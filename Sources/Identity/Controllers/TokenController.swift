@@ -58,12 +58,14 @@ struct TokenController: RouteCollection {
         return issued
     }
 
+    private static let encoder = JSONEncoder()
+
     private func tokenResponse(_ body: some Encodable) throws -> Response {
         let response = Response(status: .ok)
         response.headers.contentType = .json
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store, no-cache")
         response.headers.replaceOrAdd(name: .pragma, value: "no-cache")
-        response.body = .init(data: try JSONEncoder().encode(body))
+        response.body = .init(data: try Self.encoder.encode(body))
         return response
     }
 }

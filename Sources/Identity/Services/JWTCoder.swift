@@ -14,11 +14,13 @@ package enum JWTCoder {
 
     /// Signs `claims`; v1 headers carry `x5t` beside `kid`, as Entra's do.
     package static func sign(_ claims: TokenClaims, with key: SigningKeyRing.Key, includeX5t: Bool) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .withoutEscapingSlashes
-        let header = Header(typ: "JWT", alg: "RS256", x5t: includeX5t ? key.kid : nil, kid: key.kid)
+        var header = CompactJSONObject()
+        header.add("typ", "JWT")
+        header.add("alg", "RS256")
+        header.add("x5t", includeX5t ? key.kid : nil)
+        header.add("kid", key.kid)
         let signingInput =
-            try encoder.encode(header).base64URLEncodedString() + "." + encoder.encode(claims).base64URLEncodedString()
+            Data(header.finish()).base64URLEncodedString() + "." + Data(claims.jsonBytes()).base64URLEncodedString()
         let signature = try key.privateKey.signature(for: Data(signingInput.utf8), padding: .insecurePKCS1v1_5)
         return signingInput + "." + signature.rawRepresentation.base64URLEncodedString()
     }

@@ -106,8 +106,8 @@ package final class DirectoryCache: Sendable {
         self.now = now
     }
 
-    /// The directory of the tenant named by GUID or domain, or AADSTS90002.
-    func directory(_ identifier: String, on database: any Database) async throws -> TenantDirectory {
+    /// The directory of the tenant named by GUID or domain, or AADSTS90002. `database` is only opened on a miss.
+    func directory(_ identifier: String, on database: () -> any Database) async throws -> TenantDirectory {
         let key = identifier.lowercased()
         let current = now()
         if let entry = entries.withLock({ $0[key] }), entry.loadedAt.distance(to: current) < lifetime,
@@ -115,6 +115,7 @@ package final class DirectoryCache: Sendable {
         {
             return entry.directory
         }
+        let database = database()
         let tenant = try await Tenant.require(identifier, on: database)
         let directory = try await TenantDirectory.load(tenant, on: database)
         let entry = Entry(directory: directory, loadedAt: current)

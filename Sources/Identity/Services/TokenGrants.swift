@@ -19,7 +19,7 @@ struct TokenGrants {
         guard ["client_credentials", "authorization_code", "refresh_token"].contains(grantType) else {
             throw IdentityError.unsupportedGrantType(grantType)
         }
-        let tenant = try await context.directoryCache.directory(tenantIdentifier, on: database)
+        let tenant = try await context.directoryCache.directory(tenantIdentifier, on: databaseProvider)
         let clientId = try form.clientId.required("client_id")
         if endpoint == .v2, form.resource != nil, grantType == "client_credentials" {
             throw IdentityError.resourceParameterNotSupported
