@@ -26,7 +26,7 @@ struct TokenController: RouteCollection {
             resource: issued.resource, accessToken: issued.accessToken,
             scope: issued.refreshToken == nil ? nil : issued.scope, refreshToken: issued.refreshToken,
             idToken: issued.idToken)
-        return try tokenResponse(body)
+        return tokenResponse(body.jsonBytes())
     }
 
     func tokenV2(_ request: Request) async throws -> Response {
@@ -36,7 +36,7 @@ struct TokenController: RouteCollection {
             expiresIn: lifetime, extExpiresIn: lifetime, accessToken: issued.accessToken,
             scope: issued.refreshToken == nil && issued.idToken == nil ? nil : issued.scope,
             refreshToken: issued.refreshToken, idToken: issued.idToken)
-        return try tokenResponse(body)
+        return tokenResponse(body.jsonBytes())
     }
 
     func wrongMethod(_ request: Request) async throws -> Response {
@@ -58,14 +58,12 @@ struct TokenController: RouteCollection {
         return issued
     }
 
-    private static let encoder = JSONEncoder()
-
-    private func tokenResponse(_ body: some Encodable) throws -> Response {
+    private func tokenResponse(_ json: [UInt8]) -> Response {
         let response = Response(status: .ok)
         response.headers.contentType = .json
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store, no-cache")
         response.headers.replaceOrAdd(name: .pragma, value: "no-cache")
-        response.body = .init(data: try Self.encoder.encode(body))
+        response.body = .init(buffer: ByteBuffer(bytes: json))
         return response
     }
 }

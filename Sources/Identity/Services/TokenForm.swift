@@ -65,9 +65,8 @@ struct TokenForm {
 extension Optional where Wrapped == String {
     /// The value, or AADSTS900144 naming the missing parameter.
     func required(_ name: String) throws -> String {
-        guard let value = self?.trimmingCharacters(in: .whitespaces), !value.isEmpty else {
-            throw IdentityError.missingParameter(name)
-        }
+        guard let value = self, value.utf8.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") })
+        else { throw IdentityError.missingParameter(name) }
         return value
     }
 }
