@@ -6,21 +6,22 @@ import WireModels
 /// Answers every failure in the shape of the interface it happened on: Entra's error JSON for the
 /// OAuth/OIDC endpoints, Graph's envelope under `/v1.0`, problem+json for the admin API.
 /// Replaces Vapor's `ErrorMiddleware`; unknown errors become 500s with a generic text.
-struct EntraErrorMiddleware: AsyncMiddleware {
+///
+/// A future-based middleware rather than an `AsyncMiddleware`: it wraps every request, and each async
+/// middleware adds a hop between the event loop and a task.
+struct EntraErrorMiddleware: Middleware {
     let now: @Sendable () -> Date
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let response: Response
-        do {
-            response = try await next.respond(to: request)
-        } catch {
-            response = self.response(for: error, request: request)
-        }
-        if let clientRequestId = Self.clientRequestId(request) {
-            response.headers.replaceOrAdd(name: "client-request-id", value: clientRequestId)
-        }
-        response.headers.replaceOrAdd(name: "x-ms-request-id", value: request.id)
-        return response
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request)
+            .flatMapErrorThrowing { error in self.response(for: error, request: request) }
+            .map { response in
+                if let clientRequestId = Self.clientRequestId(request) {
+                    response.headers.replaceOrAdd(name: "client-request-id", value: clientRequestId)
+                }
+                response.headers.replaceOrAdd(name: "x-ms-request-id", value: request.id)
+                return response
+            }
     }
 
     private func response(for error: any Error, request: Request) -> Response {
