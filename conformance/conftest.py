@@ -20,11 +20,12 @@ def free_port() -> int:
 
 
 class RunningIdentity:
-    def __init__(self, base_url: str, ca_file: str, demo: dict, data_dir: Path):
+    def __init__(self, base_url: str, ca_file: str, demo: dict, data_dir: Path, binary: str):
         self.base_url = base_url
         self.ca_file = ca_file
         self.demo = demo
         self.data_dir = data_dir
+        self.binary = binary
 
     @property
     def domain(self) -> str:
@@ -78,7 +79,7 @@ def identity():
     # requests honours these over Session.verify on this machine; point them at the dev CA for this process.
     os.environ["REQUESTS_CA_BUNDLE"] = ca_file
     os.environ["CURL_CA_BUNDLE"] = ca_file
-    yield RunningIdentity(base_url, ca_file, demo, data_dir)
+    yield RunningIdentity(base_url, ca_file, demo, data_dir / "data", binary)
     process.terminate()
     try:
         process.wait(timeout=20)

@@ -36,6 +36,7 @@ package final class SigningKeyRing: Sendable {
     /// How long retired keys stay in the JWKS: the longest token lifetime plus clock skew.
     private let retiredKeyGrace: TimeInterval
     private let snapshot = Mutex(Snapshot())
+    private static let publishedKeysMaxAge: TimeInterval = 1
 
     package init(
         masterKey: MasterKey, now: @escaping @Sendable () -> Date, refreshInterval: TimeInterval = 30,
@@ -63,9 +64,15 @@ package final class SigningKeyRing: Sendable {
     }
 
     /// Keys to publish in the JWKS: the active one and retired ones still within their grace time.
+    ///
+    /// Re-read at most a second old, unlike the signing key: when another instance or the CLI rotates, every
+    /// instance publishes the new key at once, before anyone signs with it here.
     package func publishedKeys(on database: any Database) async throws -> [Key] {
-        _ = try await activeKey(on: database)
         let current = now()
+        if snapshot.withLock({ $0.loadedAt.distance(to: current) >= Self.publishedKeysMaxAge }) {
+            try await reload(on: database)
+        }
+        _ = try await activeKey(on: database)
         return snapshot.withLock { $0.published }.filter { ($0.publishedUntil ?? .distantFuture) > current }
     }
 
