@@ -28,3 +28,21 @@ struct FormBodyTests {
         #expect(FormBody.parse(Array("name=J%C3%BCrgen".utf8)) == ["name": "Jürgen"])
     }
 }
+
+@Suite(".env files")
+struct DotEnvFileTests {
+    @Test func parsesAssignmentsCommentsQuotesAndExport() {
+        let text = """
+            # comment
+            M365_HOST=0.0.0.0
+            export M365_IDENTITY_PORT = 9443
+            M365_IDENTITY_PUBLIC_URL="https://login.example.internal"
+            QUOTED='a b'
+            EMPTY=
+            not a line
+            """
+        let pairs = DotEnvFile.parse(text)
+        #expect(pairs.map(\.0) == ["M365_HOST", "M365_IDENTITY_PORT", "M365_IDENTITY_PUBLIC_URL", "QUOTED", "EMPTY"])
+        #expect(pairs.map(\.1) == ["0.0.0.0", "9443", "https://login.example.internal", "a b", ""])
+    }
+}

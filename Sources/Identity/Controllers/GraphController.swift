@@ -13,15 +13,13 @@ struct GraphController: RouteCollection {
     }
 
     func user(_ request: Request) async throws -> GraphUserResponse {
-        let (tenant, user) = try await authorizedUser(request)
-        var dto = user.toGraph()
+        var dto = try await authorizedUser(request).toGraph()
         dto.context = request.identity.issuer.url("/v1.0/$metadata#users/$entity")
-        _ = tenant
         return GraphUserResponse(dto)
     }
 
     func memberOf(_ request: Request) async throws -> GraphRolesResponse {
-        let (_, user) = try await authorizedUser(request)
+        let user = try await authorizedUser(request)
         let assignments = try await user.$roleAssignments.query(on: request.db).all()
         let roles = assignments.compactMap { assignment -> GraphDirectoryRole? in
             guard let template = DirectoryRoleTemplate.all.first(where: { $0.templateId == assignment.roleTemplateId })
@@ -35,12 +33,11 @@ struct GraphController: RouteCollection {
             GraphCollection(context: request.identity.issuer.url("/v1.0/$metadata#directoryObjects"), value: roles))
     }
 
-    private func authorizedUser(_ request: Request) async throws -> (Tenant, DirectoryUser) {
+    /// The path's user in the token's tenant, once the token proves `Directory.Read.All`.
+    private func authorizedUser(_ request: Request) async throws -> DirectoryUser {
         let claims = try await GraphAccessCheck(request: request).requireRole(
             MicrosoftGraphResource.Role.directoryReadAll)
-        guard let tid = claims.tid.flatMap(UUID.init(uuidString:)),
-            let tenant = try await Tenant.find(tid, on: request.db)
-        else { throw GraphAccessError.invalidToken }
+        guard let tid = claims.tid.flatMap(UUID.init(uuidString:)) else { throw GraphAccessError.invalidToken }
         let key = try request.parameters.require("user")
         let query = DirectoryUser.query(on: request.db).filter(\.$tenant.$id == tid)
         if let id = UUID(uuidString: key) {
@@ -49,7 +46,7 @@ struct GraphController: RouteCollection {
             query.filter(\.$userPrincipalName == key.lowercased())
         }
         guard let user = try await query.first() else { throw GraphAccessError.notFound(key) }
-        return (tenant, user)
+        return user
     }
 
     /// A directory role object's ID is per tenant in Entra; derive a stable one from tenant and template.
