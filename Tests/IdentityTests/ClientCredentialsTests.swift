@@ -321,6 +321,17 @@ struct HostileInputTests {
                 #expect((400..<500).contains(token.status.code), "token body \(bytes)")
                 #expect(token.entraError != nil)
             }
+            let tenants = ["%00", "..", String(repeating: "a", count: 5000), "x%2F..%2Fy", "😀", "'; DROP TABLE x;--"]
+            for tenant in tenants {
+                for path in [IdentityPath.v2Token(tenant: tenant), IdentityPath.v1Discovery(tenant: tenant)] {
+                    let res = try await app.testing().sendRequest(
+                        path.hasSuffix("token") ? .POST : .GET, path,
+                        headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                        body: ByteBuffer(string: "grant_type=client_credentials&client_id=x&client_secret=y&scope=z"))
+                    #expect((400..<500).contains(res.status.code), "\(path) → \(res.status)")
+                    #expect(res.entraError != nil)
+                }
+            }
             let authorize: [(String, HTTPResponseStatus)] = [
                 ("client_id=%zz", .badRequest),
                 ("client_id=\(fx.client.appId)&redirect_uri=%", .badRequest),
