@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Identity
+import NIOCore
 import ServerSupport
 import Vapor
 import WireModels
@@ -71,7 +72,16 @@ struct Serve: AsyncParsableCommand {
                 }
                 lines.append("All demo credentials: \(demoFile.url.path) (mode 0600)")
             }
-            for app in apps { try await app.startup() }
+            for app in apps {
+                do {
+                    try await app.startup()
+                } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                    let address = "\(app.http.server.configuration.hostname):\(app.http.server.configuration.port)"
+                    throw CommandFailure(
+                        message: "\(address) is already in use. Stop what listens there or choose other ports "
+                            + "(--identity-port, --connector-port, --desk-port or their M365_*_PORT variables).")
+                }
+            }
         } catch {
             for app in apps { try? await app.asyncShutdown() }
             throw error
