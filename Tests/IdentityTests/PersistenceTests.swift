@@ -26,6 +26,37 @@ struct PersistenceTests {
         try await restartRoundTrip(.postgres(url: Self.postgresURL!), revertAtEnd: true)
     }
 
+    @Test(.enabled(if: postgresURL != nil, "set M365_TEST_POSTGRES_URL to run against PostgreSQL"))
+    func everyGrantWorksOnPostgres() async throws {
+        try await withIdentity(database: .postgres(url: Self.postgresURL!)) { app, fx in
+            let v1 = try await app.postForm(
+                fx.v1TokenPath,
+                [
+                    "grant_type": "client_credentials", "client_id": fx.client.appId, "client_secret": fx.clientSecret,
+                    "resource": fx.api.appId,
+                ])
+            #expect(try decodeJWT(v1.json(TokenResponseV1.self).accessToken).claims.roles == ["Tickets.Read"])
+
+            let flow = AuthorizationCodeFlowTests()
+            let code = try flow.code(
+                from: try await flow.signIn(app, fx, query: flow.authorizeQuery(fx, scope: "openid offline_access")))
+            let tokens = try await flow.redeem(app, fx, code: code)
+            #expect(tokens.status == .ok)
+            #expect(try await flow.redeem(app, fx, code: code).entraError?.errorCodes == [54005])
+
+            let refresh = try #require(try tokens.json(TokenResponseV2.self).refreshToken)
+            let form = [
+                "grant_type": "refresh_token", "client_id": fx.client.appId,
+                "client_secret": fx.clientSecret, "refresh_token": refresh,
+            ]
+            #expect(try await app.postForm(fx.v2TokenPath, form).status == .ok)
+            #expect(try await app.postForm(fx.v2TokenPath, form).entraError?.errorCodes == [70008])
+
+            try await app.identity.keyRing.rotate(on: app.db)
+            #expect(try await app.get(IdentityPath.v1Keys(tenant: "common")).json(JSONWebKeySet.self).keys.count == 2)
+        }
+    }
+
     /// Seeds a tenant in one app, shuts it down, and checks a second app on the same database issues tokens
     /// with the stored secret and the same signing key.
     private func restartRoundTrip(_ database: DatabaseLocation, revertAtEnd: Bool) async throws {
