@@ -44,6 +44,7 @@ package func configure(_ app: Application, config: IdentityConfig) async throws 
     try app.register(collection: DiscoveryController())
     try app.register(collection: AuthorizeController())
     try app.register(collection: GraphController())
+    try app.register(collection: SessionController())
     try app.register(collection: AdminController(adminToken: config.adminToken))
 }
 

@@ -241,4 +241,50 @@ struct AuthorizationCodeFlowTests {
             #expect(res.body.string.contains("locked"))
         }
     }
+
+    @Test func userInfoDescribesTheSignedInUserWithTheIDTokensSubject() async throws {
+        try await withIdentity { app, fx in
+            let code = try code(
+                from: try await signIn(app, fx, query: authorizeQuery(fx, scope: "openid profile email")))
+            let tokens = try (try await redeem(app, fx, code: code)).json(TokenResponseV2.self)
+            let idToken = try decodeJWT(try #require(tokens.idToken)).claims
+            let info = try await app.get(
+                IdentityPath.userInfo(tenant: fx.tenantId), headers: ["Authorization": "Bearer \(tokens.accessToken)"])
+            #expect(info.status == .ok)
+            let body = try info.json([String: String].self)
+            #expect(body["sub"] == idToken.sub)
+            #expect(body["preferred_username"] == fx.userUPN)
+            #expect(body["name"] == "Adele Vance")
+
+            let appOnly = try
+                (try await app.postForm(
+                    fx.v1TokenPath,
+                    [
+                        "grant_type": "client_credentials", "client_id": fx.client.appId,
+                        "client_secret": fx.clientSecret,
+                        "resource": "https://graph.microsoft.com",
+                    ])).json(TokenResponseV1.self).accessToken
+            let refused = try await app.get(
+                IdentityPath.userInfo(tenant: fx.tenantId), headers: ["Authorization": "Bearer \(appOnly)"])
+            #expect(refused.status == .unauthorized)
+            #expect(refused.headers.first(name: .wwwAuthenticate) == "Bearer error=\"insufficient_scope\"")
+            #expect(try await app.get(IdentityPath.userInfo(tenant: fx.tenantId)).status == .unauthorized)
+        }
+    }
+
+    @Test func logoutReturnsOnlyToRegisteredRedirectURIs() async throws {
+        try await withIdentity { app, fx in
+            let back = try await app.get(
+                IdentityPath.v2Logout(tenant: fx.tenantId) + "?"
+                    + HTTPForm.encode([
+                        "post_logout_redirect_uri": IdentityFixture.redirectURI, "state": "s1",
+                    ]))
+            #expect(back.headers.first(name: .location) == IdentityFixture.redirectURI + "?state=s1")
+            let elsewhere = try await app.get(
+                IdentityPath.v2Logout(tenant: fx.tenantId) + "?post_logout_redirect_uri=https%3A%2F%2Fevil.test%2F")
+            #expect(elsewhere.status == .ok)
+            #expect(elsewhere.headers.first(name: .location) == nil)
+            #expect(elsewhere.body.string.contains("You signed out"))
+        }
+    }
 }

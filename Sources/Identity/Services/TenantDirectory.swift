@@ -44,6 +44,11 @@ struct TenantDirectory: Sendable {
 
     func app(clientId: String) -> App? { appsByAppId[clientId.lowercased()] }
 
+    /// Whether any app of the tenant registered `uri` as a redirect URI (exact match).
+    func hasRedirectURI(_ uri: String) -> Bool {
+        appsByAppId.values.contains { $0.redirectURIs.contains(uri) }
+    }
+
     /// The app named by appId or identifier URI, or AADSTS500011.
     func resource(named identifier: String) throws -> App {
         if let app = appsByAppId[identifier.lowercased()] { return app }
