@@ -44,8 +44,12 @@ final class AppRegistration: Model, @unchecked Sendable {
         self.appRoleAssignmentRequired = appRoleAssignmentRequired
     }
 
-    /// Whether `identifier` names this app: its appId or one of its identifier URIs (a trailing `/` is ignored).
     func isNamed(_ identifier: String) -> Bool {
+        Self.identifier(identifier, names: appId, identifierURIs: identifierURIs)
+    }
+
+    /// Whether `identifier` names an app: its appId or one of its identifier URIs (a trailing `/` is ignored).
+    static func identifier(_ identifier: String, names appId: String, identifierURIs: [String]) -> Bool {
         let wanted = identifier.lowercased().trimmingSuffix("/")
         return appId == wanted || identifierURIs.contains { $0.lowercased().trimmingSuffix("/") == wanted }
     }

@@ -20,8 +20,27 @@ extension Tenant {
         return tenant
     }
 
-    /// The tenant's primary domain (the first created), used in messages.
+    /// The tenant's primary domain, for messages.
     func primaryDomain(on database: any Database) async throws -> String {
-        try await $domains.query(on: database).first()?.name ?? tenantId
+        Self.primaryDomain(among: try await $domains.query(on: database).all().map(\.name)) ?? tenantId
+    }
+
+    /// The `*.onmicrosoft.com` domain, as Entra's initial domain, else the first by name.
+    static func primaryDomain(among names: [String]) -> String? {
+        let sorted = names.sorted()
+        return sorted.first { $0.hasSuffix(".onmicrosoft.com") } ?? sorted.first
+    }
+}
+
+extension AppRegistration {
+    /// The app in the tenant named by appId or identifier URI, or AADSTS500011.
+    static func resource(named identifier: String, in tenant: Tenant, on database: any Database) async throws
+        -> AppRegistration
+    {
+        let candidates = try await AppRegistration.query(on: database).filter(\.$tenant.$id == tenant.requireID()).all()
+        guard let app = candidates.first(where: { $0.isNamed(identifier) }) else {
+            throw IdentityError.resourceNotFound(identifier, tenant: try await tenant.primaryDomain(on: database))
+        }
+        return app
     }
 }

@@ -16,10 +16,8 @@ struct TenantDirectory: Sendable {
         let appRoleAssignmentRequired: Bool
         let secrets: [Secret]
 
-        /// Whether `identifier` names this app: its appId or one of its identifier URIs (a trailing `/` is ignored).
         func isNamed(_ identifier: String) -> Bool {
-            let wanted = identifier.lowercased().trimmingSuffix("/")
-            return appId == wanted || identifierURIs.contains { $0.lowercased().trimmingSuffix("/") == wanted }
+            AppRegistration.identifier(identifier, names: appId, identifierURIs: identifierURIs)
         }
     }
 
@@ -40,7 +38,7 @@ struct TenantDirectory: Sendable {
     private let appsByAppId: [String: App]
     private let roles: [GrantKey: [String]]
 
-    var primaryDomain: String { domains.first ?? tenantId }
+    var primaryDomain: String { Tenant.primaryDomain(among: domains) ?? tenantId }
 
     func app(clientId: String) -> App? { appsByAppId[clientId.lowercased()] }
 

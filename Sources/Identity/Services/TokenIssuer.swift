@@ -176,16 +176,3 @@ struct TokenIssuer {
             ? permission : "\(resource.trimmingSuffix("/"))/\(permission)"
     }
 }
-
-extension AppRegistration {
-    /// The app in the tenant named by appId or identifier URI, or AADSTS500011.
-    static func resource(named identifier: String, in tenant: Tenant, on database: any Database) async throws
-        -> AppRegistration
-    {
-        let candidates = try await AppRegistration.query(on: database).filter(\.$tenant.$id == tenant.requireID()).all()
-        guard let app = candidates.first(where: { $0.isNamed(identifier) }) else {
-            throw IdentityError.resourceNotFound(identifier, tenant: try await tenant.primaryDomain(on: database))
-        }
-        return app
-    }
-}
