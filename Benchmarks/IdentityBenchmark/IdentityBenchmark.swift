@@ -38,7 +38,8 @@ enum IdentityBenchmark {
         let database = DatabaseLocation.sqliteFile(directory.appendingPathComponent("identity.sqlite"))
 
         let https = try await startIdentity(database: database, masterKey: masterKey, tls: .development(ca))
-        let plain = try await startIdentity(database: database, masterKey: masterKey, tls: nil)
+        let plain = try await startIdentity(
+            database: database, masterKey: masterKey, tls: TLSSettings(server: nil, trustedCAFiles: []))
         let admin = https.app.directoryAdmin()
         _ = try await admin.createTenant(.init(name: "Bench", domains: [tenant]))
         let client = try await admin.createApp(tenant: tenant, .init(displayName: "Bench client"))
@@ -127,18 +128,18 @@ enum IdentityBenchmark {
         let baseURL: String
     }
 
-    static func startIdentity(database: DatabaseLocation, masterKey: MasterKey, tls: TLSSettings?) async throws
+    static func startIdentity(database: DatabaseLocation, masterKey: MasterKey, tls: TLSSettings) async throws
         -> RunningIdentity
     {
         let app = try await Application.make(.production)
         let config = IdentityConfig(
-            endpoint: ServiceEndpoint(host: "127.0.0.1", port: 0, usesTLS: tls != nil), database: database,
+            endpoint: ServiceEndpoint(host: "127.0.0.1", port: 0, usesTLS: tls.servesTLS), database: database,
             masterKey: masterKey, tls: tls)
         try await configure(app, config: config)
         try await app.prepareIdentity()
         try await app.server.start(address: .hostname("127.0.0.1", port: 0))
         let port = app.http.server.shared.localAddress!.port!
-        return RunningIdentity(app: app, baseURL: "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)")
+        return RunningIdentity(app: app, baseURL: "\(tls.servesTLS ? "https" : "http")://127.0.0.1:\(port)")
     }
 
     /// Drives `url` with wrk (one thread) and returns its requests per second; any non-2xx answer is an error.

@@ -10,7 +10,7 @@ package struct IdentityConfig: Sendable {
     package var database: DatabaseLocation
     /// `M365_MASTER_KEY` or `{data}/master.key`: seals the signing keys at rest.
     package var masterKey: MasterKey
-    /// Certificate served and CAs trusted; nil serves plain HTTP (behind a TLS-terminating load balancer).
+    /// Certificate served (none: plain HTTP behind a TLS-terminating load balancer) and CAs trusted.
     package var tls: TLSSettings?
     /// `M365_IDENTITY_ADMIN_TOKEN`: bearer token for `/admin/api`; the admin API is off without one.
     package var adminToken: String?
@@ -58,7 +58,7 @@ package struct IdentityConfig: Sendable {
         let endpoint = ServiceEndpoint(
             host: host ?? environment.string("M365_IDENTITY_HOST") ?? "127.0.0.1",
             port: try port ?? environment.int("M365_IDENTITY_PORT") ?? 8443,
-            usesTLS: tls != nil,
+            usesTLS: tls?.servesTLS ?? false,
             publicURL: environment.string("M365_IDENTITY_PUBLIC_URL"))
         let location =
             try (database ?? environment.string("M365_IDENTITY_DATABASE_URL"))

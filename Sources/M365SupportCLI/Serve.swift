@@ -59,8 +59,11 @@ struct Serve: AsyncParsableCommand {
             config.adminToken = try config.adminToken ?? AdminTokenFile.ensure(dataDirectory: dataURL)
             try await configure(identity, config: config)
             try await identity.prepareIdentity()
-            lines.append(
-                "Identity     \(config.endpoint.publicURL)  (database: \(config.database.redactedDescription))")
+            let endpoint = config.endpoint
+            let listening = "\(endpoint.usesTLS ? "https" : "http")://\(endpoint.host):\(endpoint.port)"
+            let address =
+                listening == endpoint.publicURL ? listening : "\(endpoint.publicURL), listening on \(listening)"
+            lines.append("Identity     \(address)  (database: \(config.database.redactedDescription))")
             if !noDemo {
                 let admin = identity.directoryAdmin()
                 let demoFile = DemoCredentialsFile(dataDirectory: dataURL)
@@ -108,19 +111,22 @@ struct Serve: AsyncParsableCommand {
 /// The services' TLS: a certificate from `M365_TLS_CERT_FILE`/`M365_TLS_KEY_FILE`, else the development
 /// certificate (created on first start), or none with `M365_TLS_DISABLED=true` (TLS ends at a load balancer).
 struct TLSOptions {
-    var settings: TLSSettings?
+    var settings: TLSSettings
     var devCA: DevCertificateAuthority?
 
     static func resolve(environment: EnvironmentReader, dataDirectory: URL) throws -> TLSOptions {
         let extraCAs = environment.string("M365_CA_BUNDLE").map { [URL(fileURLWithPath: $0)] } ?? []
-        if try environment.bool("M365_TLS_DISABLED") == true { return TLSOptions(settings: nil, devCA: nil) }
+        if try environment.bool("M365_TLS_DISABLED") == true {
+            return TLSOptions(settings: TLSSettings(server: nil, trustedCAFiles: extraCAs), devCA: nil)
+        }
         if let cert = environment.string("M365_TLS_CERT_FILE") {
             guard let key = environment.string("M365_TLS_KEY_FILE") else {
                 throw ConfigurationError.missing(name: "M365_TLS_KEY_FILE", why: "M365_TLS_CERT_FILE is set")
             }
             return TLSOptions(
                 settings: TLSSettings(
-                    certificateFile: URL(fileURLWithPath: cert), privateKeyFile: URL(fileURLWithPath: key),
+                    server: .init(
+                        certificateFile: URL(fileURLWithPath: cert), privateKeyFile: URL(fileURLWithPath: key)),
                     trustedCAFiles: extraCAs),
                 devCA: nil)
         }

@@ -31,3 +31,16 @@ struct DevCertificateAuthorityTests {
         #expect(client.additionalTrustRoots.count == 1)
     }
 }
+
+@Suite("TLS settings")
+struct TLSSettingsTests {
+    @Test func plainHTTPStillTrustsTheGivenCAs() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("m365-\(UUID().uuidString)")
+        let ca = DevCertificateAuthority(dataDirectory: directory)
+        try ca.ensure()
+        let settings = TLSSettings(server: nil, trustedCAFiles: [ca.caCertificateFile])
+        #expect(!settings.servesTLS)
+        #expect(try settings.serverConfiguration() == nil)
+        #expect(try settings.clientConfiguration().additionalTrustRoots.count == 1)
+    }
+}

@@ -205,7 +205,8 @@ struct SignInPage {
             flowToken: flowToken, login: login ?? "", error: error)
         let response = try await request.view.render("signin", context).encodeResponse(for: request)
         response.cookies[AuthorizeController.flowCookie] = HTTPCookies.Value(
-            string: flowToken, maxAge: 900, path: "/", isSecure: request.application.identity.config.tls != nil,
+            string: flowToken, maxAge: 900, path: "/",
+            isSecure: request.application.identity.config.endpoint.publicURL.hasPrefix("https:"),
             isHTTPOnly: true, sameSite: .lax)
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")

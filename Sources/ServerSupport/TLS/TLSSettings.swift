@@ -2,33 +2,45 @@ import Foundation
 import NIOSSL
 import Vapor
 
-/// Where a service's TLS certificate comes from and which extra CAs its HTTP clients trust.
+/// Which certificate a service serves, if any, and which extra CAs its HTTP clients trust.
 package struct TLSSettings: Sendable {
-    /// PEM certificate chain the server presents.
-    package var certificateFile: URL
-    /// PEM private key of that certificate.
-    package var privateKeyFile: URL
+    /// PEM files of the certificate chain the server presents and its private key.
+    package struct ServerCertificate: Sendable {
+        package var certificateFile: URL
+        package var privateKeyFile: URL
+
+        package init(certificateFile: URL, privateKeyFile: URL) {
+            self.certificateFile = certificateFile
+            self.privateKeyFile = privateKeyFile
+        }
+    }
+
+    /// nil serves plain HTTP (TLS ends at a load balancer).
+    package var server: ServerCertificate?
     /// CA files the services' own HTTP clients trust on top of the system roots (the dev CA and any bundle given).
     package var trustedCAFiles: [URL]
 
-    package init(certificateFile: URL, privateKeyFile: URL, trustedCAFiles: [URL]) {
-        self.certificateFile = certificateFile
-        self.privateKeyFile = privateKeyFile
+    package init(server: ServerCertificate?, trustedCAFiles: [URL]) {
+        self.server = server
         self.trustedCAFiles = trustedCAFiles
     }
+
+    package var servesTLS: Bool { server != nil }
 
     /// Settings that serve the dev certificate and trust the dev CA.
     package static func development(_ ca: DevCertificateAuthority, extraCAFiles: [URL] = []) -> TLSSettings {
         TLSSettings(
-            certificateFile: ca.serverCertificateFile, privateKeyFile: ca.serverKeyFile,
+            server: ServerCertificate(certificateFile: ca.serverCertificateFile, privateKeyFile: ca.serverKeyFile),
             trustedCAFiles: [ca.caCertificateFile] + extraCAFiles)
     }
 
-    package func serverConfiguration() throws -> TLSConfiguration {
-        let chain = try NIOSSLCertificate.fromPEMFile(certificateFile.path).map {
+    /// The server side, or nil when `server` is nil.
+    package func serverConfiguration() throws -> TLSConfiguration? {
+        guard let server else { return nil }
+        let chain = try NIOSSLCertificate.fromPEMFile(server.certificateFile.path).map {
             NIOSSLCertificateSource.certificate($0)
         }
-        let key = try NIOSSLPrivateKey(file: privateKeyFile.path, format: .pem)
+        let key = try NIOSSLPrivateKey(file: server.privateKeyFile.path, format: .pem)
         return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
     }
 
@@ -46,7 +58,7 @@ package struct TLSSettings: Sendable {
 }
 
 extension Application {
-    /// Serves HTTPS with these settings and makes `app.client` trust their CAs.
+    /// Serves HTTPS when the settings have a certificate, and makes `app.client` trust their CAs either way.
     package func useTLS(_ settings: TLSSettings) throws {
         http.server.configuration.tlsConfiguration = try settings.serverConfiguration()
         http.client.configuration.tlsConfiguration = try settings.clientConfiguration()
