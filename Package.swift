@@ -100,6 +100,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "WireModelsTests",
+            dependencies: ["WireModels"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ServerSupportTests",
             dependencies: ["ServerSupport", "TestSupport"],
             swiftSettings: swiftSettings
