@@ -63,10 +63,22 @@ let package = Package(
             resources: [.copy("Resources/Views")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ServiceDesk",
+            dependencies: [
+                "WireModels",
+                "ServerSupport",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "M365SupportCLI",
             dependencies: [
                 "Identity",
+                "ServiceDesk",
                 "ServerSupport",
                 "WireModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -107,6 +119,16 @@ let package = Package(
         .testTarget(
             name: "ServerSupportTests",
             dependencies: ["ServerSupport", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServiceDeskTests",
+            dependencies: [
+                "ServiceDesk",
+                "TestSupport",
+                "WireModels",
+                .product(name: "VaporTesting", package: "vapor"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

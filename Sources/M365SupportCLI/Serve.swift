@@ -3,6 +3,7 @@ import Foundation
 import Identity
 import NIOCore
 import ServerSupport
+import ServiceDesk
 import Vapor
 import WireModels
 
@@ -38,43 +39,58 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         Logs.bootstrap(default: .info)
         let environment = data.environment
-        if service == .connector || service == .desk {
+        if service == .connector {
             throw ValidationError(
-                "The \(service.rawValue) service is not part of this build yet; `serve identity` runs Identity alone.")
+                "The connector service is not part of this build yet; `serve identity` and `serve desk` run alone.")
         }
         let dataURL = data.dataURL
         try FileManager.default.createDirectory(at: dataURL, withIntermediateDirectories: true)
         let masterKey = try data.masterKey()
         let tls = try TLSOptions.resolve(environment: environment, dataDirectory: dataURL)
+        let demoFile = DemoCredentialsFile(dataDirectory: dataURL)
+        let listenHost = host ?? environment.string("M365_HOST")
 
         var apps: [Application] = []
         var lines: [String] = []
         do {
-            let identityConfig = try IdentityConfig.load(
-                environment: environment, dataDirectory: dataURL, masterKey: masterKey, tls: tls.settings,
-                host: host ?? environment.string("M365_HOST"), port: identityPort)
-            let identity = try await Self.makeApplication()
-            apps.append(identity)
-            var config = identityConfig
-            config.adminToken = try config.adminToken ?? AdminTokenFile.ensure(dataDirectory: dataURL)
-            try await configure(identity, config: config)
-            try await identity.prepareIdentity()
-            let endpoint = config.endpoint
-            let listening = "\(endpoint.usesTLS ? "https" : "http")://\(endpoint.host):\(endpoint.port)"
-            let address =
-                listening == endpoint.publicURL ? listening : "\(endpoint.publicURL), listening on \(listening)"
-            lines.append("Identity     \(address)  (database: \(config.database.redactedDescription))")
-            if !noDemo {
-                let admin = identity.directoryAdmin()
-                let demoFile = DemoCredentialsFile(dataDirectory: dataURL)
-                if let seeded = try await IdentityDemoSeed(admin: admin).seedIfNeeded() {
-                    try demoFile.write(section: "identity", seeded)
+            if service == .all || service == .identity {
+                var config = try IdentityConfig.load(
+                    environment: environment, dataDirectory: dataURL, masterKey: masterKey, tls: tls.settings,
+                    host: listenHost, port: identityPort)
+                config.adminToken = try config.adminToken ?? AdminTokenFile.ensure(dataDirectory: dataURL)
+                let identity = try await Self.makeApplication()
+                apps.append(identity)
+                try await configure(identity, config: config)
+                try await identity.prepareIdentity()
+                lines.append(Self.describe("Identity", config.endpoint, config.database))
+                if !noDemo {
+                    if let seeded = try await IdentityDemoSeed(admin: identity.directoryAdmin()).seedIfNeeded() {
+                        try demoFile.write(section: "identity", seeded)
+                    }
+                    if let demo = try demoFile.section("identity", as: IdentityDemoSeed.Credentials.self) {
+                        lines += DemoSummary.identity(demo, baseURL: config.endpoint.publicURL)
+                    }
                 }
-                if let demo = try demoFile.section("identity", as: IdentityDemoSeed.Credentials.self) {
-                    lines += DemoSummary.identity(demo, baseURL: config.endpoint.publicURL)
-                }
-                lines.append("All demo credentials: \(demoFile.url.path) (mode 0600)")
             }
+            if service == .all || service == .desk {
+                let config = try DeskConfig.load(
+                    environment: environment, dataDirectory: dataURL, tls: tls.settings, host: listenHost,
+                    port: deskPort)
+                let desk = try await Self.makeApplication()
+                apps.append(desk)
+                try await configure(desk, config: config)
+                try await desk.prepareDesk()
+                lines.append(Self.describe("ServiceDesk", config.endpoint, config.database))
+                if !noDemo {
+                    if let seeded = try await DeskDemoSeed(app: desk).seedIfNeeded() {
+                        try demoFile.write(section: "desk", seeded)
+                    }
+                    if let demo = try demoFile.section("desk", as: DeskDemoSeed.Credentials.self) {
+                        lines += DemoSummary.desk(demo, baseURL: config.endpoint.publicURL)
+                    }
+                }
+            }
+            if !noDemo { lines.append("All demo credentials: \(demoFile.url.path) (mode 0600)") }
             for app in apps {
                 do {
                     try await app.startup()
@@ -99,6 +115,14 @@ struct Serve: AsyncParsableCommand {
 
         for app in apps { try await app.running?.onStop.get() }
         for app in apps { try await app.asyncShutdown() }
+    }
+
+    /// `Name  URL  (database: …)`, with the listen address when it differs from the public URL.
+    static func describe(_ name: String, _ endpoint: ServiceEndpoint, _ database: DatabaseLocation) -> String {
+        let listening = "\(endpoint.usesTLS ? "https" : "http")://\(endpoint.host):\(endpoint.port)"
+        let address = listening == endpoint.publicURL ? listening : "\(endpoint.publicURL), listening on \(listening)"
+        return name.padding(toLength: 13, withPad: " ", startingAt: 0)
+            + "\(address)  (database: \(database.redactedDescription))"
     }
 
     static func makeApplication() async throws -> Application {
@@ -153,6 +177,16 @@ enum AdminTokenFile {
 }
 
 enum DemoSummary {
+    static func desk(_ demo: DeskDemoSeed.Credentials, baseURL: String) -> [String] {
+        var lines = ["Desk users (\(demo.incidents) demo incidents; Table API at \(baseURL)/api/now/table/incident)"]
+        for user in demo.users {
+            let roles = user.roles.isEmpty ? "no roles" : user.roles.joined(separator: ", ")
+            let web = user.webServiceAccessOnly ? ", web service access only" : ""
+            lines.append("  \(user.userName) / \(user.password)  [\(roles)\(web)]")
+        }
+        return lines
+    }
+
     static func identity(_ demo: IdentityDemoSeed.Credentials, baseURL: String) -> [String] {
         var lines = ["Demo tenant  \(demo.tenantDomain)  (tenant ID \(demo.tenantId))"]
         for user in demo.users {

@@ -62,3 +62,22 @@ struct DatabaseLocationTests {
         #expect(location.redactedDescription.contains("db.internal"))
     }
 }
+
+@Suite("Demo credentials file")
+struct DemoCredentialsFileTests {
+    struct Section: Codable, Equatable {
+        var name: String
+    }
+
+    @Test func sectionsAreMergedAndTheFileStaysPrivate() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("m365-\(UUID().uuidString)")
+        let file = DemoCredentialsFile(dataDirectory: directory)
+        try file.write(section: "identity", Section(name: "a"))
+        try file.write(section: "desk", Section(name: "b"))
+        try file.write(section: "identity", Section(name: "c"))
+        #expect(try file.section("identity", as: Section.self) == Section(name: "c"))
+        #expect(try file.section("desk", as: Section.self) == Section(name: "b"))
+        let mode = try FileManager.default.attributesOfItem(atPath: file.url.path)[.posixPermissions] as? NSNumber
+        #expect(mode?.intValue == 0o600)
+    }
+}

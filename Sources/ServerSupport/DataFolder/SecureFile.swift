@@ -20,10 +20,9 @@ package enum SecureFile {
         do {
             try handle.write(contentsOf: data)
             try handle.close()
-            if fileManager.fileExists(atPath: url.path) {
-                _ = try fileManager.replaceItemAt(url, withItemAt: temporary)
-            } else {
-                try fileManager.moveItem(at: temporary, to: url)
+            // rename(2) replaces the old file atomically; FileManager.replaceItemAt does not on Linux.
+            guard rename(temporary.path, url.path) == 0 else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
             }
             try fileManager.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
         } catch {

@@ -1,0 +1,190 @@
+import Foundation
+import SQLKit
+import Vapor
+import WireModels
+
+/// ServiceNow's Table API: `/api/now/table/{table}[/{sys_id}]` (and `/api/now/v2/table/…`).
+struct TableAPIController: RouteCollection {
+    /// ServiceNow's default page size.
+    static let defaultLimit = 10000
+
+    func boot(routes: any RoutesBuilder) throws {
+        for base in [routes.grouped("api", "now", "table"), routes.grouped("api", "now", "v2", "table")] {
+            base.get(":table", use: list)
+            base.post(":table", use: create)
+            base.get(":table", ":sys_id", use: read)
+            base.put(":table", ":sys_id", use: update)
+            base.patch(":table", ":sys_id", use: update)
+            base.delete(":table", ":sys_id", use: delete)
+        }
+    }
+
+    func list(_ request: Request) async throws -> Response {
+        let (table, _) = try await authorize(request, \.read)
+        let query: EncodedQuery
+        do {
+            query = try EncodedQuery.parse(request.query[String.self, at: "sysparm_query"] ?? "")
+        } catch let error as EncodedQuery.ParseError {
+            throw DeskError.badRequest("Invalid query", detail: error.message)
+        }
+        let limit = try integerParameter(request, "sysparm_limit") ?? Self.defaultLimit
+        let offset = try integerParameter(request, "sysparm_offset") ?? 0
+        guard offset >= 0 else {
+            throw DeskError.badRequest("offset is \(offset)", detail: "Negative offset is not supported")
+        }
+        guard limit > 0 else { throw DeskError.badRequest("limit is \(limit)", detail: "Limit must be positive") }
+        let store = TableStore(table: table, sql: try sql(request))
+        let (records, total) = try await store.list(query, limit: limit, offset: offset)
+        let response = try await envelope(try await presenter(request, table).present(records), request: request)
+        response.headers.replaceOrAdd(name: "X-Total-Count", value: String(total))
+        if request.query[String.self, at: "sysparm_suppress_pagination_header"] != "true" {
+            response.headers.replaceOrAdd(
+                name: .link, value: pageLinks(request, limit: limit, offset: offset, total: total))
+        }
+        return response
+    }
+
+    func read(_ request: Request) async throws -> Response {
+        let (table, _) = try await authorize(request, \.read)
+        guard let record = try await TableStore(table: table, sql: try sql(request)).find(sysId(request)) else {
+            throw DeskError.recordNotFound
+        }
+        return try await envelope(try await presenter(request, table).present([record])[0], request: request)
+    }
+
+    func create(_ request: Request) async throws -> Response {
+        let (table, principal) = try await authorize(request, \.write)
+        let store = TableStore(table: table, sql: try sql(request))
+        let values = try await writer(request, table, principal).insertValues(TableWrite.fields(of: bodyData(request)))
+        let record = try await store.insert(values)
+        afterWrite(request, table)
+        request.logger.info(
+            "Record created", metadata: ["table": "\(table.name)", "sys_id": "\(record["sys_id"] ?? nil ?? "")"])
+        return try await envelope(
+            try await presenter(request, table).present([record])[0], request: request, status: .created)
+    }
+
+    func update(_ request: Request) async throws -> Response {
+        let (table, principal) = try await authorize(request, \.write)
+        let store = TableStore(table: table, sql: try sql(request))
+        let id = try sysId(request)
+        guard let existing = try await store.find(id) else { throw DeskError.recordNotFound }
+        let values = try await writer(request, table, principal).updateValues(
+            TableWrite.fields(of: bodyData(request)), existing: existing)
+        guard let record = try await store.update(id, values) else { throw DeskError.recordNotFound }
+        afterWrite(request, table)
+        return try await envelope(try await presenter(request, table).present([record])[0], request: request)
+    }
+
+    func delete(_ request: Request) async throws -> Response {
+        let (table, _) = try await authorize(request, \.delete)
+        guard try await TableStore(table: table, sql: try sql(request)).delete(sysId(request)) else {
+            throw DeskError.recordNotFound
+        }
+        afterWrite(request, table)
+        return Response(status: .noContent)
+    }
+
+    // MARK: Helpers
+
+    private func authorize(_ request: Request, _ operation: KeyPath<TableAccess, Set<String>>) async throws
+        -> (TableSchema, DeskPrincipal)
+    {
+        try await authorizeAny(request) { access in access[keyPath: operation] }
+    }
+
+    private func authorize(_ request: Request, _ operation: KeyPath<TableAccess, Set<String>?>) async throws
+        -> (TableSchema, DeskPrincipal)
+    {
+        try await authorizeAny(request) { access in access[keyPath: operation] }
+    }
+
+    private func authorizeAny(_ request: Request, roles: (TableAccess) -> Set<String>?) async throws
+        -> (TableSchema, DeskPrincipal)
+    {
+        let principal = try await request.desk.authenticator.principal(for: request)
+        let name = try request.parameters.require("table")
+        guard let table = DeskTables.named(name) else { throw DeskError.invalidTable(name) }
+        if let needed = roles(table.access), !principal.hasAny(of: needed) { throw DeskError.notAuthorized }
+        return (table, principal)
+    }
+
+    private func sql(_ request: Request) throws -> any SQLDatabase {
+        guard let sql = request.db as? any SQLDatabase else { throw DeskError.internalError }
+        return sql
+    }
+
+    private func sysId(_ request: Request) throws -> String {
+        try request.parameters.require("sys_id")
+    }
+
+    private func bodyData(_ request: Request) -> Data? {
+        request.body.data.map { Data($0.readableBytesView) }
+    }
+
+    private func integerParameter(_ request: Request, _ name: String) throws -> Int? {
+        guard let text = request.query[String.self, at: name], !text.isEmpty else { return nil }
+        guard let value = Int(text) else {
+            throw DeskError.badRequest("Invalid \(name)", detail: "'\(text)' is not a number")
+        }
+        return value
+    }
+
+    private func writer(_ request: Request, _ table: TableSchema, _ principal: DeskPrincipal) throws -> TableWrite {
+        TableWrite(
+            table: table, sql: try sql(request), userName: principal.userName, now: request.desk.config.now(),
+            hashPassword: { [application = request.application] in try await application.password.async.hash($0) })
+    }
+
+    private func presenter(_ request: Request, _ table: TableSchema) throws -> RecordPresenter {
+        let mode =
+            RecordPresenter.DisplayMode(
+                rawValue: request.query[String.self, at: "sysparm_display_value"]?.lowercased() ?? "false") ?? .raw
+        let fields = request.query[String.self, at: "sysparm_fields"].flatMap { text -> [String]? in
+            let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
+            return names.isEmpty ? nil : names
+        }
+        return RecordPresenter(
+            table: table, sql: try sql(request), baseURL: request.desk.config.endpoint.publicURL, mode: mode,
+            fields: fields,
+            excludeReferenceLinks: request.query[String.self, at: "sysparm_exclude_reference_link"] == "true")
+    }
+
+    /// Users and role assignments decide who passes; forget remembered credentials when they change.
+    private func afterWrite(_ request: Request, _ table: TableSchema) {
+        if [DeskTables.user.name, DeskTables.userRole.name, DeskTables.role.name].contains(table.name) {
+            request.desk.authenticator.forgetAll()
+        }
+    }
+
+    private func envelope(_ result: Any, request: Request, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let data = try JSONSerialization.data(withJSONObject: ["result": result], options: [.withoutEscapingSlashes])
+        let response = Response(status: status, body: .init(data: data))
+        response.headers.contentType = .json
+        return response
+    }
+
+    /// ServiceNow's `Link` header: first, prev, next and last pages of the same query.
+    private func pageLinks(_ request: Request, limit: Int, offset: Int, total: Int) -> String {
+        var components = URLComponents(string: request.desk.config.endpoint.publicURL + request.url.path)
+        let kept = (URLComponents(string: request.url.string)?.queryItems ?? []).filter {
+            $0.name != "sysparm_offset" && $0.name != "sysparm_limit"
+        }
+        func link(_ pageOffset: Int, _ rel: String) -> String {
+            components?.queryItems =
+                kept + [
+                    URLQueryItem(name: "sysparm_limit", value: String(limit)),
+                    URLQueryItem(name: "sysparm_offset", value: String(pageOffset)),
+                ]
+            return "<\(components?.string ?? "")>;rel=\"\(rel)\""
+        }
+        let last = total == 0 ? 0 : ((total - 1) / limit) * limit
+        var links = [link(0, "first")]
+        if offset > 0 { links.append(link(max(offset - limit, 0), "prev")) }
+        if offset + limit < total { links.append(link(offset + limit, "next")) }
+        links.append(link(last, "last"))
+        return links.joined(separator: ",")
+    }
+}

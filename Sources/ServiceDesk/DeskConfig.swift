@@ -1,0 +1,46 @@
+import Foundation
+import ServerSupport
+
+/// Everything the desk needs to run, built once at start and passed to ``configure(_:config:)``.
+package struct DeskConfig: Sendable {
+    /// `M365_DESK_HOST` (default 127.0.0.1), `M365_DESK_PORT` (8080), `M365_DESK_PUBLIC_URL`
+    /// (default `http://127.0.0.1:{port}`): the base of links in Table API answers.
+    package var endpoint: ServiceEndpoint
+    /// `M365_DESK_DATABASE_URL`: `postgres://…` or an SQLite path; default `{data}/desk.sqlite`.
+    package var database: DatabaseLocation
+    /// Certificate served, if any, and CAs the desk's own HTTP clients trust.
+    package var tls: TLSSettings?
+    /// bcrypt cost for user passwords.
+    package var passwordCost: Int
+    package var now: @Sendable () -> Date
+
+    package init(
+        endpoint: ServiceEndpoint, database: DatabaseLocation, tls: TLSSettings?, passwordCost: Int = 10,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.endpoint = endpoint
+        self.database = database
+        self.tls = tls
+        self.passwordCost = passwordCost
+        self.now = now
+    }
+
+    /// Reads the `M365_DESK_*` variables; `host`, `port` and `database` given here (flags) win. The desk serves
+    /// plain HTTP on loopback by default; it serves HTTPS when `M365_DESK_TLS=true`.
+    package static func load(
+        environment: EnvironmentReader, dataDirectory: URL, tls: TLSSettings, host: String? = nil, port: Int? = nil,
+        database: String? = nil
+    ) throws -> DeskConfig {
+        let servesTLS = try environment.bool("M365_DESK_TLS") ?? false
+        let settings = servesTLS ? tls : TLSSettings(server: nil, trustedCAFiles: tls.trustedCAFiles)
+        let endpoint = ServiceEndpoint(
+            host: host ?? environment.string("M365_DESK_HOST") ?? "127.0.0.1",
+            port: try port ?? environment.int("M365_DESK_PORT") ?? 8080,
+            usesTLS: settings.servesTLS,
+            publicURL: environment.string("M365_DESK_PUBLIC_URL"))
+        let location =
+            try (database ?? environment.string("M365_DESK_DATABASE_URL")).map(DatabaseLocation.parse)
+            ?? .sqliteFile(dataDirectory.appendingPathComponent("desk.sqlite"))
+        return DeskConfig(endpoint: endpoint, database: location, tls: settings)
+    }
+}

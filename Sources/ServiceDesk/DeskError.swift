@@ -1,0 +1,61 @@
+import Foundation
+import Vapor
+
+/// A failure the desk reports in ServiceNow's envelope: `{"error":{"message","detail"},"status":"failure"}`.
+///
+/// `kind` is stable and free of data, for logs; `message` and `detail` are what the caller sees.
+struct DeskError: Error, Sendable {
+    enum Kind: String, Sendable {
+        case notAuthenticated
+        case notAuthorized
+        case notFound
+        case badRequest
+        case internalError
+    }
+
+    let kind: Kind
+    let message: String
+    let detail: String?
+
+    var status: HTTPResponseStatus {
+        switch kind {
+        case .notAuthenticated: .unauthorized
+        case .notAuthorized: .forbidden
+        case .notFound: .notFound
+        case .badRequest: .badRequest
+        case .internalError: .internalServerError
+        }
+    }
+
+    static let notAuthenticated = DeskError(
+        kind: .notAuthenticated, message: "User Not Authenticated", detail: "Required to provide Auth information")
+    static let notAuthorized = DeskError(
+        kind: .notAuthorized, message: "User Not Authorized", detail: "Failed API level ACL Validation")
+    static let recordNotFound = DeskError(
+        kind: .notFound, message: "No Record found",
+        detail: "Record doesn't exist or ACL restricts the record retrieval")
+    static let internalError = DeskError(kind: .internalError, message: "Internal server error", detail: nil)
+
+    static func invalidTable(_ name: String) -> DeskError {
+        DeskError(kind: .badRequest, message: "Invalid table \(name)", detail: nil)
+    }
+
+    static func badRequest(_ message: String, detail: String?) -> DeskError {
+        DeskError(kind: .badRequest, message: message, detail: detail)
+    }
+}
+
+/// ServiceNow's error envelope.
+struct ServiceNowErrorBody: Codable, Sendable {
+    struct Detail: Codable, Sendable {
+        var message: String
+        var detail: String?
+    }
+
+    var error: Detail
+    var status = "failure"
+
+    init(message: String, detail: String?) {
+        self.error = Detail(message: message, detail: detail)
+    }
+}

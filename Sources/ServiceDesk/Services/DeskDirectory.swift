@@ -1,0 +1,81 @@
+import Foundation
+import SQLKit
+import Vapor
+import WireModels
+
+/// Desk users and roles, for the demo seed and management commands; the Table API writes the same tables.
+package struct DeskDirectory: Sendable {
+    /// The built-in roles: name, description and the roles each contains.
+    static let builtInRoles: [(String, String, [String])] = [
+        ("admin", "System administrator", []),
+        ("itil", "Service desk agent: works incidents", []),
+        ("x_mioms_m365_assis.insights_user", "Sees Microsoft 365 service health and recommended solutions", []),
+        (
+            "x_mioms_m365_assis.administrator", "Also opens Microsoft 365 support cases and links an account",
+            ["x_mioms_m365_assis.insights_user"]
+        ),
+    ]
+
+    let app: Application
+
+    package init(app: Application) {
+        self.app = app
+    }
+
+    private var sql: any SQLDatabase {
+        get throws {
+            guard let sql = app.db as? any SQLDatabase else { throw DeskError.internalError }
+            return sql
+        }
+    }
+
+    /// Inserts the built-in roles that are missing.
+    func installRoles() async throws {
+        let store = TableStore(table: DeskTables.role, sql: try sql)
+        for (name, description, contains) in Self.builtInRoles {
+            let existing = try await store.list(
+                EncodedQuery(groups: [[.init(field: "name", op: .equals, value: name)]]), limit: 1, offset: 0)
+            guard existing.total == 0 else { continue }
+            _ = try await insert(
+                DeskTables.role,
+                ["name": name, "description": description, "contains_roles": contains.joined(separator: ",")])
+        }
+    }
+
+    /// Creates a user with roles; returns the user's `sys_id`.
+    @discardableResult
+    package func createUser(
+        userName: String, firstName: String, lastName: String, email: String, password: String, roles: [String],
+        webServiceAccessOnly: Bool = false
+    ) async throws -> String {
+        let user = try await insert(
+            DeskTables.user,
+            [
+                "user_name": userName, "first_name": firstName, "last_name": lastName, "email": email,
+                "user_password": password, "web_service_access_only": webServiceAccessOnly,
+            ])
+        guard let userId = user["sys_id"] ?? nil else { throw DeskError.internalError }
+        let roleStore = TableStore(table: DeskTables.role, sql: try sql)
+        for role in roles {
+            let found = try await roleStore.list(
+                EncodedQuery(groups: [[.init(field: "name", op: .equals, value: role)]]), limit: 1, offset: 0)
+            guard let roleId = found.records.first?["sys_id"] ?? nil else {
+                throw DeskError.badRequest("Unknown role '\(role)'", detail: nil)
+            }
+            _ = try await insert(DeskTables.userRole, ["user": userId, "role": roleId])
+        }
+        app.desk.authenticator.forgetAll()
+        return userId
+    }
+
+    /// Inserts a record as the system would through the Table API, with its rules.
+    @discardableResult
+    func insert(_ table: TableSchema, _ fields: [String: Any], by userName: String = "system") async throws
+        -> TableStore.Record
+    {
+        let writer = TableWrite(
+            table: table, sql: try sql, userName: userName, now: app.desk.config.now(),
+            hashPassword: { [app] in try await app.password.async.hash($0) })
+        return try await TableStore(table: table, sql: try sql).insert(try await writer.insertValues(fields))
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// The tables the desk serves through its Table API.
+enum DeskTables {
+    static let incidentStates = [
+        "1": "New", "2": "In Progress", "3": "On Hold", "6": "Resolved", "7": "Closed", "8": "Canceled",
+    ]
+    static let impactOrUrgency = ["1": "1 - High", "2": "2 - Medium", "3": "3 - Low"]
+    static let priorities = [
+        "1": "1 - Critical", "2": "2 - High", "3": "3 - Moderate", "4": "4 - Low", "5": "5 - Planning",
+    ]
+
+    static let user = TableSchema(
+        name: "sys_user",
+        columns: TableSchema.systemColumns + [
+            .init("user_name", .string),
+            .init("first_name", .string),
+            .init("last_name", .string),
+            .init("name", .string),
+            .init("email", .string),
+            .init("user_password", .password),
+            .init("active", .boolean),
+            .init("web_service_access_only", .boolean),
+        ],
+        displayColumn: "name",
+        access: TableAccess(read: nil, write: ["admin"], delete: ["admin"]))
+
+    static let role = TableSchema(
+        name: "sys_user_role",
+        columns: TableSchema.systemColumns + [
+            .init("name", .string),
+            .init("description", .string),
+            .init("contains_roles", .string),
+        ],
+        displayColumn: "name",
+        access: TableAccess(read: nil, write: ["admin"], delete: ["admin"]))
+
+    static let userRole = TableSchema(
+        name: "sys_user_has_role",
+        columns: TableSchema.systemColumns + [
+            .init("user", .reference(table: "sys_user")),
+            .init("role", .reference(table: "sys_user_role")),
+        ],
+        displayColumn: "sys_id",
+        access: TableAccess(read: nil, write: ["admin"], delete: ["admin"]))
+
+    static let incident = TableSchema(
+        name: "incident",
+        columns: TableSchema.systemColumns + [
+            .init("number", .string, readOnly: true),
+            .init("short_description", .string),
+            .init("description", .string),
+            .init("caller_id", .reference(table: "sys_user")),
+            .init("category", .string),
+            .init("impact", .integer, choices: impactOrUrgency),
+            .init("urgency", .integer, choices: impactOrUrgency),
+            .init("priority", .integer, choices: priorities, readOnly: true),
+            .init("state", .integer, choices: incidentStates),
+            .init("assigned_to", .reference(table: "sys_user")),
+            .init("opened_at", .dateTime),
+            .init("resolved_at", .dateTime, readOnly: true),
+            .init("closed_at", .dateTime, readOnly: true),
+            .init("close_code", .string),
+            .init("close_notes", .string),
+        ],
+        displayColumn: "number",
+        access: TableAccess(
+            read: ["itil", "x_mioms_m365_assis.insights_user"], write: ["itil"], delete: ["admin"]))
+
+    static let all = [user, role, userRole, incident]
+
+    static func named(_ name: String) -> TableSchema? { all.first { $0.name == name } }
+}

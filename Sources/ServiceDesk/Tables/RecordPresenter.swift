@@ -1,0 +1,78 @@
+import Foundation
+import SQLKit
+
+/// Shapes records for the Table API's answer: raw values, display values or both
+/// (`sysparm_display_value`), reference links, and only the fields asked for (`sysparm_fields`).
+struct RecordPresenter {
+    enum DisplayMode: String {
+        case raw = "false"
+        case display = "true"
+        case both = "all"
+    }
+
+    let table: TableSchema
+    let sql: any SQLDatabase
+    let baseURL: String
+    let mode: DisplayMode
+    let fields: [String]?
+    let excludeReferenceLinks: Bool
+
+    func present(_ records: [TableStore.Record]) async throws -> [[String: Any]] {
+        let displays = mode == .raw ? [:] : try await referenceDisplays(records)
+        return records.map { record in
+            var output: [String: Any] = [:]
+            for column in table.columns where column.type != .password {
+                if let fields, !fields.contains(column.name) { continue }
+                let value = (record[column.name] ?? nil) ?? ""
+                output[column.name] = present(value, column, displays)
+            }
+            return output
+        }
+    }
+
+    private func present(_ value: String, _ column: TableSchema.Column, _ displays: [String: String]) -> Any {
+        var link: String?
+        var display = column.choices[value] ?? value
+        if case .reference(let target) = column.type, !value.isEmpty {
+            link = "\(baseURL)/api/now/table/\(target)/\(value)"
+            display = displays["\(target)/\(value)"] ?? ""
+        }
+        switch mode {
+        case .raw:
+            guard let link, !excludeReferenceLinks else { return value }
+            return ["link": link, "value": value]
+        case .display:
+            guard let link, !excludeReferenceLinks else { return display }
+            return ["link": link, "display_value": display]
+        case .both:
+            var both: [String: String] = ["display_value": display, "value": value]
+            if let link, !excludeReferenceLinks { both["link"] = link }
+            return both
+        }
+    }
+
+    /// Display values of every record the page references, one query per referenced table.
+    private func referenceDisplays(_ records: [TableStore.Record]) async throws -> [String: String] {
+        var wanted: [String: Set<String>] = [:]
+        for column in table.columns {
+            guard case .reference(let target) = column.type else { continue }
+            for record in records {
+                if let id = record[column.name] ?? nil, !id.isEmpty { wanted[target, default: []].insert(id) }
+            }
+        }
+        var displays: [String: String] = [:]
+        for (target, ids) in wanted {
+            guard let schema = DeskTables.named(target) else { continue }
+            let rows = try await sql.select()
+                .columns("sys_id", schema.displayColumn)
+                .from(schema.databaseTable)
+                .where("sys_id", .in, Array(ids))
+                .all()
+            for row in rows {
+                let id = try row.decode(column: "sys_id", as: String.self)
+                displays["\(target)/\(id)"] = try row.decode(column: schema.displayColumn, as: String?.self) ?? ""
+            }
+        }
+        return displays
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// One ServiceNow table as the Table API serves it: its columns, their types and who may do what.
+struct TableSchema: Sendable {
+    enum ColumnType: Sendable, Equatable {
+        case string
+        case integer
+        case boolean
+        /// `YYYY-MM-DD HH:MM:SS` in UTC, stored as text so it sorts and compares as on the wire.
+        case dateTime
+        /// The referenced table's `sys_id`.
+        case reference(table: String)
+        /// Accepted on writes and stored as a bcrypt hash; never read back.
+        case password
+    }
+
+    struct Column: Sendable {
+        let name: String
+        let type: ColumnType
+        /// Labels for `sysparm_display_value` (ServiceNow's choice lists).
+        let choices: [String: String]
+        /// Set by the system (`sys_id`, `number`, `sys_created_on`, …); ignored on writes.
+        let readOnly: Bool
+
+        init(_ name: String, _ type: ColumnType, choices: [String: String] = [:], readOnly: Bool = false) {
+            self.name = name
+            self.type = type
+            self.choices = choices
+            self.readOnly = readOnly
+        }
+    }
+
+    /// The table's name on the wire, e.g. `incident`.
+    let name: String
+    let columns: [Column]
+    /// The column shown for a record where it is referenced (`number`, `name`).
+    let displayColumn: String
+    let access: TableAccess
+
+    /// The database table: desk tables are prefixed, so one database can host every service.
+    var databaseTable: String { "desk_\(name)" }
+
+    func column(_ name: String) -> Column? { columns.first { $0.name == name } }
+
+    static let systemColumns: [Column] = [
+        Column("sys_id", .string, readOnly: true),
+        Column("sys_created_on", .dateTime, readOnly: true),
+        Column("sys_created_by", .string, readOnly: true),
+        Column("sys_updated_on", .dateTime, readOnly: true),
+        Column("sys_updated_by", .string, readOnly: true),
+    ]
+}
+
+/// Roles allowed to read, write (insert and update) and delete a table's records. `admin` may do all.
+struct TableAccess: Sendable {
+    /// nil: any signed-in user.
+    let read: Set<String>?
+    let write: Set<String>
+    let delete: Set<String>
+}

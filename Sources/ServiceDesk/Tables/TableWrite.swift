@@ -1,0 +1,133 @@
+import Foundation
+import SQLKit
+import ServerSupport
+
+/// Turns a Table API request body into column values: checks types, hashes passwords, fills the system
+/// columns and applies the table's rules (incident numbers, priority, state timestamps).
+struct TableWrite {
+    typealias Values = [String: any Encodable & Sendable]
+
+    /// An explicit NULL: assigning a nil optional to a `Values` entry would remove the entry instead.
+    static let null: any Encodable & Sendable = String?.none
+
+    let table: TableSchema
+    let sql: any SQLDatabase
+    let userName: String
+    let now: Date
+    let hashPassword: @Sendable (String) async throws -> String
+
+    /// The JSON object of a request body; anything else is a 400 in ServiceNow's words.
+    static func fields(of body: Data?) throws -> [String: Any] {
+        guard let body, !body.isEmpty else { return [:] }
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+            throw DeskError.badRequest("Exception while reading request", detail: "The payload is not valid JSON")
+        }
+        return object
+    }
+
+    func insertValues(_ fields: [String: Any]) async throws -> Values {
+        var values = try await converted(fields)
+        let sysId = (fields["sys_id"] as? String).flatMap { TableStore.isSysId($0) ? $0 : nil }
+        values["sys_id"] = sysId ?? Self.newSysId()
+        let stamp = DeskTime.format(now)
+        values["sys_created_on"] = stamp
+        values["sys_created_by"] = userName
+        values["sys_updated_on"] = stamp
+        values["sys_updated_by"] = userName
+        try await TableRules.beforeInsert(table: table, values: &values, sql: sql, now: now)
+        return values
+    }
+
+    func updateValues(_ fields: [String: Any], existing: TableStore.Record) async throws -> Values {
+        var values = try await converted(fields)
+        values["sys_updated_on"] = DeskTime.format(now)
+        values["sys_updated_by"] = userName
+        TableRules.beforeUpdate(table: table, values: &values, existing: existing, now: now)
+        return values
+    }
+
+    /// 32 lowercase hex characters, as ServiceNow's `sys_id`.
+    static func newSysId() -> String {
+        UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    }
+
+    private func converted(_ fields: [String: Any]) async throws -> Values {
+        var values = Values()
+        for (name, raw) in fields {
+            // Unknown and system-set fields are ignored, as ServiceNow does.
+            guard let column = table.column(name), !column.readOnly else { continue }
+            let text = Self.text(raw)
+            switch column.type {
+            case .string:
+                values[name] = text
+            case .integer:
+                guard let text, !text.isEmpty else {
+                    values[name] = Self.null
+                    continue
+                }
+                guard let number = Int(text) else { throw invalid(name, text) }
+                values[name] = number
+            case .boolean:
+                guard let text else { throw invalid(name, "null") }
+                switch text.lowercased() {
+                case "true", "1": values[name] = true
+                case "false", "0", "": values[name] = false
+                default: throw invalid(name, text)
+                }
+            case .dateTime:
+                guard let text, !text.isEmpty else {
+                    values[name] = Self.null
+                    continue
+                }
+                guard DeskTime.parse(text) != nil else { throw invalid(name, text) }
+                values[name] = text
+            case .reference(let target):
+                guard let text, !text.isEmpty else {
+                    values[name] = Self.null
+                    continue
+                }
+                guard TableStore.isSysId(text), let targetTable = DeskTables.named(target),
+                    try await TableStore(table: targetTable, sql: sql).find(text) != nil
+                else { throw invalid(name, text) }
+                values[name] = text
+            case .password:
+                guard let text, !text.isEmpty else { continue }
+                values[name] = try await hashPassword(text)
+            }
+        }
+        return values
+    }
+
+    private func invalid(_ field: String, _ value: String) -> DeskError {
+        .badRequest("Invalid value for field '\(field)'", detail: "'\(value)' is not a valid value")
+    }
+
+    private static func text(_ raw: Any) -> String? {
+        switch raw {
+        case let string as String: string
+        case is NSNull: nil
+        // JSON booleans arrive as NSNumbers whose type code is `c` (char); `as Bool` would also take 0 and 1.
+        case let number as NSNumber where number.objCType.pointee == CChar(UInt8(ascii: "c")):
+            number.boolValue ? "true" : "false"
+        case let number as NSNumber: number.stringValue
+        default: String(describing: raw)
+        }
+    }
+}
+
+/// ServiceNow's date-time format: `YYYY-MM-DD HH:MM:SS`, UTC here.
+enum DeskTime {
+    static func format(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return String(
+            format: "%04d-%02d-%02d %02d:%02d:%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0,
+            c.minute ?? 0, c.second ?? 0)
+    }
+
+    static func parse(_ text: String) -> Date? {
+        guard text.wholeMatch(of: /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/) != nil else { return nil }
+        return ISO8601DateFormatter().date(from: text.replacingOccurrences(of: " ", with: "T") + "Z")
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import ServerSupport
+import TestSupport
+import Vapor
+import VaporTesting
+
+@testable import ServiceDesk
+
+/// Desk users of the tests, by role; every password is `Passw0rd!` plus the user name.
+struct DeskFixture {
+    static let baseURL = "http://desk.test"
+    let callerId: String
+    let agentId: String
+
+    static func password(_ user: String) -> String { "Passw0rd!\(user)" }
+
+    static func basic(_ user: String) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.basicAuthorization = BasicAuthorization(username: user, password: password(user))
+        return headers
+    }
+}
+
+func withDesk(clock: TestClock = TestClock(), _ body: (Application, DeskFixture) async throws -> Void) async throws {
+    TestLogging.bootstrap()
+    let app = try await Application.make(.testing)
+    do {
+        let config = DeskConfig(
+            endpoint: ServiceEndpoint(host: "127.0.0.1", port: 0, usesTLS: false, publicURL: DeskFixture.baseURL),
+            database: .sqliteMemory, tls: nil, passwordCost: 4, now: clock.provider)
+        try await configure(app, config: config)
+        try await app.prepareDesk()
+        let directory = DeskDirectory(app: app)
+        let people: [(String, [String], Bool)] = [
+            ("admin.user", ["admin"], false),
+            ("agent", ["itil", "x_mioms_m365_assis.insights_user"], false),
+            ("insights", ["x_mioms_m365_assis.insights_user"], false),
+            ("integration", ["itil"], true),
+            ("caller", [], false),
+        ]
+        var ids: [String: String] = [:]
+        for (name, roles, webOnly) in people {
+            ids[name] = try await directory.createUser(
+                userName: name, firstName: name.capitalized, lastName: "Test", email: "\(name)@example.com",
+                password: DeskFixture.password(name), roles: roles, webServiceAccessOnly: webOnly)
+        }
+        try await body(app, DeskFixture(callerId: ids["caller"]!, agentId: ids["agent"]!))
+        try await app.autoRevert()
+    } catch {
+        try? await app.autoRevert()
+        try? await app.asyncShutdown()
+        throw error
+    }
+    try await app.asyncShutdown()
+}
+
+extension Application {
+    func table(
+        _ method: HTTPMethod, _ path: String, as user: String?, json: [String: Any]? = nil
+    ) async throws -> TestingHTTPResponse {
+        var headers = user.map(DeskFixture.basic) ?? HTTPHeaders()
+        var body: ByteBuffer?
+        if let json {
+            headers.contentType = .json
+            body = ByteBuffer(data: try JSONSerialization.data(withJSONObject: json))
+        }
+        return try await testing().sendRequest(method, "/api/now/table/" + path, headers: headers, body: body)
+    }
+}
+
+extension TestingHTTPResponse {
+    var object: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
+    }
+    var result: [String: Any] { object["result"] as? [String: Any] ?? [:] }
+    var results: [[String: Any]] { object["result"] as? [[String: Any]] ?? [] }
+    var errorMessage: String? { (object["error"] as? [String: Any])?["message"] as? String }
+}
