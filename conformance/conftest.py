@@ -1,4 +1,5 @@
-"""Starts `m365-support serve identity` in a fresh data folder and hands tests its URL and demo credentials."""
+"""Starts `m365-support serve` (Identity and the desk) in a fresh data folder and hands tests their URLs and
+demo credentials."""
 import json
 import os
 import socket
@@ -49,25 +50,38 @@ class RunningIdentity:
         return s
 
 
+class RunningDesk:
+    def __init__(self, base_url: str, demo: dict):
+        self.base_url = base_url
+        self.demo = demo
+
+    def user(self, name: str) -> dict:
+        return next(u for u in self.demo["users"] if u["userName"] == name)
+
+
 @pytest.fixture(scope="session")
-def identity():
+def services():
     binary = os.environ.get("M365_BIN", str(REPO / ".build" / "debug" / "m365-support"))
     data_dir = Path(tempfile.mkdtemp(prefix="m365-conformance-"))
     port = free_port()
+    desk_port = free_port()
     log = open(data_dir / "server.log", "w")
     env = dict(os.environ, LOG_LEVEL="notice")
     process = subprocess.Popen(
-        [binary, "serve", "identity", "--data-dir", str(data_dir / "data"), "--identity-port", str(port)],
+        [binary, "serve", "--data-dir", str(data_dir / "data"), "--identity-port", str(port),
+         "--desk-port", str(desk_port)],
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )
     base_url = f"https://127.0.0.1:{port}"
+    desk_url = f"http://127.0.0.1:{desk_port}"
     ca_file = str(data_dir / "data" / "tls" / "ca.pem")
     deadline = time.monotonic() + 60
     while True:
         if process.poll() is not None:
             raise RuntimeError(f"m365-support exited early: {(data_dir / 'server.log').read_text()}")
         try:
-            if requests.get(base_url + "/healthz", verify=ca_file, timeout=2).status_code == 200:
+            if (requests.get(base_url + "/healthz", verify=ca_file, timeout=2).status_code == 200
+                    and requests.get(desk_url + "/healthz", timeout=2).status_code == 200):
                 break
         except (requests.RequestException, OSError):
             pass
@@ -75,14 +89,24 @@ def identity():
             process.terminate()
             raise RuntimeError("m365-support did not answer /healthz within 60 s")
         time.sleep(0.2)
-    demo = json.loads((data_dir / "data" / "demo.json").read_text())["identity"]
+    demo = json.loads((data_dir / "data" / "demo.json").read_text())
     # requests honours these over Session.verify on this machine; point them at the dev CA for this process.
     os.environ["REQUESTS_CA_BUNDLE"] = ca_file
     os.environ["CURL_CA_BUNDLE"] = ca_file
-    yield RunningIdentity(base_url, ca_file, demo, data_dir / "data", binary)
+    yield RunningIdentity(base_url, ca_file, demo["identity"], data_dir / "data", binary), RunningDesk(desk_url, demo["desk"])
     process.terminate()
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+@pytest.fixture(scope="session")
+def identity(services):
+    return services[0]
+
+
+@pytest.fixture(scope="session")
+def desk(services):
+    return services[1]
