@@ -17,6 +17,7 @@ if [ -z "${M365_TEST_POSTGRES_URL:-}" ]; then
   echo "note: PostgreSQL not installed; its persistence tests are skipped (apt-get install postgresql)" >&2
 fi
 export M365_TEST_POSTGRES_URL="${M365_TEST_POSTGRES_URL:-}"
+export M365_TEST_POSTGRES_DESK_URL="${M365_TEST_POSTGRES_DESK_URL:-}"
 
 swift format lint --strict --recursive Sources Tests Benchmarks Package.swift
 swift build --build-tests

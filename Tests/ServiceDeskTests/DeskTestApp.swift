@@ -21,13 +21,16 @@ struct DeskFixture {
     }
 }
 
-func withDesk(clock: TestClock = TestClock(), _ body: (Application, DeskFixture) async throws -> Void) async throws {
+func withDesk(
+    database: DatabaseLocation = .sqliteMemory, clock: TestClock = TestClock(),
+    _ body: (Application, DeskFixture) async throws -> Void
+) async throws {
     TestLogging.bootstrap()
     let app = try await Application.make(.testing)
     do {
         let config = DeskConfig(
             endpoint: ServiceEndpoint(host: "127.0.0.1", port: 0, usesTLS: false, publicURL: DeskFixture.baseURL),
-            database: .sqliteMemory, tls: nil, passwordCost: 4, now: clock.provider)
+            database: database, tls: nil, passwordCost: 4, now: clock.provider)
         try await configure(app, config: config)
         try await app.prepareDesk()
         let directory = DeskDirectory(app: app)
