@@ -183,6 +183,9 @@ struct TableAPITests {
                 .POST, "incident", as: "agent", json: ["caller_id": String(repeating: "a", count: 32)])
             #expect(badReference.status == .badRequest)
             #expect(try await app.table(.PATCH, "incident/\(fx.callerId)", as: "agent", json: [:]).status == .notFound)
+            let duplicate = try await app.table(.POST, "sys_user", as: "admin.user", json: ["user_name": "agent"])
+            #expect(duplicate.status == .badRequest)
+            #expect(duplicate.errorMessage == "Operation Failed")
         }
     }
 }

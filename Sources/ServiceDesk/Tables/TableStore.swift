@@ -1,3 +1,4 @@
+import Fluent
 import Foundation
 import SQLKit
 import WireModels
@@ -30,10 +31,12 @@ struct TableStore {
     /// Inserts `values` (already validated and converted by ``TableWrite``) and returns the stored record.
     func insert(_ values: [String: any Encodable & Sendable]) async throws -> Record {
         let columns = values.keys.sorted()
-        try await sql.insert(into: table.databaseTable)
-            .columns(columns)
-            .values(columns.map { SQLBind(values[$0]!) })
-            .run()
+        try await Self.refusingDuplicates {
+            try await sql.insert(into: table.databaseTable)
+                .columns(columns)
+                .values(columns.map { SQLBind(values[$0]!) })
+                .run()
+        }
         guard let sysId = values["sys_id"] as? String, let stored = try await find(sysId) else {
             throw DeskError.internalError
         }
@@ -44,7 +47,7 @@ struct TableStore {
         guard Self.isSysId(sysId), try await find(sysId) != nil else { return nil }
         var builder = sql.update(table.databaseTable)
         for (column, value) in values { builder = builder.set(SQLIdentifier(column), to: SQLBind(value)) }
-        try await builder.where("sys_id", .equal, sysId).run()
+        try await Self.refusingDuplicates { try await builder.where("sys_id", .equal, sysId).run() }
         return try await find(sysId)
     }
 
@@ -52,6 +55,15 @@ struct TableStore {
         guard Self.isSysId(sysId), try await find(sysId) != nil else { return false }
         try await sql.delete(from: table.databaseTable).where("sys_id", .equal, sysId).run()
         return true
+    }
+
+    /// A unique-key violation (a second `user_name`, a role given twice) is the caller's mistake, not a 500.
+    private static func refusingDuplicates(_ write: () async throws -> Void) async throws {
+        do {
+            try await write()
+        } catch let error as any DatabaseError where error.isConstraintFailure {
+            throw DeskError.badRequest("Operation Failed", detail: "Unique key violation detected by database")
+        }
     }
 
     /// `sys_id`: 32 lowercase hex characters.
