@@ -45,20 +45,12 @@ func withIdentity(
     database: DatabaseLocation = .sqliteMemory, clock: TestClock = TestClock(),
     _ body: (Application, IdentityFixture) async throws -> Void
 ) async throws {
-    TestLogging.bootstrap()
-    let app = try await Application.make(.testing)
-    do {
-        try await configure(app, config: identityConfig(database: database, clock: clock))
-        try await app.prepareIdentity()
-        let fixture = try await seedFixture(app, clock: clock)
-        try await body(app, fixture)
-        try await app.autoRevert()
-    } catch {
-        try? await app.autoRevert()
-        try? await app.asyncShutdown()
-        throw error
-    }
-    try await app.asyncShutdown()
+    try await withTestApp(
+        setUp: { app in
+            try await configure(app, config: identityConfig(database: database, clock: clock))
+            try await app.prepareIdentity()
+            return try await seedFixture(app, clock: clock)
+        }, body)
 }
 
 private func seedFixture(_ app: Application, clock: TestClock) async throws -> IdentityFixture {

@@ -25,36 +25,29 @@ func withDesk(
     database: DatabaseLocation = .sqliteMemory, clock: TestClock = TestClock(),
     _ body: (Application, DeskFixture) async throws -> Void
 ) async throws {
-    TestLogging.bootstrap()
-    let app = try await Application.make(.testing)
-    do {
-        let config = DeskConfig(
-            endpoint: ServiceEndpoint(host: "127.0.0.1", port: 0, usesTLS: false, publicURL: DeskFixture.baseURL),
-            database: database, tls: nil, passwordCost: 4, now: clock.provider)
-        try await configure(app, config: config)
-        try await app.prepareDesk()
-        let directory = DeskDirectory(app: app)
-        let people: [(String, [String], Bool)] = [
-            ("admin.user", ["admin"], false),
-            ("agent", ["itil", "x_mioms_m365_assis.insights_user"], false),
-            ("insights", ["x_mioms_m365_assis.insights_user"], false),
-            ("integration", ["itil"], true),
-            ("caller", [], false),
-        ]
-        var ids: [String: String] = [:]
-        for (name, roles, webOnly) in people {
-            ids[name] = try await directory.createUser(
-                userName: name, firstName: name.capitalized, lastName: "Test", email: "\(name)@example.com",
-                password: DeskFixture.password(name), roles: roles, webServiceAccessOnly: webOnly)
-        }
-        try await body(app, DeskFixture(callerId: ids["caller"]!, agentId: ids["agent"]!))
-        try await app.autoRevert()
-    } catch {
-        try? await app.autoRevert()
-        try? await app.asyncShutdown()
-        throw error
-    }
-    try await app.asyncShutdown()
+    try await withTestApp(
+        setUp: { app in
+            let config = DeskConfig(
+                endpoint: ServiceEndpoint(host: "127.0.0.1", port: 0, usesTLS: false, publicURL: DeskFixture.baseURL),
+                database: database, tls: nil, passwordCost: 4, now: clock.provider)
+            try await configure(app, config: config)
+            try await app.prepareDesk()
+            let directory = DeskDirectory(app: app)
+            let people: [(String, [String], Bool)] = [
+                ("admin.user", ["admin"], false),
+                ("agent", ["itil", "x_mioms_m365_assis.insights_user"], false),
+                ("insights", ["x_mioms_m365_assis.insights_user"], false),
+                ("integration", ["itil"], true),
+                ("caller", [], false),
+            ]
+            var ids: [String: String] = [:]
+            for (name, roles, webOnly) in people {
+                ids[name] = try await directory.createUser(
+                    userName: name, firstName: name.capitalized, lastName: "Test", email: "\(name)@example.com",
+                    password: DeskFixture.password(name), roles: roles, webServiceAccessOnly: webOnly)
+            }
+            return DeskFixture(callerId: ids["caller"]!, agentId: ids["agent"]!)
+        }, body)
 }
 
 extension Application {
