@@ -74,8 +74,8 @@ struct Serve: AsyncParsableCommand {
             }
             if service == .all || service == .desk {
                 let config = try DeskConfig.load(
-                    environment: environment, dataDirectory: dataURL, tls: tls.settings, host: listenHost,
-                    port: deskPort)
+                    environment: environment, dataDirectory: dataURL, tls: tls.settings, masterKey: masterKey,
+                    host: listenHost, port: deskPort)
                 let desk = try await Self.makeApplication()
                 apps.append(desk)
                 try await configure(desk, config: config)
@@ -183,6 +183,11 @@ enum DemoSummary {
             let roles = user.roles.isEmpty ? "no roles" : user.roles.joined(separator: ", ")
             let web = user.webServiceAccessOnly ? ", web service access only" : ""
             lines.append("  \(user.userName) / \(user.password)  [\(roles)\(web)]")
+        }
+        for client in demo.oauthClients {
+            lines.append(
+                "  OAuth client \"\(client.name)\": client ID \(client.clientId), secret in demo.json (\(baseURL)/oauth_token.do)"
+            )
         }
         return lines
     }

@@ -10,17 +10,21 @@ package struct DeskConfig: Sendable {
     package var database: DatabaseLocation
     /// Certificate served, if any, and CAs the desk's own HTTP clients trust.
     package var tls: TLSSettings?
+    /// `M365_MASTER_KEY` or `{data}/master.key`: seals stored client secrets.
+    package var masterKey: MasterKey
     /// bcrypt cost for user passwords.
     package var passwordCost: Int
     package var now: @Sendable () -> Date
 
     package init(
-        endpoint: ServiceEndpoint, database: DatabaseLocation, tls: TLSSettings?, passwordCost: Int = 10,
+        endpoint: ServiceEndpoint, database: DatabaseLocation, tls: TLSSettings?, masterKey: MasterKey,
+        passwordCost: Int = 10,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.endpoint = endpoint
         self.database = database
         self.tls = tls
+        self.masterKey = masterKey
         self.passwordCost = passwordCost
         self.now = now
     }
@@ -28,8 +32,8 @@ package struct DeskConfig: Sendable {
     /// Reads the `M365_DESK_*` variables; `host`, `port` and `database` given here (flags) win. The desk serves
     /// plain HTTP on loopback by default; it serves HTTPS when `M365_DESK_TLS=true`.
     package static func load(
-        environment: EnvironmentReader, dataDirectory: URL, tls: TLSSettings, host: String? = nil, port: Int? = nil,
-        database: String? = nil
+        environment: EnvironmentReader, dataDirectory: URL, tls: TLSSettings, masterKey: MasterKey,
+        host: String? = nil, port: Int? = nil, database: String? = nil
     ) throws -> DeskConfig {
         let servesTLS = try environment.bool("M365_DESK_TLS") ?? false
         let settings = servesTLS ? tls : TLSSettings(server: nil, trustedCAFiles: tls.trustedCAFiles)
@@ -41,6 +45,6 @@ package struct DeskConfig: Sendable {
         let location =
             try (database ?? environment.string("M365_DESK_DATABASE_URL")).map(DatabaseLocation.parse)
             ?? .sqliteFile(dataDirectory.appendingPathComponent("desk.sqlite"))
-        return DeskConfig(endpoint: endpoint, database: location, tls: settings)
+        return DeskConfig(endpoint: endpoint, database: location, tls: settings, masterKey: masterKey)
     }
 }

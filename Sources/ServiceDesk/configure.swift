@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 import ServerSupport
 import Vapor
 import WireModels
@@ -22,12 +23,14 @@ package func configure(_ app: Application, config: DeskConfig) async throws {
 
     app.get("healthz") { _ in "ok" }
     try app.register(collection: TableAPIController())
+    try app.register(collection: OAuthTokenController())
 }
 
 /// The desk's schema history. Append only: a shipped migration is never edited.
 enum DeskMigrations {
     static let all: [any Migration] = [
-        CreateDeskTables()
+        CreateDeskTables(),
+        CreateOAuthTables(),
     ]
 }
 
@@ -61,4 +64,15 @@ extension Application {
 
 extension Request {
     var desk: DeskContext { application.desk }
+}
+
+extension Application {
+    /// A writer for `table` that hashes passwords with this app's hasher and seals secrets with the master key.
+    func tableWrite(_ table: TableSchema, sql: any SQLDatabase, by userName: String) -> TableWrite {
+        let masterKey = desk.config.masterKey
+        return TableWrite(
+            table: table, sql: sql, userName: userName, now: desk.config.now(),
+            hashPassword: { [self] in try await self.password.async.hash($0) },
+            sealSecret: { try masterKey.seal($0) })
+    }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import ServerSupport
 import TestSupport
@@ -29,7 +30,8 @@ func withDesk(
         setUp: { app in
             let config = DeskConfig(
                 endpoint: ServiceEndpoint(host: "127.0.0.1", port: 0, usesTLS: false, publicURL: DeskFixture.baseURL),
-                database: database, tls: nil, passwordCost: 4, now: clock.provider)
+                database: database, tls: nil, masterKey: MasterKey(key: SymmetricKey(size: .bits256)), passwordCost: 4,
+                now: clock.provider)
             try await configure(app, config: config)
             try await app.prepareDesk()
             let directory = DeskDirectory(app: app)

@@ -131,9 +131,7 @@ struct TableAPIController: RouteCollection {
     }
 
     private func writer(_ request: Request, _ table: TableSchema, _ principal: DeskPrincipal) throws -> TableWrite {
-        TableWrite(
-            table: table, sql: try sql(request), userName: principal.userName, now: request.desk.config.now(),
-            hashPassword: { [application = request.application] in try await application.password.async.hash($0) })
+        request.application.tableWrite(table, sql: try sql(request), by: principal.userName)
     }
 
     private func presenter(_ request: Request, _ table: TableSchema) throws -> RecordPresenter {

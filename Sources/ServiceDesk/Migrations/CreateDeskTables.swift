@@ -4,36 +4,18 @@ import SQLKit
 /// Creates the Table API's tables from their schemas, with the uniqueness ServiceNow enforces.
 struct CreateDeskTables: AsyncMigration {
     static let unique: [String: [String]] = [
+        "oauth_entity": ["client_id"],
         "sys_user": ["user_name"],
         "sys_user_role": ["name"],
         "sys_user_has_role": ["user", "role"],
         "incident": ["number"],
     ]
 
+    static let tables = [DeskTables.user, DeskTables.role, DeskTables.userRole, DeskTables.incident]
+
     func prepare(on database: any Database) async throws {
-        for table in DeskTables.all {
-            var builder = database.schema(table.databaseTable)
-            for column in table.columns {
-                let key = FieldKey(stringLiteral: column.name)
-                if column.name == "sys_id" {
-                    builder = builder.field(key, .string, .identifier(auto: false))
-                    continue
-                }
-                let type: DatabaseSchema.DataType =
-                    switch column.type {
-                    case .integer: .int
-                    case .boolean: .bool
-                    case .string, .dateTime, .reference, .password: .string
-                    }
-                builder = builder.field(key, type)
-            }
-            if let columns = Self.unique[table.name] {
-                builder = builder.constraint(
-                    .constraint(
-                        .unique(fields: columns.map { .key(FieldKey(stringLiteral: $0)) }),
-                        name: "\(table.databaseTable)_unique"))
-            }
-            try await builder.create()
+        for table in Self.tables {
+            try await Self.create(table, on: database)
         }
         try await database.schema(NumberCounter.schema)
             .field("table_name", .string, .identifier(auto: false))
@@ -46,9 +28,35 @@ struct CreateDeskTables: AsyncMigration {
             .run()
     }
 
+    /// Creates `table` from its schema, with its unique keys.
+    static func create(_ table: TableSchema, on database: any Database) async throws {
+        var builder = database.schema(table.databaseTable)
+        for column in table.columns {
+            let key = FieldKey(stringLiteral: column.name)
+            if column.name == "sys_id" {
+                builder = builder.field(key, .string, .identifier(auto: false))
+                continue
+            }
+            let type: DatabaseSchema.DataType =
+                switch column.type {
+                case .integer: .int
+                case .boolean: .bool
+                case .string, .dateTime, .reference, .password, .secret: .string
+                }
+            builder = builder.field(key, type)
+        }
+        if let columns = Self.unique[table.name] {
+            builder = builder.constraint(
+                .constraint(
+                    .unique(fields: columns.map { .key(FieldKey(stringLiteral: $0)) }),
+                    name: "\(table.databaseTable)_unique"))
+        }
+        try await builder.create()
+    }
+
     func revert(on database: any Database) async throws {
         try await database.schema(NumberCounter.schema).delete()
-        for table in DeskTables.all.reversed() {
+        for table in Self.tables.reversed() {
             try await database.schema(table.databaseTable).delete()
         }
     }

@@ -38,28 +38,60 @@ final class DeskAuthenticator: Sendable {
         remembered.withLock { $0.removeAll() }
     }
 
+    /// The caller of an API request: HTTP Basic (a desk user) or Bearer (an `/oauth_token.do` access token).
     func principal(for request: Request) async throws -> DeskPrincipal {
-        guard let basic = request.headers.basicAuthorization else { throw DeskError.notAuthenticated }
-        let key = Data(SHA256.hash(data: Data("\(basic.username)\u{0}\(basic.password)".utf8))).base64EncodedString()
+        guard let sql = request.db as? any SQLDatabase else { throw DeskError.internalError }
+        if let bearer = request.headers.bearerAuthorization {
+            let store = OAuthTokenStore(sql: sql, now: now())
+            guard let grant = try await store.find(bearer.token, kind: .access),
+                try await InboundOAuthEntity.isActive(grant.entitySysId, sql: sql),
+                let principal = try await Self.principal(where: "sys_id", equals: grant.userSysId, sql: sql)
+            else { throw DeskError.notAuthenticated }
+            return principal
+        }
+        guard let basic = request.headers.basicAuthorization,
+            let principal = try await verify(userName: basic.username, password: basic.password, request: request)
+        else { throw DeskError.notAuthenticated }
+        return principal
+    }
+
+    /// The active user with this name and password, or nil.
+    func verify(userName: String, password: String, request: Request) async throws -> DeskPrincipal? {
+        let key = Data(SHA256.hash(data: Data("\(userName)\u{0}\(password)".utf8))).base64EncodedString()
         let current = now()
         if let hit = remembered.withLock({ $0[key] }), hit.until > current { return hit.principal }
-
         guard let sql = request.db as? any SQLDatabase,
-            let row = try await sql.select()
-                .columns("sys_id", "user_password", "active", "web_service_access_only")
-                .from(DeskTables.user.databaseTable)
-                .where("user_name", .equal, basic.username)
-                .first(),
-            try row.decode(column: "active", as: Bool?.self) ?? false,
+            let row = try await sql.select().columns("user_password").from(DeskTables.user.databaseTable)
+                .where("user_name", .equal, userName).where("active", .equal, true).first(),
             let hash = try row.decode(column: "user_password", as: String?.self),
-            try await request.password.async.verify(basic.password, created: hash)
-        else { throw DeskError.notAuthenticated }
-        let sysId = try row.decode(column: "sys_id", as: String.self)
-        let principal = DeskPrincipal(
-            sysId: sysId, userName: basic.username, roles: try await Self.roles(of: sysId, sql: sql),
-            webServiceAccessOnly: try row.decode(column: "web_service_access_only", as: Bool?.self) ?? false)
+            try await request.password.async.verify(password, created: hash),
+            let principal = try await Self.principal(where: "user_name", equals: userName, sql: sql)
+        else { return nil }
         remembered.withLock { $0[key] = Remembered(principal: principal, until: current.addingTimeInterval(lifetime)) }
         return principal
+    }
+
+    /// Whether the user exists and is active (deactivating a user revokes their tokens).
+    static func isActiveUser(_ sysId: String, sql: any SQLDatabase) async throws -> Bool {
+        try await principal(where: "sys_id", equals: sysId, sql: sql) != nil
+    }
+
+    private static func principal(where column: String, equals value: String, sql: any SQLDatabase) async throws
+        -> DeskPrincipal?
+    {
+        guard
+            let row = try await sql.select()
+                .columns("sys_id", "user_name", "web_service_access_only")
+                .from(DeskTables.user.databaseTable)
+                .where(SQLIdentifier(column), .equal, SQLBind(value))
+                .where("active", .equal, true)
+                .first()
+        else { return nil }
+        let sysId = try row.decode(column: "sys_id", as: String.self)
+        return DeskPrincipal(
+            sysId: sysId, userName: try row.decode(column: "user_name", as: String.self),
+            roles: try await roles(of: sysId, sql: sql),
+            webServiceAccessOnly: try row.decode(column: "web_service_access_only", as: Bool?.self) ?? false)
     }
 
     /// The user's roles and, transitively, the roles they contain.

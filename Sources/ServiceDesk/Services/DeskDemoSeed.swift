@@ -16,7 +16,14 @@ package struct DeskDemoSeed: Sendable {
             package var webServiceAccessOnly: Bool
         }
 
+        package struct OAuthClient: Codable, Sendable, Equatable {
+            package var name: String
+            package var clientId: String
+            package var clientSecret: String
+        }
+
         package var users: [User]
+        package var oauthClients: [OAuthClient]
         package var incidents: Int
     }
 
@@ -65,7 +72,12 @@ package struct DeskDemoSeed: Sendable {
             }
             try await directory.insert(DeskTables.incident, fields, by: "beth.anglin")
         }
-        return Credentials(users: credentials, incidents: Self.incidents.count)
+        let inboundName = "Microsoft 365 support (inbound)"
+        let inbound = try await directory.createInboundEntity(name: inboundName, refreshTokenLifespan: 864_000)
+        return Credentials(
+            users: credentials,
+            oauthClients: [.init(name: inboundName, clientId: inbound.clientId, clientSecret: inbound.clientSecret)],
+            incidents: Self.incidents.count)
     }
 
     private func sql() throws -> any SQLDatabase {

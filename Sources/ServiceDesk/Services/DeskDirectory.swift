@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import ServerSupport
 import Vapor
 import WireModels
 
@@ -68,14 +69,29 @@ package struct DeskDirectory: Sendable {
         return userId
     }
 
+    /// An inbound OAuth entity ("OAuth API endpoint for external clients"): a generated client ID and a
+    /// generated secret, returned once.
+    package func createInboundEntity(
+        name: String, accessTokenLifespan: Int = 1800, refreshTokenLifespan: Int = 8_640_000
+    ) async throws -> (clientId: String, clientSecret: String) {
+        let secret = RandomToken.string(
+            length: 32, alphabet: "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!#%+-_~")
+        let entity = try await insert(
+            DeskTables.oauthEntity,
+            [
+                "name": name, "type": "client", "client_secret": secret,
+                "access_token_lifespan": accessTokenLifespan, "refresh_token_lifespan": refreshTokenLifespan,
+            ])
+        guard let clientId = entity["client_id"] ?? nil else { throw DeskError.internalError }
+        return (clientId, secret)
+    }
+
     /// Inserts a record as the system would through the Table API, with its rules.
     @discardableResult
     func insert(_ table: TableSchema, _ fields: [String: Any], by userName: String = "system") async throws
         -> TableStore.Record
     {
-        let writer = TableWrite(
-            table: table, sql: try sql, userName: userName, now: app.desk.config.now(),
-            hashPassword: { [app] in try await app.password.async.hash($0) })
+        let writer = app.tableWrite(table, sql: try sql, by: userName)
         return try await TableStore(table: table, sql: try sql).insert(try await writer.insertValues(fields))
     }
 }

@@ -67,7 +67,33 @@ enum DeskTables {
         access: TableAccess(
             read: ["itil", "x_mioms_m365_assis.insights_user"], write: ["itil"], delete: ["admin"]))
 
-    static let all = [user, role, userRole, incident]
+    /// System OAuth › Application Registry. `type`: `client` (an OAuth API endpoint for external clients:
+    /// the desk issues tokens), `oauth_provider` (a third-party provider the desk gets tokens from),
+    /// `oidc_provider` (verifies external ID tokens).
+    static let oauthEntity = TableSchema(
+        name: "oauth_entity",
+        columns: TableSchema.systemColumns + [
+            .init("name", .string),
+            .init(
+                "type", .string,
+                choices: [
+                    "client": "OAuth API endpoint for external clients",
+                    "oauth_provider": "Connect to a third party OAuth Provider",
+                    "oidc_provider": "Configure an OIDC provider to verify ID tokens",
+                ]),
+            .init("client_id", .string),
+            .init("client_secret", .secret),
+            .init("access_token_lifespan", .integer),
+            .init("refresh_token_lifespan", .integer),
+            .init("active", .boolean),
+            .init("redirect_url", .string),
+            .init("token_url", .string),
+            .init("default_grant_type", .string),
+        ],
+        displayColumn: "name",
+        access: TableAccess(read: ["admin"], write: ["admin"], delete: ["admin"]))
+
+    static let all = [user, role, userRole, incident, oauthEntity]
 
     static func named(_ name: String) -> TableSchema? { all.first { $0.name == name } }
 }

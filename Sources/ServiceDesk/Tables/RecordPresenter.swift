@@ -21,7 +21,7 @@ struct RecordPresenter {
         let displays = mode == .raw ? [:] : try await referenceDisplays(records)
         return records.map { record in
             var output: [String: Any] = [:]
-            for column in table.columns where column.type != .password {
+            for column in table.visibleColumns {
                 if let fields, !fields.contains(column.name) { continue }
                 let value = (record[column.name] ?? nil) ?? ""
                 output[column.name] = present(value, column, displays)

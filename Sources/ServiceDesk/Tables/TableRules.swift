@@ -22,6 +22,15 @@ enum TableRules {
                 let parts = [values["first_name"] as? String, values["last_name"] as? String].compactMap { $0 }
                 values["name"] = parts.isEmpty ? values["user_name"] as? String : parts.joined(separator: " ")
             }
+        case DeskTables.oauthEntity.name:
+            if values["type"] == nil { values["type"] = "client" }
+            if (values["client_id"] as? String)?.isEmpty ?? true { values["client_id"] = TableWrite.newSysId() }
+            if values["active"] == nil { values["active"] = true }
+            if values["access_token_lifespan"] == nil { values["access_token_lifespan"] = 1800 }
+            if values["refresh_token_lifespan"] == nil { values["refresh_token_lifespan"] = 8_640_000 }
+            if values["default_grant_type"] == nil, values["type"] as? String == "oauth_provider" {
+                values["default_grant_type"] = "client_credentials"
+            }
         default:
             break
         }

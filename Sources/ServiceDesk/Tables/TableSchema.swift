@@ -12,6 +12,8 @@ struct TableSchema: Sendable {
         case reference(table: String)
         /// Accepted on writes and stored as a bcrypt hash; never read back.
         case password
+        /// Accepted on writes and stored sealed with the master key (the desk must use it again); never read back.
+        case secret
     }
 
     struct Column: Sendable {
@@ -41,6 +43,9 @@ struct TableSchema: Sendable {
     var databaseTable: String { "desk_\(name)" }
 
     func column(_ name: String) -> Column? { columns.first { $0.name == name } }
+
+    /// Columns the Table API shows and filters on: all but passwords and secrets.
+    var visibleColumns: [Column] { columns.filter { $0.type != .password && $0.type != .secret } }
 
     static let systemColumns: [Column] = [
         Column("sys_id", .string, readOnly: true),

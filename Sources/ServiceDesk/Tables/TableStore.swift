@@ -73,7 +73,7 @@ struct TableStore {
 
     private func record(_ row: any SQLRow) throws -> Record {
         var record = Record()
-        for column in table.columns where column.type != .password {
+        for column in table.visibleColumns {
             guard row.contains(column: column.name), try !row.decodeNil(column: column.name) else {
                 record[column.name] = .some(nil)
                 continue
@@ -119,7 +119,7 @@ struct TableStore {
         guard !name.contains(".") else {
             throw DeskError.badRequest("Invalid query", detail: "Dot-walked fields such as '\(name)' are not supported")
         }
-        guard let column = table.column(name), column.type != .password else {
+        guard let column = table.visibleColumns.first(where: { $0.name == name }) else {
             throw DeskError.badRequest("Invalid query", detail: "Unknown field '\(name)' in table '\(table.name)'")
         }
         return column

@@ -15,6 +15,7 @@ struct TableWrite {
     let userName: String
     let now: Date
     let hashPassword: @Sendable (String) async throws -> String
+    let sealSecret: @Sendable (String) throws -> String
 
     /// The JSON object of a request body; anything else is a 400 in ServiceNow's words.
     static func fields(of body: Data?) throws -> [String: Any] {
@@ -93,6 +94,9 @@ struct TableWrite {
             case .password:
                 guard let text, !text.isEmpty else { continue }
                 values[name] = try await hashPassword(text)
+            case .secret:
+                guard let text, !text.isEmpty else { continue }
+                values[name] = try sealSecret(text)
             }
         }
         return values

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import ServerSupport
+import ServiceDesk
+import Vapor
+
+struct DeskCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "desk",
+        abstract: "Manage the service desk in DATA (run in the folder whose ./data it manages).",
+        subcommands: [Users.self, OAuth.self])
+}
+
+/// Opens the desk's database (migrating it if needed), runs `body`, and closes it again.
+struct DeskStore: ParsableArguments {
+    @OptionGroup var data: DataOptions
+
+    @Option(
+        name: .customLong("database-url"),
+        help: "The desk's database (env M365_DESK_DATABASE_URL, default DATA/desk.sqlite).")
+    var databaseURL: String?
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run<T: Encodable>(_ body: (DeskDirectory) async throws -> T, describe: (T) -> String) async throws {
+        Logs.bootstrap(default: .warning)
+        let config = try DeskConfig.load(
+            environment: data.environment, dataDirectory: data.dataURL,
+            tls: TLSSettings(server: nil, trustedCAFiles: []), masterKey: try data.masterKey(), database: databaseURL)
+        let app = try await Serve.makeApplication()
+        do {
+            try await configure(app, config: config)
+            try await app.prepareDesk()
+            let result = try await body(DeskDirectory(app: app))
+            if json { try printJSON(result) } else { print(describe(result)) }
+        } catch let error as any AbortError {
+            try? await app.asyncShutdown()
+            throw CommandFailure(message: error.reason)
+        } catch {
+            try? await app.asyncShutdown()
+            throw CommandFailure(message: String(describing: error))
+        }
+        try await app.asyncShutdown()
+    }
+}
+
+extension DeskCommand {
+    struct Users: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "user", abstract: "Desk users.", subcommands: [Create.self])
+
+        struct Created: Encodable {
+            var sysId: String
+            var userName: String
+            var roles: [String]
+            var webServiceAccessOnly: Bool
+            /// Only when generated.
+            var password: String?
+        }
+
+        struct Create: AsyncParsableCommand {
+            @OptionGroup var store: DeskStore
+            @Option(name: .customLong("user-name"), help: "User ID (login name).") var userName: String
+            @Option(name: .customLong("first-name")) var firstName: String = ""
+            @Option(name: .customLong("last-name")) var lastName: String = ""
+            @Option(help: "E-mail address.") var email: String = ""
+            @Option(help: "Password (env M365_NEW_USER_PASSWORD); generated and printed once when absent.")
+            var password: String?
+            @Option(help: "Role, e.g. itil or x_mioms_m365_assis.administrator; repeat for more.") var role: [String] =
+                []
+            @Flag(name: .customLong("web-service-only"), help: "May call the APIs but never sign in to the web UI.")
+            var webServiceOnly = false
+
+            func run() async throws {
+                let given = password ?? ProcessInfo.processInfo.environment["M365_NEW_USER_PASSWORD"]
+                let secret = given ?? RandomToken.password()
+                try await store.run(
+                    { directory in
+                        let sysId = try await directory.createUser(
+                            userName: userName, firstName: firstName, lastName: lastName, email: email,
+                            password: secret,
+                            roles: role, webServiceAccessOnly: webServiceOnly)
+                        return Created(
+                            sysId: sysId, userName: userName, roles: role, webServiceAccessOnly: webServiceOnly,
+                            password: given == nil ? secret : nil)
+                    },
+                    describe: { user in
+                        var text = "Created desk user \(user.userName) \(user.sysId)"
+                        if let password = user.password { text += "\nPassword (shown once): \(password)" }
+                        return text
+                    })
+            }
+        }
+    }
+
+    struct OAuth: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "oauth", abstract: "System OAuth › Application Registry.", subcommands: [CreateInbound.self])
+
+        struct Created: Encodable {
+            var clientId: String
+            var clientSecret: String
+        }
+
+        struct CreateInbound: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "create-inbound", abstract: "An OAuth API endpoint for external clients (password grant).")
+
+            @OptionGroup var store: DeskStore
+            @Option(help: "Name.") var name: String
+            @Option(name: .customLong("access-token-lifespan"), help: "Seconds (default 1800).") var accessLifespan =
+                1800
+            @Option(name: .customLong("refresh-token-lifespan"), help: "Seconds (default 8640000).")
+            var refreshLifespan = 8_640_000
+
+            func run() async throws {
+                try await store.run(
+                    { directory in
+                        let (clientId, secret) = try await directory.createInboundEntity(
+                            name: name, accessTokenLifespan: accessLifespan, refreshTokenLifespan: refreshLifespan)
+                        return Created(clientId: clientId, clientSecret: secret)
+                    },
+                    describe: {
+                        "Created inbound OAuth entity\n  client ID: \($0.clientId)\n  client secret (shown once): \($0.clientSecret)"
+                    })
+            }
+        }
+    }
+}

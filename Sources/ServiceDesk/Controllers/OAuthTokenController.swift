@@ -1,0 +1,66 @@
+import Foundation
+import SQLKit
+import ServerSupport
+import Vapor
+
+/// ServiceNow's `POST /oauth_token.do`: the password grant and the refresh_token grant for inbound clients.
+struct OAuthTokenController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.post("oauth_token.do", use: token)
+    }
+
+    func token(_ request: Request) async throws -> Response {
+        guard let sql = request.db as? any SQLDatabase else { throw DeskError.internalError }
+        let fields = request.body.data.flatMap(FormBody.parse) ?? [:]
+        // pysnow sends the client credentials in HTTP Basic, other clients in the form.
+        let basic = request.headers.basicAuthorization
+        guard let clientId = basic?.username ?? fields["client_id"],
+            let clientSecret = basic?.password ?? fields["client_secret"],
+            let entity = try await InboundOAuthEntity.authenticate(
+                clientId: clientId, secret: clientSecret, sql: sql, masterKey: request.desk.config.masterKey)
+        else { return denied(request, reason: "client") }
+
+        let now = request.desk.config.now()
+        let tokens = OAuthTokenStore(sql: sql, now: now)
+        let userSysId: String
+        let refreshToken: String
+        switch fields["grant_type"] {
+        case "password":
+            guard let userName = fields["username"], let password = fields["password"],
+                let principal = try await request.desk.authenticator.verify(
+                    userName: userName, password: password, request: request)
+            else { return denied(request, reason: "user") }
+            userSysId = principal.sysId
+            refreshToken = try await tokens.issue(
+                .refresh, entity: entity.sysId, user: userSysId, lifespan: entity.refreshTokenLifespan)
+        case "refresh_token":
+            guard let presented = fields["refresh_token"],
+                let grant = try await tokens.find(presented, kind: .refresh), grant.entitySysId == entity.sysId,
+                try await DeskAuthenticator.isActiveUser(grant.userSysId, sql: sql)
+            else { return denied(request, reason: "refresh_token") }
+            userSysId = grant.userSysId
+            // Within its life the current refresh token is returned again, as ServiceNow does.
+            refreshToken = presented
+        default:
+            return denied(request, reason: "grant_type")
+        }
+        let accessToken = try await tokens.issue(
+            .access, entity: entity.sysId, user: userSysId, lifespan: entity.accessTokenLifespan)
+        request.logger.info(
+            "OAuth token issued", metadata: ["client.id": "\(clientId)", "grant.type": "\(fields["grant_type"] ?? "")"])
+        let body: [String: Any] = [
+            "access_token": accessToken, "refresh_token": refreshToken, "scope": "useraccount",
+            "token_type": "Bearer", "expires_in": entity.accessTokenLifespan,
+        ]
+        let response = Response(status: .ok, body: .init(data: try JSONSerialization.data(withJSONObject: body)))
+        response.headers.contentType = .json
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+
+    /// ServiceNow answers every refusal alike, on purpose: 401 `access_denied`.
+    private func denied(_ request: Request, reason: String) -> Response {
+        request.logger.notice("OAuth token refused", metadata: ["refused": "\(reason)"])
+        return Response.json(["error_description": "access_denied", "error": "server_error"], status: .unauthorized)
+    }
+}
