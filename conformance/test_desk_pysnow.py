@@ -1,4 +1,7 @@
-"""The pysnow ServiceNow client against the desk's Table API, with Basic auth."""
+"""The pysnow ServiceNow client against the desk's Table API and /oauth_token.do, and the desk CLI."""
+import json
+import subprocess
+
 import pysnow
 import pytest
 import requests
@@ -51,3 +54,50 @@ def test_wrong_password_is_refused_in_the_envelope(desk):
         "error": {"message": "User Not Authenticated", "detail": "Required to provide Auth information"},
         "status": "failure",
     }
+
+
+def test_pysnow_oauth_client_gets_and_refreshes_a_token_from_oauth_token_do(desk, monkeypatch):
+    # requests-oauthlib refuses plain-HTTP token URLs unless told this is a local test.
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    oauth = desk.demo["oauthClients"][0]
+    user = desk.user("m365.integration")
+    session = pysnow.OAuthClient(
+        client_id=oauth["clientId"], client_secret=oauth["clientSecret"],
+        host=desk.base_url.removeprefix("http://"), use_ssl=False)
+    token = session.generate_token(user["userName"], user["password"])
+    assert token["token_type"] == "Bearer"
+    assert token["scope"] == ["useraccount"]  # requests-oauthlib splits the scope string
+    session.set_token(token)
+    incidents = session.resource(api_path="/table/incident")
+    created = incidents.create(payload={"short_description": "Created over OAuth"}).one()
+    assert created["sys_created_by"] == "m365.integration"
+
+    refreshed = requests.post(
+        desk.base_url + "/oauth_token.do",
+        data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"],
+              "client_id": oauth["clientId"], "client_secret": oauth["clientSecret"]}, timeout=10)
+    assert refreshed.status_code == 200
+    assert refreshed.json()["refresh_token"] == token["refresh_token"]
+
+
+def test_desk_cli_creates_users_and_inbound_clients_that_work_against_the_running_desk(identity, desk):
+    def cli(*args):
+        result = subprocess.run(
+            [identity.binary, "desk", *args, "--data-dir", str(identity.data_dir), "--json"],
+            capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    user = cli("user", "create", "--user-name", "svc.m365", "--role", "itil", "--web-service-only")
+    client_info = cli("oauth", "create-inbound", "--name", "From the CLI")
+    assert user["webServiceAccessOnly"] is True and user["password"]
+    response = requests.post(
+        desk.base_url + "/oauth_token.do",
+        data={"grant_type": "password", "client_id": client_info["clientId"],
+              "client_secret": client_info["clientSecret"], "username": "svc.m365", "password": user["password"]},
+        timeout=10)
+    assert response.status_code == 200, response.text
+    listing = requests.get(
+        desk.base_url + "/api/now/table/incident?sysparm_limit=1",
+        headers={"Authorization": f"Bearer {response.json()['access_token']}"}, timeout=10)
+    assert listing.status_code == 200
