@@ -31,6 +31,7 @@ enum DeskMigrations {
     static let all: [any Migration] = [
         CreateDeskTables(),
         CreateOAuthTables(),
+        CreateJournal(),
     ]
 }
 

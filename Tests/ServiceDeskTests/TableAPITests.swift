@@ -188,6 +188,32 @@ struct TableAPITests {
             #expect(duplicate.errorMessage == "Operation Failed")
         }
     }
+
+    @Test func workNotesAndCommentsAreJournalEntries() async throws {
+        try await withDesk { app, fx in
+            let created = try await app.table(
+                .POST, "incident", as: "agent",
+                json: [
+                    "short_description": "Teams down", "caller_id": fx.callerId, "work_notes": "Checked service health",
+                ])
+            let id = try #require(created.result["sys_id"] as? String)
+            #expect(created.result["work_notes"] as? String == "")
+            _ = try await app.table(.PATCH, "incident/\(id)", as: "agent", json: ["comments": "We are on it"])
+            _ = try await app.table(
+                .PATCH, "incident/\(id)", as: "agent", json: ["work_notes": "Opened a Microsoft case"])
+
+            let shown = try await app.table(.GET, "incident/\(id)?sysparm_display_value=true", as: "agent").result
+            let notes = try #require(shown["work_notes"] as? String)
+            #expect(notes.contains("agent (Work notes)\nChecked service health"))
+            #expect(notes.contains("agent (Work notes)\nOpened a Microsoft case"))
+            #expect((shown["comments"] as? String)?.contains("(Additional comments)\nWe are on it") == true)
+
+            let journal = try await app.table(.GET, "sys_journal_field?sysparm_query=element_id=\(id)", as: "agent")
+            #expect(journal.headers.first(name: "X-Total-Count") == "3")
+            let refused = try await app.table(.GET, "incident?sysparm_query=work_notesLIKEhealth", as: "agent")
+            #expect(refused.status == .badRequest)
+        }
+    }
 }
 
 extension HTTPHeaders {

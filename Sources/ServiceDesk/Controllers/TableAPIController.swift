@@ -55,8 +55,10 @@ struct TableAPIController: RouteCollection {
     func create(_ request: Request) async throws -> Response {
         let (table, principal) = try await authorize(request, \.write)
         let store = TableStore(table: table, sql: try sql(request))
-        let values = try await writer(request, table, principal).insertValues(TableWrite.fields(of: bodyData(request)))
-        let record = try await store.insert(values)
+        let fields = try TableWrite.fields(of: bodyData(request))
+        let write = try writer(request, table, principal)
+        let record = try await store.insert(try await write.insertValues(fields))
+        if let id = record["sys_id"] ?? nil { try await write.appendJournal(fields, to: id) }
         afterWrite(request, table)
         request.logger.info(
             "Record created", metadata: ["table": "\(table.name)", "sys_id": "\(record["sys_id"] ?? nil ?? "")"])
@@ -69,9 +71,12 @@ struct TableAPIController: RouteCollection {
         let store = TableStore(table: table, sql: try sql(request))
         let id = try sysId(request)
         guard let existing = try await store.find(id) else { throw DeskError.recordNotFound }
-        let values = try await writer(request, table, principal).updateValues(
-            TableWrite.fields(of: bodyData(request)), existing: existing)
-        guard let record = try await store.update(id, values) else { throw DeskError.recordNotFound }
+        let fields = try TableWrite.fields(of: bodyData(request))
+        let write = try writer(request, table, principal)
+        try await write.appendJournal(fields, to: id)
+        guard let record = try await store.update(id, try await write.updateValues(fields, existing: existing)) else {
+            throw DeskError.recordNotFound
+        }
         afterWrite(request, table)
         return try await envelope(try await presenter(request, table).present([record])[0], request: request)
     }

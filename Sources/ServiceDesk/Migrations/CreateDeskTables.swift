@@ -31,7 +31,7 @@ struct CreateDeskTables: AsyncMigration {
     /// Creates `table` from its schema, with its unique keys.
     static func create(_ table: TableSchema, on database: any Database) async throws {
         var builder = database.schema(table.databaseTable)
-        for column in table.columns {
+        for column in table.storedColumns {
             let key = FieldKey(stringLiteral: column.name)
             if column.name == "sys_id" {
                 builder = builder.field(key, .string, .identifier(auto: false))
@@ -41,7 +41,7 @@ struct CreateDeskTables: AsyncMigration {
                 switch column.type {
                 case .integer: .int
                 case .boolean: .bool
-                case .string, .dateTime, .reference, .password, .secret: .string
+                case .string, .dateTime, .reference, .password, .secret, .journal: .string
                 }
             builder = builder.field(key, type)
         }

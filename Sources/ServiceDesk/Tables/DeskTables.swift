@@ -62,6 +62,8 @@ enum DeskTables {
             .init("closed_at", .dateTime, readOnly: true),
             .init("close_code", .string),
             .init("close_notes", .string),
+            .init("work_notes", .journal),
+            .init("comments", .journal),
         ],
         displayColumn: "number",
         access: TableAccess(
@@ -93,7 +95,19 @@ enum DeskTables {
         displayColumn: "name",
         access: TableAccess(read: ["admin"], write: ["admin"], delete: ["admin"]))
 
-    static let all = [user, role, userRole, incident, oauthEntity]
+    /// Journal entries (work notes and additional comments) of any record.
+    static let journal = TableSchema(
+        name: "sys_journal_field",
+        columns: TableSchema.systemColumns + [
+            .init("name", .string, readOnly: true),
+            .init("element", .string, readOnly: true),
+            .init("element_id", .string, readOnly: true),
+            .init("value", .string, readOnly: true),
+        ],
+        displayColumn: "sys_created_on",
+        access: TableAccess(read: ["itil"], write: ["admin"], delete: ["admin"]))
+
+    static let all = [user, role, userRole, incident, oauthEntity, journal]
 
     static func named(_ name: String) -> TableSchema? { all.first { $0.name == name } }
 }

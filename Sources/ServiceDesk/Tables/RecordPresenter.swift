@@ -18,12 +18,19 @@ struct RecordPresenter {
     let excludeReferenceLinks: Bool
 
     func present(_ records: [TableStore.Record]) async throws -> [[String: Any]] {
-        let displays = mode == .raw ? [:] : try await referenceDisplays(records)
+        var displays = mode == .raw ? [:] : try await referenceDisplays(records)
+        if mode != .raw { displays.merge(try await journalDisplays(records)) { $1 } }
         return records.map { record in
             var output: [String: Any] = [:]
+            let id = (record["sys_id"] ?? nil) ?? ""
             for column in table.visibleColumns {
                 if let fields, !fields.contains(column.name) { continue }
                 let value = (record[column.name] ?? nil) ?? ""
+                if column.type == .journal {
+                    let display = displays["journal/\(id)/\(column.name)"] ?? ""
+                    output[column.name] = mode == .both ? ["display_value": display, "value": ""] : display
+                    continue
+                }
                 output[column.name] = present(value, column, displays)
             }
             return output
@@ -49,6 +56,33 @@ struct RecordPresenter {
             if let link, !excludeReferenceLinks { both["link"] = link }
             return both
         }
+    }
+
+    /// The journal of every record on the page, newest entry first, as ServiceNow displays it.
+    private func journalDisplays(_ records: [TableStore.Record]) async throws -> [String: String] {
+        guard table.columns.contains(where: { $0.type == .journal }) else { return [:] }
+        let ids = records.compactMap { $0["sys_id"] ?? nil }
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await sql.select()
+            .columns("element_id", "element", "value", "sys_created_on", "sys_created_by")
+            .from(DeskTables.journal.databaseTable)
+            .where("name", .equal, table.name)
+            .where("element_id", .in, ids)
+            .orderBy("sys_created_on", .descending)
+            .orderBy("sys_id", .descending)
+            .all()
+        let labels = ["work_notes": "Work notes", "comments": "Additional comments"]
+        var displays: [String: String] = [:]
+        for row in rows {
+            let element = try row.decode(column: "element", as: String.self)
+            let key = "journal/\(try row.decode(column: "element_id", as: String.self))/\(element)"
+            let entry =
+                "\(try row.decode(column: "sys_created_on", as: String.self)) - "
+                + "\(try row.decode(column: "sys_created_by", as: String.self)) (\(labels[element] ?? element))\n"
+                + "\(try row.decode(column: "value", as: String.self))\n\n"
+            displays[key, default: ""] += entry
+        }
+        return displays
     }
 
     /// Display values of every record the page references, one query per referenced table.

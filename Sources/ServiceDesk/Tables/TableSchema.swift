@@ -14,6 +14,9 @@ struct TableSchema: Sendable {
         case password
         /// Accepted on writes and stored sealed with the master key (the desk must use it again); never read back.
         case secret
+        /// `work_notes`, `comments`: each write appends an entry to `sys_journal_field`; the raw value reads
+        /// as empty and the display value as the entries, newest first, as in ServiceNow.
+        case journal
     }
 
     struct Column: Sendable {
@@ -46,6 +49,12 @@ struct TableSchema: Sendable {
 
     /// Columns the Table API shows and filters on: all but passwords and secrets.
     var visibleColumns: [Column] { columns.filter { $0.type != .password && $0.type != .secret } }
+
+    /// Columns stored in the table's own rows (journal entries live in `sys_journal_field`).
+    var storedColumns: [Column] { columns.filter { $0.type != .journal } }
+
+    /// Columns a query may filter or order on.
+    var queryableColumns: [Column] { visibleColumns.filter { $0.type != .journal } }
 
     static let systemColumns: [Column] = [
         Column("sys_id", .string, readOnly: true),

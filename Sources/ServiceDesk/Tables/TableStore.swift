@@ -74,6 +74,10 @@ struct TableStore {
     private func record(_ row: any SQLRow) throws -> Record {
         var record = Record()
         for column in table.visibleColumns {
+            guard column.type != .journal else {
+                record[column.name] = .some(nil)
+                continue
+            }
             guard row.contains(column: column.name), try !row.decodeNil(column: column.name) else {
                 record[column.name] = .some(nil)
                 continue
@@ -119,7 +123,7 @@ struct TableStore {
         guard !name.contains(".") else {
             throw DeskError.badRequest("Invalid query", detail: "Dot-walked fields such as '\(name)' are not supported")
         }
-        guard let column = table.visibleColumns.first(where: { $0.name == name }) else {
+        guard let column = table.queryableColumns.first(where: { $0.name == name }) else {
             throw DeskError.badRequest("Invalid query", detail: "Unknown field '\(name)' in table '\(table.name)'")
         }
         return column

@@ -47,6 +47,24 @@ struct TableWrite {
         return values
     }
 
+    /// Appends the journal entries (`work_notes`, `comments`) the fields carry to the record `sysId`.
+    func appendJournal(_ fields: [String: Any], to sysId: String) async throws {
+        for column in table.columns where column.type == .journal {
+            guard let raw = fields[column.name], let text = Self.text(raw), !text.isEmpty else { continue }
+            let stamp = DeskTime.format(now)
+            try await sql.insert(into: DeskTables.journal.databaseTable)
+                .columns(
+                    "sys_id", "sys_created_on", "sys_created_by", "sys_updated_on", "sys_updated_by", "name", "element",
+                    "element_id", "value"
+                )
+                .values(
+                    SQLBind(Self.newSysId()), SQLBind(stamp), SQLBind(userName), SQLBind(stamp), SQLBind(userName),
+                    SQLBind(table.name), SQLBind(column.name), SQLBind(sysId), SQLBind(text)
+                )
+                .run()
+        }
+    }
+
     /// 32 lowercase hex characters, as ServiceNow's `sys_id`.
     static func newSysId() -> String {
         UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
@@ -97,6 +115,8 @@ struct TableWrite {
             case .secret:
                 guard let text, !text.isEmpty else { continue }
                 values[name] = try sealSecret(text)
+            case .journal:
+                continue
             }
         }
         return values
