@@ -9,7 +9,8 @@ let package = Package(
     name: "m365-support",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "m365-support", targets: ["M365SupportCLI"])
+        .executable(name: "m365-support", targets: ["M365SupportCLI"]),
+        .executable(name: "m365-benchmarks", targets: ["M365Benchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/vapor.git", from: "4.122.0"),
@@ -88,16 +89,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
-            name: "IdentityBenchmark",
+            name: "M365Benchmarks",
             dependencies: [
                 "Identity",
+                "ServiceDesk",
                 "ServerSupport",
                 "WireModels",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
-            path: "Benchmarks/IdentityBenchmark",
+            path: "Benchmarks/M365Benchmarks",
             swiftSettings: swiftSettings
         ),
         .target(

@@ -12,6 +12,7 @@ package func configure(_ app: Application, config: IdentityConfig) async throws 
     app.migrations.add(IdentityMigrations.all)
 
     app.middleware = Middlewares()
+    app.middleware.use(app.inFlightRequests)
     app.middleware.use(RouteLoggingMiddleware(logLevel: .debug))
     app.middleware.use(EntraErrorMiddleware(now: config.now))
 

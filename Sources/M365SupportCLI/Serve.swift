@@ -114,7 +114,7 @@ struct Serve: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data((summary + ["", ""]).joined(separator: "\n").utf8))
 
         for app in apps { try await app.running?.onStop.get() }
-        for app in apps { try await app.asyncShutdown() }
+        for app in apps { try await app.drainAndShutdown() }
     }
 
     /// `Name  URL  (database: …)`, with the listen address when it differs from the public URL.

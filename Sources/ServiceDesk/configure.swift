@@ -11,6 +11,7 @@ package func configure(_ app: Application, config: DeskConfig) async throws {
     app.migrations.add(DeskMigrations.all)
 
     app.middleware = Middlewares()
+    app.middleware.use(app.inFlightRequests)
     app.middleware.use(RouteLoggingMiddleware(logLevel: .debug))
     app.middleware.use(ServiceNowErrorMiddleware())
 

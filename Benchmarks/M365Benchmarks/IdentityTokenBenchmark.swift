@@ -11,24 +11,14 @@ import WireModels
 /// Client-credentials tokens issued per second over HTTP and HTTPS, next to raw RS256 signatures per second
 /// with the same key on the same machine in the same run.
 ///
-/// Run: `swift run -c release IdentityBenchmark [seconds per phase] [connections]`. The in-process load generator's
+/// Run: `swift run -c release m365-benchmarks identity [seconds per phase] [connections]`. The in-process load generator's
 /// CPU time counts against the endpoint's rate, as a co-located client's would; when `wrk` is installed, the HTTP
 /// endpoint is also driven by it from a separate, lighter process.
-@main
-enum IdentityBenchmark {
+enum IdentityTokenBenchmark {
     static let tenant = "bench.onmicrosoft.com"
 
-    static func main() async throws {
-        let arguments = CommandLine.arguments
-        let seconds = arguments.count > 1 ? Double(arguments[1]) ?? 5 : 5
-        let connections = arguments.count > 2 ? Int(arguments[2]) ?? 8 : 8
+    static func run(seconds: Double, connections: Int) async throws {
         let cores = ProcessInfo.processInfo.activeProcessorCount
-
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .error
-            return handler
-        }
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("m365-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -50,7 +40,7 @@ enum IdentityBenchmark {
         // The signing key tokens use, over an input the size of a real token's header and claims.
         let privateKey = try await https.app.identity.keyRing.activeKey(on: https.app.db).privateKey
         let signingInput = Data(String(repeating: "x", count: 700).utf8)
-        let rawRate = try await measure(workers: cores, duration: seconds) {
+        let rawRate = try await Measure.rate(workers: cores, duration: seconds) {
             _ = try privateKey.signature(for: signingInput, padding: .insecurePKCS1v1_5)
         }
 
@@ -93,8 +83,8 @@ enum IdentityBenchmark {
                 }
             }
             for _ in 0..<100 { try await issue() }
-            let healthRate = try await measure(workers: connections, duration: seconds, health)
-            let tokenRate = try await measure(workers: connections, duration: seconds, issue)
+            let healthRate = try await Measure.rate(workers: connections, duration: seconds, health)
+            let tokenRate = try await Measure.rate(workers: connections, duration: seconds, issue)
             print(String(format: "  %@ GET /healthz requests/s                  %8.0f", label, healthRate))
             print(
                 String(
@@ -102,11 +92,11 @@ enum IdentityBenchmark {
                     tokenRate, tokenRate / rawRate * 100))
         }
 
-        if let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: FileManager.default.isExecutableFile) {
-            let health = try runWrk(
+        if let wrk = Measure.wrkPath {
+            let health = try Measure.wrk(
                 wrk, url: plain.baseURL + "/healthz", body: nil, seconds: seconds, connections: connections,
                 directory: directory)
-            let tokens = try runWrk(
+            let tokens = try Measure.wrk(
                 wrk, url: plain.baseURL + IdentityPath.v2Token(tenant: tenant), body: form, seconds: seconds,
                 connections: connections, directory: directory)
             print(String(format: "  HTTP  GET /healthz requests/s (wrk)            %8.0f", health))
@@ -118,8 +108,7 @@ enum IdentityBenchmark {
 
         try await http.shutdown()
         for service in [https, plain] {
-            await service.app.server.shutdown()
-            try await service.app.asyncShutdown()
+            try await service.app.drainAndShutdown()
         }
     }
 
@@ -140,60 +129,5 @@ enum IdentityBenchmark {
         try await app.server.start(address: .hostname("127.0.0.1", port: 0))
         let port = app.http.server.shared.localAddress!.port!
         return RunningIdentity(app: app, baseURL: "\(tls.servesTLS ? "https" : "http")://127.0.0.1:\(port)")
-    }
-
-    /// Drives `url` with wrk (one thread) and returns its requests per second; any non-2xx answer is an error.
-    static func runWrk(_ wrk: String, url: String, body: String?, seconds: Double, connections: Int, directory: URL)
-        throws -> Double
-    {
-        var arguments = ["-t1", "-c\(connections)", "-d\(Int(seconds))s"]
-        if let body {
-            let script = directory.appendingPathComponent("post.lua")
-            try """
-            wrk.method = "POST"
-            wrk.body = "\(body)"
-            wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-            """.write(to: script, atomically: true, encoding: .utf8)
-            arguments += ["-s", script.path]
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: wrk)
-        process.arguments = arguments + [url]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard !text.contains("Non-2xx"),
-            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
-            let rate = Double(line.dropFirst("Requests/sec:".count).trimmingCharacters(in: .whitespaces))
-        else {
-            throw Abort(.internalServerError, reason: "wrk run failed:\n\(text)")
-        }
-        return rate
-    }
-
-    /// Runs `work` on `workers` concurrent tasks for `duration` seconds; returns completed operations per second.
-    static func measure(workers: Int, duration: Double, _ work: @escaping @Sendable () async throws -> Void)
-        async throws -> Double
-    {
-        let start = ContinuousClock.now
-        let deadline = start.advanced(by: .milliseconds(Int(duration * 1000)))
-        let total = try await withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<workers {
-                group.addTask {
-                    var count = 0
-                    while ContinuousClock.now < deadline {
-                        try await work()
-                        count += 1
-                    }
-                    return count
-                }
-            }
-            return try await group.reduce(0, +)
-        }
-        let elapsed = start.duration(to: .now)
-        return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 }

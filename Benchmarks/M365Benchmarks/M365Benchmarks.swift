@@ -1,0 +1,26 @@
+import Foundation
+import Logging
+
+/// `m365-benchmarks identity|desk [seconds per phase] [connections]`: throughput figures with a baseline from
+/// the same run. Build in release mode: `swift build -c release --product m365-benchmarks`.
+@main
+enum M365Benchmarks {
+    static func main() async throws {
+        let arguments = CommandLine.arguments
+        let which = arguments.count > 1 ? arguments[1] : "identity"
+        let seconds = arguments.count > 2 ? Double(arguments[2]) ?? 5 : 5
+        let connections = arguments.count > 3 ? Int(arguments[3]) ?? 8 : 8
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .error
+            return handler
+        }
+        switch which {
+        case "identity": try await IdentityTokenBenchmark.run(seconds: seconds, connections: connections)
+        case "desk": try await DeskTableBenchmark.run(seconds: seconds, connections: connections)
+        default:
+            FileHandle.standardError.write(Data("usage: m365-benchmarks identity|desk [seconds] [connections]\n".utf8))
+            exit(64)
+        }
+    }
+}
