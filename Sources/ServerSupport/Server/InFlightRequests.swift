@@ -5,18 +5,18 @@ import Vapor
 /// Counts requests being handled, so shutdown can let them finish before the databases close.
 ///
 /// Vapor stops accepting connections at `server.shutdown()`, but handlers already running go on; closing
-/// the databases under them would crash Fluent's `request.db`.
-package final class InFlightRequests: AsyncMiddleware, Sendable {
+/// the databases under them would crash Fluent's `request.db`. Future-based, not `AsyncMiddleware`: it wraps
+/// every request, and an async middleware costs a task hop each time.
+package final class InFlightRequests: Middleware, Sendable {
     private let count = Mutex(0)
 
     package init() {}
 
     package var current: Int { count.withLock { $0 } }
 
-    package func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    package func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         count.withLock { $0 += 1 }
-        defer { count.withLock { $0 -= 1 } }
-        return try await next.respond(to: request)
+        return next.respond(to: request).always { _ in self.count.withLock { $0 -= 1 } }
     }
 
     /// Waits until no request is in flight, or `timeout` has passed; returns whether it drained.
