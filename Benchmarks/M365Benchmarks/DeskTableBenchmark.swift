@@ -57,10 +57,10 @@ enum DeskTableBenchmark {
                 format: "  GET incident list (20 of 12, query) requests/s  %8.0f  (%.1f%% of /healthz)", listRate,
                 listRate / healthRate * 100))
         if let wrk = Measure.wrkPath {
-            let wrkHealth = try Measure.wrk(
+            let wrkHealth = try await Measure.wrk(
                 wrk, url: healthURL, body: nil, headers: [:], seconds: seconds, connections: connections,
                 directory: directory)
-            let wrkList = try Measure.wrk(
+            let wrkList = try await Measure.wrk(
                 wrk, url: listURL, body: nil, headers: ["Authorization": authorization], seconds: seconds,
                 connections: connections, directory: directory)
             print(String(format: "  GET /healthz requests/s (wrk)                   %8.0f", wrkHealth))

@@ -93,10 +93,10 @@ enum IdentityTokenBenchmark {
         }
 
         if let wrk = Measure.wrkPath {
-            let health = try Measure.wrk(
+            let health = try await Measure.wrk(
                 wrk, url: plain.baseURL + "/healthz", body: nil, seconds: seconds, connections: connections,
                 directory: directory)
-            let tokens = try Measure.wrk(
+            let tokens = try await Measure.wrk(
                 wrk, url: plain.baseURL + IdentityPath.v2Token(tenant: tenant), body: form, seconds: seconds,
                 connections: connections, directory: directory)
             print(String(format: "  HTTP  GET /healthz requests/s (wrk)            %8.0f", health))

@@ -32,9 +32,28 @@ enum Measure {
     }
 
     /// Drives `url` with wrk (one thread) and returns its requests per second; any non-2xx answer is an error.
+    ///
+    /// Waiting for wrk blocks a thread, so it happens on a dispatch queue: blocking one of Swift's two
+    /// cooperative threads here would leave the server under test a single core.
     static func wrk(
         _ wrk: String, url: String, body: String?, headers: [String: String] = [:], seconds: Double,
         connections: Int, directory: URL
+    ) async throws -> Double {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(
+                    with: Result {
+                        try runWrk(
+                            wrk, url: url, body: body, headers: headers, seconds: seconds, connections: connections,
+                            directory: directory)
+                    })
+            }
+        }
+    }
+
+    private static func runWrk(
+        _ wrk: String, url: String, body: String?, headers: [String: String], seconds: Double, connections: Int,
+        directory: URL
     ) throws -> Double {
         var arguments = ["-t1", "-c\(connections)", "-d\(Int(seconds))s"]
         for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
