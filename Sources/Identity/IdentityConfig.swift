@@ -3,7 +3,7 @@ import ServerSupport
 
 /// Everything Identity needs to run, built once at start and passed to ``configure(_:config:)``.
 package struct IdentityConfig: Sendable {
-    /// `M365_IDENTITY_HOST` (default 127.0.0.1), `M365_IDENTITY_PORT` (8443), `M365_IDENTITY_PUBLIC_URL`
+    /// `M365_IDENTITY_HOST` (else `M365_HOST`, default 127.0.0.1), `M365_IDENTITY_PORT` (8443), `M365_IDENTITY_PUBLIC_URL`
     /// (default `https://127.0.0.1:{port}`): the base of issuers and discovery URLs.
     package var endpoint: ServiceEndpoint
     /// `M365_IDENTITY_DATABASE_URL`: `postgres://…` or an SQLite path; default `{data}/identity.sqlite`.
@@ -56,7 +56,7 @@ package struct IdentityConfig: Sendable {
         host: String? = nil, port: Int? = nil, database: String? = nil
     ) throws -> IdentityConfig {
         let endpoint = ServiceEndpoint(
-            host: host ?? environment.string("M365_IDENTITY_HOST") ?? "127.0.0.1",
+            host: host ?? environment.string("M365_IDENTITY_HOST") ?? environment.string("M365_HOST") ?? "127.0.0.1",
             port: try port ?? environment.int("M365_IDENTITY_PORT") ?? 8443,
             usesTLS: tls?.servesTLS ?? false,
             publicURL: environment.string("M365_IDENTITY_PUBLIC_URL"))

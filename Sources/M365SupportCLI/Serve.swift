@@ -48,7 +48,8 @@ struct Serve: AsyncParsableCommand {
         let masterKey = try data.masterKey()
         let tls = try TLSOptions.resolve(environment: environment, dataDirectory: dataURL)
         let demoFile = DemoCredentialsFile(dataDirectory: dataURL)
-        let listenHost = host ?? environment.string("M365_HOST")
+        // The flag wins; otherwise each service's own M365_*_HOST, then M365_HOST (read by the configs).
+        let listenHost = host
 
         var apps: [Application] = []
         var lines: [String] = []

@@ -3,7 +3,7 @@ import ServerSupport
 
 /// Everything the desk needs to run, built once at start and passed to ``configure(_:config:)``.
 package struct DeskConfig: Sendable {
-    /// `M365_DESK_HOST` (default 127.0.0.1), `M365_DESK_PORT` (8080), `M365_DESK_PUBLIC_URL`
+    /// `M365_DESK_HOST` (else `M365_HOST`, default 127.0.0.1), `M365_DESK_PORT` (8080), `M365_DESK_PUBLIC_URL`
     /// (default `http://127.0.0.1:{port}`): the base of links in Table API answers.
     package var endpoint: ServiceEndpoint
     /// `M365_DESK_DATABASE_URL`: `postgres://…` or an SQLite path; default `{data}/desk.sqlite`.
@@ -38,7 +38,7 @@ package struct DeskConfig: Sendable {
         let servesTLS = try environment.bool("M365_DESK_TLS") ?? false
         let settings = servesTLS ? tls : TLSSettings(server: nil, trustedCAFiles: tls.trustedCAFiles)
         let endpoint = ServiceEndpoint(
-            host: host ?? environment.string("M365_DESK_HOST") ?? "127.0.0.1",
+            host: host ?? environment.string("M365_DESK_HOST") ?? environment.string("M365_HOST") ?? "127.0.0.1",
             port: try port ?? environment.int("M365_DESK_PORT") ?? 8080,
             usesTLS: settings.servesTLS,
             publicURL: environment.string("M365_DESK_PUBLIC_URL"))
