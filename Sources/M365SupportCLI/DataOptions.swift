@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServerSupport
+import Vapor
 
 /// Options every command shares: where the data folder is.
 struct DataOptions: ParsableArguments {
@@ -32,6 +33,29 @@ enum Logs {
             return handler
         }
     }
+}
+
+/// Runs a management command on a service's database without serving: `setUp` configures and migrates the app,
+/// `body` does the work; the result is printed as JSON or as text. The app is shut down also on failure, and
+/// refusals (`AbortError`) become one clear error line.
+func runManagement<T: Encodable>(
+    json: Bool, setUp: (Application) async throws -> Void, _ body: (Application) async throws -> T,
+    describe: (T) -> String
+) async throws {
+    Logs.bootstrap(default: .warning)
+    let app = try await Serve.makeApplication()
+    do {
+        try await setUp(app)
+        let result = try await body(app)
+        if json { try printJSON(result) } else { print(describe(result)) }
+    } catch let error as any AbortError {
+        try? await app.asyncShutdown()
+        throw CommandFailure(message: error.reason)
+    } catch {
+        try? await app.asyncShutdown()
+        throw error
+    }
+    try await app.asyncShutdown()
 }
 
 /// Prints a wire model as JSON for scripts.

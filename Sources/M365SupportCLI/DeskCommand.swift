@@ -24,24 +24,16 @@ struct DeskStore: ParsableArguments {
     var json = false
 
     func run<T: Encodable>(_ body: (DeskDirectory) async throws -> T, describe: (T) -> String) async throws {
-        Logs.bootstrap(default: .warning)
         let config = try DeskConfig.load(
             environment: data.environment, dataDirectory: data.dataURL,
             tls: TLSSettings(server: nil, trustedCAFiles: []), masterKey: try data.masterKey(), database: databaseURL)
-        let app = try await Serve.makeApplication()
-        do {
-            try await configure(app, config: config)
-            try await app.prepareDesk()
-            let result = try await body(DeskDirectory(app: app))
-            if json { try printJSON(result) } else { print(describe(result)) }
-        } catch let error as any AbortError {
-            try? await app.asyncShutdown()
-            throw CommandFailure(message: error.reason)
-        } catch {
-            try? await app.asyncShutdown()
-            throw CommandFailure(message: String(describing: error))
-        }
-        try await app.asyncShutdown()
+        try await runManagement(
+            json: json,
+            setUp: { app in
+                try await configure(app, config: config)
+                try await app.prepareDesk()
+            },
+            { app in try await body(DeskDirectory(app: app)) }, describe: describe)
     }
 }
 

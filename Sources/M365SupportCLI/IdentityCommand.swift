@@ -27,25 +27,16 @@ struct IdentityStore: ParsableArguments {
     func run<T: Encodable>(_ body: (DirectoryAdmin, Application) async throws -> T, describe: (T) -> String)
         async throws
     {
-        Logs.bootstrap(default: .warning)
         let config = try IdentityConfig.load(
             environment: data.environment, dataDirectory: data.dataURL, masterKey: try data.masterKey(), tls: nil,
             database: databaseURL)
-        let app = try await Serve.makeApplication()
-        do {
-            try await configure(app, config: config)
-            try await app.prepareIdentity()
-            let admin = app.directoryAdmin()
-            let result = try await body(admin, app)
-            if json { try printJSON(result) } else { print(describe(result)) }
-        } catch let error as any AbortError {
-            try? await app.asyncShutdown()
-            throw CommandFailure(message: error.reason)
-        } catch {
-            try? await app.asyncShutdown()
-            throw error
-        }
-        try await app.asyncShutdown()
+        try await runManagement(
+            json: json,
+            setUp: { app in
+                try await configure(app, config: config)
+                try await app.prepareIdentity()
+            },
+            { app in try await body(app.directoryAdmin(), app) }, describe: describe)
     }
 }
 

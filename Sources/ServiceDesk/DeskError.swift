@@ -4,7 +4,7 @@ import Vapor
 /// A failure the desk reports in ServiceNow's envelope: `{"error":{"message","detail"},"status":"failure"}`.
 ///
 /// `kind` is stable and free of data, for logs; `message` and `detail` are what the caller sees.
-struct DeskError: Error, Sendable {
+struct DeskError: Error, Sendable, CustomStringConvertible {
     enum Kind: String, Sendable {
         case notAuthenticated
         case notAuthorized
@@ -16,6 +16,9 @@ struct DeskError: Error, Sendable {
     let kind: Kind
     let message: String
     let detail: String?
+
+    /// `message: detail`, as a management command prints it.
+    var description: String { detail.map { "\(message): \($0)" } ?? message }
 
     var status: HTTPResponseStatus {
         switch kind {

@@ -49,6 +49,17 @@ package struct DeskDirectory: Sendable {
         userName: String, firstName: String, lastName: String, email: String, password: String, roles: [String],
         webServiceAccessOnly: Bool = false
     ) async throws -> String {
+        // Resolve every role first, so an unknown one leaves no half-made user behind.
+        let roleStore = TableStore(table: DeskTables.role, sql: try sql)
+        var roleIds: [String] = []
+        for role in roles {
+            let found = try await roleStore.list(
+                EncodedQuery(groups: [[.init(field: "name", op: .equals, value: role)]]), limit: 1, offset: 0)
+            guard let roleId = found.records.first?["sys_id"] ?? nil else {
+                throw DeskError.badRequest("Unknown role '\(role)'", detail: nil)
+            }
+            roleIds.append(roleId)
+        }
         let user = try await insert(
             DeskTables.user,
             [
@@ -56,13 +67,7 @@ package struct DeskDirectory: Sendable {
                 "user_password": password, "web_service_access_only": webServiceAccessOnly,
             ])
         guard let userId = user["sys_id"] ?? nil else { throw DeskError.internalError }
-        let roleStore = TableStore(table: DeskTables.role, sql: try sql)
-        for role in roles {
-            let found = try await roleStore.list(
-                EncodedQuery(groups: [[.init(field: "name", op: .equals, value: role)]]), limit: 1, offset: 0)
-            guard let roleId = found.records.first?["sys_id"] ?? nil else {
-                throw DeskError.badRequest("Unknown role '\(role)'", detail: nil)
-            }
+        for roleId in roleIds {
             _ = try await insert(DeskTables.userRole, ["user": userId, "role": roleId])
         }
         app.desk.authenticator.forgetAll()
