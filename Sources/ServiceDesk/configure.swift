@@ -1,5 +1,7 @@
 import Fluent
 import Foundation
+import Leaf
+import LeafKit
 import SQLKit
 import ServerSupport
 import Vapor
@@ -22,9 +24,21 @@ package func configure(_ app: Application, config: DeskConfig) async throws {
     app.passwords.use(.bcrypt(cost: config.passwordCost))
     app.desk = DeskContext(config: config, authenticator: DeskAuthenticator(now: config.now))
 
+    app.views.use(.leaf)
+    if let views = Bundle.module.resourceURL?.appendingPathComponent("Views").path {
+        app.leaf.sources = .singleSource(
+            NIOLeafFiles(
+                fileio: app.fileio, limits: [.toSandbox, .onlyLeafExtensions], sandboxDirectory: views,
+                viewDirectory: views))
+    }
+    _ = app.incidentFormTabs
+
     app.get("healthz") { _ in "ok" }
     try app.register(collection: TableAPIController())
     try app.register(collection: OAuthTokenController())
+    let pages = app.grouped(WebPageMiddleware())
+    try pages.register(collection: SignInController())
+    try pages.register(collection: IncidentPages())
 }
 
 /// The desk's schema history. Append only: a shipped migration is never edited.
@@ -33,6 +47,7 @@ enum DeskMigrations {
         CreateDeskTables(),
         CreateOAuthTables(),
         CreateJournal(),
+        CreateWebTables(),
     ]
 }
 

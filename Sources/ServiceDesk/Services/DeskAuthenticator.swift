@@ -76,6 +76,11 @@ final class DeskAuthenticator: Sendable {
         try await principal(where: "sys_id", equals: sysId, sql: sql) != nil
     }
 
+    /// The active user with this `sys_id`, with their roles.
+    static func principal(sysId: String, sql: any SQLDatabase) async throws -> DeskPrincipal? {
+        try await principal(where: "sys_id", equals: sysId, sql: sql)
+    }
+
     private static func principal(where column: String, equals value: String, sql: any SQLDatabase) async throws
         -> DeskPrincipal?
     {

@@ -51,7 +51,12 @@ enum DeskTables {
             .init("short_description", .string),
             .init("description", .string),
             .init("caller_id", .reference(table: "sys_user")),
-            .init("category", .string),
+            .init(
+                "category", .string,
+                choices: [
+                    "inquiry": "Inquiry / Help", "software": "Software", "hardware": "Hardware", "network": "Network",
+                    "database": "Database",
+                ]),
             .init("impact", .integer, choices: impactOrUrgency),
             .init("urgency", .integer, choices: impactOrUrgency),
             .init("priority", .integer, choices: priorities, readOnly: true),

@@ -1,0 +1,300 @@
+import Foundation
+import SQLKit
+import Synchronization
+import Vapor
+import WireModels
+
+/// A tab another module adds to the incident form: the Microsoft 365 support app adds its own.
+package protocol IncidentFormTab: Sendable {
+    var id: String { get }
+    var title: String { get }
+    /// Roles that see the tab (admin sees every tab).
+    var roles: Set<String> { get }
+    /// The tab's HTML for this incident; the tab escapes whatever it shows.
+    func render(incidentSysId: String, request: Request) async throws -> String
+}
+
+/// The tabs registered for the incident form, in order.
+package final class IncidentFormTabs: Sendable {
+    private let tabs = Mutex<[any IncidentFormTab]>([])
+
+    package var all: [any IncidentFormTab] { tabs.withLock { $0 } }
+
+    package func add(_ tab: any IncidentFormTab) { tabs.withLock { $0.append(tab) } }
+}
+
+/// `incident_list.do` and `incident.do`: the agents' incident list and form.
+struct IncidentPages: RouteCollection {
+    static let categories = [
+        ("inquiry", "Inquiry / Help"), ("software", "Software"), ("hardware", "Hardware"), ("network", "Network"),
+        ("database", "Database"),
+    ]
+    static let closeCodes = [
+        "Solved (Work Around)", "Solved (Permanently)", "Solved Remotely (Work Around)",
+        "Solved Remotely (Permanently)", "Not Solved (Not Reproducible)", "Not Solved (Too Costly)",
+        "Closed/Resolved by Caller",
+    ]
+    static let stateOrder = ["1", "2", "3", "6", "7", "8"]
+
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("incident_list.do") { request in
+            let user = try request.requireWebUser(WebAccess.incidentsRead)
+            return try await Self.list.render(
+                request, heading: "Incidents",
+                newLink: user.principal.hasAny(of: WebAccess.incidentsWrite)
+                    ? ("/incident.do?sys_id=-1", "New incident") : nil,
+                notice: request.query["sysparm_notice"])
+        }
+        routes.get("incident.do", use: show)
+        routes.form("incident.do", roles: WebAccess.incidentsWrite, use: save)
+    }
+
+    static let list = ListView(
+        table: DeskTables.incident,
+        columns: [
+            .init(field: "number", label: "Number"), .init(field: "opened_at", label: "Opened"),
+            .init(field: "short_description", label: "Short description"), .init(field: "caller_id", label: "Caller"),
+            .init(field: "priority", label: "Priority"), .init(field: "state", label: "State"),
+            .init(field: "category", label: "Category"), .init(field: "assigned_to", label: "Assigned to"),
+            .init(field: "sys_updated_on", label: "Updated"),
+        ],
+        filters: [
+            .init(
+                parameter: "sysparm_search", label: "Search",
+                kind: .text(fields: ["number", "short_description", "description"])),
+            .init(
+                parameter: "sysparm_state", label: "State",
+                kind: .choice(
+                    field: "state",
+                    options: [("1,2,3", "Active")] + stateOrder.map { ($0, DeskTables.incidentStates[$0] ?? $0) })),
+            .init(
+                parameter: "sysparm_priority", label: "Priority",
+                kind: .choice(
+                    field: "priority", options: ["1", "2", "3", "4", "5"].map { ($0, DeskTables.priorities[$0] ?? $0) })
+            ),
+        ],
+        recordPath: "/incident.do", defaultOrder: .init(field: "number", descending: true))
+
+    // MARK: Form
+
+    struct Option: Encodable, Sendable {
+        let value: String
+        let label: String
+        let selected: Bool
+    }
+
+    struct JournalEntry: Encodable, Sendable {
+        let time: String
+        let author: String
+        let kind: String
+        let isWorkNote: Bool
+        let text: String
+    }
+
+    struct Tab: Encodable, Sendable {
+        let id: String
+        let title: String
+        let html: String
+    }
+
+    struct Form: Encodable, Sendable {
+        let isNew: Bool
+        let sysId: String
+        let number: String
+        let shortDescription: String
+        let description: String
+        let closeNotes: String
+        let priority: String
+        let stateLabel: String
+        let openedAt: String
+        let resolvedAt: String
+        let closedAt: String
+        let callers: [Option]
+        let assignees: [Option]
+        let categories: [Option]
+        let impacts: [Option]
+        let urgencies: [Option]
+        let states: [Option]
+        let closeCodes: [Option]
+        let journal: [JournalEntry]
+        let canWrite: Bool
+        let canResolve: Bool
+        let canReopen: Bool
+        let tabs: [Tab]
+        let error: String?
+    }
+
+    private func show(_ request: Request) async throws -> Response {
+        let user = try request.requireWebUser(WebAccess.incidentsRead)
+        let sysId = request.query[String.self, at: "sys_id"] ?? "-1"
+        if sysId == "-1" {
+            guard user.principal.hasAny(of: WebAccess.incidentsWrite) else { throw WebError.notAllowed }
+            return try await form(request, record: ["state": "1", "impact": "3", "urgency": "3"], error: nil)
+        }
+        let store = TableStore(table: DeskTables.incident, sql: try request.sqlDatabase)
+        guard let record = try await store.find(sysId) else { throw WebError.notFound("The incident") }
+        return try await form(request, record: record.compactMapValues { $0 }, error: nil)
+    }
+
+    private func save(_ request: Request, _ form: WebForm) async throws -> Response {
+        let sql = try request.sqlDatabase
+        let store = TableStore(table: DeskTables.incident, sql: sql)
+        let action = form["sysparm_action"] ?? "update"
+        let sysId = form["sys_id"] ?? "-1"
+        let existing = sysId == "-1" ? nil : try await store.find(sysId)
+        if sysId != "-1", existing == nil { throw WebError.notFound("The incident") }
+
+        var fields: [String: Any] = [:]
+        for name in ["short_description", "description", "caller_id", "category", "impact", "urgency", "assigned_to"] {
+            if let value = form[name] { fields[name] = value.trimmingCharacters(in: .whitespacesAndNewlines) }
+        }
+        if let state = form["state"], action == "update" || action == "insert" { fields["state"] = state }
+        for name in ["close_code", "close_notes", "work_notes", "comments"] {
+            if let value = form[name] { fields[name] = value.trimmingCharacters(in: .whitespacesAndNewlines) }
+        }
+        var merged = (existing ?? [:]).compactMapValues { $0 }
+        for (name, value) in fields { merged[name] = value as? String }
+
+        switch action {
+        case "resolve":
+            guard form.text("close_code") != nil, form.text("close_notes") != nil else {
+                return try await self.form(
+                    request, record: merged,
+                    error: "To resolve the incident, choose a resolution code and write resolution notes.",
+                    status: .badRequest)
+            }
+            fields["state"] = "6"
+        case "reopen":
+            guard existing?["state"] == "6" else {
+                return try await self.form(
+                    request, record: merged, error: "Only a resolved incident can be reopened.", status: .badRequest)
+            }
+            fields["state"] = "2"
+            fields["close_code"] = ""
+            fields["close_notes"] = ""
+        case "insert", "update":
+            break
+        default:
+            throw DeskError.badRequest("Unknown action", detail: "The form asked for '\(action)'.")
+        }
+        guard (fields["short_description"] as? String).map({ !$0.isEmpty }) ?? (existing != nil) else {
+            return try await self.form(
+                request, record: merged, error: "Short description is required.", status: .badRequest)
+        }
+
+        let write = request.application.tableWrite(DeskTables.incident, sql: sql, by: form.user.userName)
+        let record: TableStore.Record
+        do {
+            if let existing, let id = existing["sys_id"] ?? nil {
+                try await write.appendJournal(fields, to: id)
+                guard let updated = try await store.update(id, try await write.updateValues(fields, existing: existing))
+                else { throw WebError.notFound("The incident") }
+                record = updated
+            } else {
+                record = try await store.insert(try await write.insertValues(fields))
+                if let id = record["sys_id"] ?? nil { try await write.appendJournal(fields, to: id) }
+            }
+        } catch let error as DeskError where error.kind == .badRequest {
+            return try await self.form(request, record: merged, error: error.description, status: .badRequest)
+        }
+        let number = (record["number"] ?? nil) ?? ""
+        request.logger.info(
+            "Incident saved from the web form", metadata: ["number": "\(number)", "action": "\(action)"])
+        return request.seeOther("/incident.do?sys_id=\((record["sys_id"] ?? nil) ?? "")")
+    }
+
+    private func form(
+        _ request: Request, record: [String: String], error: String?, status: HTTPResponseStatus = .ok
+    ) async throws -> Response {
+        let user = try request.requireWebUser(WebAccess.incidentsRead)
+        let sql = try request.sqlDatabase
+        let sysId = record["sys_id"] ?? "-1"
+        let isNew = sysId == "-1"
+        let state = record["state"] ?? "1"
+        let canWrite = user.principal.hasAny(of: WebAccess.incidentsWrite)
+
+        let people = try await sql.select().columns("sys_id", "name", "user_name")
+            .from(DeskTables.user.databaseTable).where("active", .equal, true).orderBy("name").limit(1000).all()
+        let agentIds = Set(
+            try await sql.raw(
+                """
+                SELECT ur.\(ident: "user") AS id FROM \(ident: DeskTables.userRole.databaseTable) ur
+                JOIN \(ident: DeskTables.role.databaseTable) r ON r.sys_id = ur.role
+                WHERE r.name IN ('itil', 'admin')
+                """
+            ).all().map { try $0.decode(column: "id", as: String.self) })
+        var callers = [Option(value: "", label: "", selected: (record["caller_id"] ?? "").isEmpty)]
+        var assignees = [Option(value: "", label: "", selected: (record["assigned_to"] ?? "").isEmpty)]
+        for row in people {
+            let id = try row.decode(column: "sys_id", as: String.self)
+            let label =
+                try row.decode(column: "name", as: String?.self)
+                ?? (try row.decode(column: "user_name", as: String.self))
+            callers.append(Option(value: id, label: label, selected: record["caller_id"] == id))
+            if agentIds.contains(id) {
+                assignees.append(Option(value: id, label: label, selected: record["assigned_to"] == id))
+            }
+        }
+        func options(_ pairs: [(String, String)], _ field: String) -> [Option] {
+            pairs.map { Option(value: $0.0, label: $0.1, selected: record[field] == $0.0) }
+        }
+        let levels = ["1", "2", "3"].map { ($0, DeskTables.impactOrUrgency[$0] ?? $0) }
+
+        var journal: [JournalEntry] = []
+        var tabs: [Tab] = []
+        if !isNew {
+            let rows = try await sql.select().columns("element", "value", "sys_created_on", "sys_created_by")
+                .from(DeskTables.journal.databaseTable)
+                .where("name", .equal, DeskTables.incident.name).where("element_id", .equal, sysId)
+                .orderBy("sys_created_on", .descending).orderBy("sys_id", .descending).all()
+            journal = try rows.map { row in
+                let element = try row.decode(column: "element", as: String.self)
+                return JournalEntry(
+                    time: try row.decode(column: "sys_created_on", as: String.self),
+                    author: try row.decode(column: "sys_created_by", as: String.self),
+                    kind: element == "work_notes" ? "Work notes" : "Additional comments",
+                    isWorkNote: element == "work_notes", text: try row.decode(column: "value", as: String.self))
+            }
+            for tab in request.application.incidentFormTabs.all where user.principal.hasAny(of: tab.roles) {
+                tabs.append(
+                    Tab(
+                        id: tab.id, title: tab.title, html: try await tab.render(incidentSysId: sysId, request: request)
+                    ))
+            }
+        }
+        let content = Form(
+            isNew: isNew, sysId: sysId, number: record["number"] ?? "",
+            shortDescription: record["short_description"] ?? "",
+            description: record["description"] ?? "", closeNotes: record["close_notes"] ?? "",
+            priority: DeskTables.priorities[
+                String(
+                    TableRules.priority(
+                        impact: record["impact"].flatMap { Int($0) }, urgency: record["urgency"].flatMap { Int($0) }))]
+                ?? "",
+            stateLabel: DeskTables.incidentStates[state] ?? state, openedAt: record["opened_at"] ?? "",
+            resolvedAt: record["resolved_at"] ?? "", closedAt: record["closed_at"] ?? "",
+            callers: callers, assignees: assignees, categories: options(Self.categories, "category"),
+            impacts: options(levels, "impact"), urgencies: options(levels, "urgency"),
+            states: options(Self.stateOrder.map { ($0, DeskTables.incidentStates[$0] ?? $0) }, "state"),
+            closeCodes: [Option(value: "", label: "", selected: (record["close_code"] ?? "").isEmpty)]
+                + options(Self.closeCodes.map { ($0, $0) }, "close_code"),
+            journal: journal, canWrite: canWrite, canResolve: canWrite && !isNew && ["1", "2", "3"].contains(state),
+            canReopen: canWrite && state == "6", tabs: tabs, error: error)
+        return try await request.page(
+            "incident", title: isNew ? "New incident" : (record["number"] ?? "Incident"), content, status: status)
+    }
+}
+
+extension Application {
+    private struct IncidentFormTabsKey: StorageKey {
+        typealias Value = IncidentFormTabs
+    }
+
+    /// Tabs other modules add to the incident form.
+    package var incidentFormTabs: IncidentFormTabs {
+        if let tabs = storage[IncidentFormTabsKey.self] { return tabs }
+        let tabs = IncidentFormTabs()
+        storage[IncidentFormTabsKey.self] = tabs
+        return tabs
+    }
+}

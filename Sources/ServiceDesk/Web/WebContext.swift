@@ -1,0 +1,126 @@
+import Foundation
+import SQLKit
+import Vapor
+
+/// The user signed in to the web UI for this request, with their session's CSRF token.
+struct WebUser: Sendable {
+    let principal: DeskPrincipal
+    let name: String
+    let csrfToken: String
+
+    var sysId: String { principal.sysId }
+    var userName: String { principal.userName }
+    var isAdmin: Bool { principal.roles.contains("admin") }
+}
+
+/// Failures of web pages; ``WebPageMiddleware`` turns them into pages (never ServiceNow's JSON envelope).
+enum WebError: Error, Sendable {
+    /// No session: go to the sign-in page and come back.
+    case signInRequired
+    /// Signed in, but the page needs a role the user lacks.
+    case notAllowed
+    /// The record or page does not exist.
+    case notFound(String)
+    /// A form came back without this session's CSRF token (expired, or sent by another site).
+    case formExpired
+}
+
+/// Roles that open each part of the UI.
+enum WebAccess {
+    static let incidentsRead: Set<String> = ["itil", "x_mioms_m365_assis.insights_user"]
+    static let incidentsWrite: Set<String> = ["itil"]
+    static let admin: Set<String> = ["admin"]
+}
+
+/// What every page's frame shows: title, navigation, who is signed in and the CSRF token for its forms.
+struct PageChrome: Encodable, Sendable {
+    struct NavLink: Encodable, Sendable {
+        let title: String
+        let href: String
+        let current: Bool
+    }
+
+    let title: String
+    let userName: String?
+    let displayName: String?
+    let csrfToken: String?
+    let nav: [NavLink]
+    let adminNav: [NavLink]
+    let notice: String?
+
+    init(title: String, user: WebUser?, path: String = "", notice: String? = nil) {
+        self.title = title
+        self.userName = user?.userName
+        self.displayName = user?.name
+        self.csrfToken = user?.csrfToken
+        self.notice = notice
+        func link(_ title: String, _ href: String) -> NavLink {
+            NavLink(title: title, href: href, current: path == href.split(separator: "?").first.map(String.init))
+        }
+        var nav: [NavLink] = []
+        if let user, user.principal.hasAny(of: WebAccess.incidentsRead) {
+            nav.append(link("Incidents", "/incident_list.do"))
+        }
+        if let user, user.principal.hasAny(of: WebAccess.incidentsWrite) {
+            nav.append(link("Create new incident", "/incident.do?sys_id=-1"))
+        }
+        self.nav = nav
+        self.adminNav =
+            user?.isAdmin == true
+            ? [
+                link("Users", "/sys_user_list.do"),
+                link("Roles", "/sys_user_role_list.do"),
+                link("Application Registry", "/oauth_entity_list.do"),
+                link("Cross-scope privileges", "/sys_scope_privilege_list.do"),
+                link("System log", "/syslog_list.do"),
+                link("Outbound HTTP log", "/sys_outbound_http_log_list.do"),
+            ] : []
+    }
+}
+
+/// A page's context: its frame and its own content.
+struct Page<Content: Encodable & Sendable>: Encodable, Sendable {
+    let chrome: PageChrome
+    let content: Content
+}
+
+extension Request {
+    private struct WebUserKey: StorageKey {
+        typealias Value = WebUser
+    }
+
+    /// The signed-in web user, if any (set by ``WebPageMiddleware``).
+    var webUser: WebUser? {
+        get { storage[WebUserKey.self] }
+        set { storage[WebUserKey.self] = newValue }
+    }
+
+    /// The signed-in user holding one of `roles` (nil: any signed-in user).
+    func requireWebUser(_ roles: Set<String>? = nil) throws -> WebUser {
+        guard let user = webUser else { throw WebError.signInRequired }
+        if let roles, !user.principal.hasAny(of: roles) { throw WebError.notAllowed }
+        return user
+    }
+
+    var sqlDatabase: any SQLDatabase {
+        get throws {
+            guard let sql = db as? any SQLDatabase else { throw DeskError.internalError }
+            return sql
+        }
+    }
+
+    /// Renders `template` with `content` inside the page frame.
+    func page<Content: Encodable & Sendable>(
+        _ template: String, title: String, _ content: Content, status: HTTPResponseStatus = .ok,
+        notice: String? = nil
+    ) async throws -> Response {
+        let chrome = PageChrome(title: title, user: webUser, path: url.path, notice: notice)
+        return try await view.render(template, Page(chrome: chrome, content: content))
+            .encodeResponse(status: status, for: self)
+    }
+
+    /// A 303 to `location` after a form: the browser then GETs it, so a reload never re-sends the form.
+    func seeOther(_ location: String) -> Response {
+        Response(status: .seeOther, headers: ["Location": location])
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import SQLKit
+import ServerSupport
+
+/// Server-side web sessions. The browser holds a random token; the database holds only its SHA-256 digest,
+/// the user and the session's CSRF token, so a copy of the database opens no session.
+struct WebSessionStore {
+    static let schema = "desk_sessions"
+    /// Signed-in time without a request before the session ends (ServiceNow's default: 30 minutes).
+    static let idleTimeout: TimeInterval = 30 * 60
+    /// Longest a session lives, however active.
+    static let absoluteTimeout: TimeInterval = 12 * 60 * 60
+
+    struct Session: Sendable {
+        let userId: String
+        let csrfToken: String
+    }
+
+    let sql: any SQLDatabase
+    let now: Date
+
+    /// Starts a session for `userId`; returns the token for the cookie.
+    func create(userId: String) async throws -> String {
+        let token = RandomToken.urlSafe(byteCount: 32)
+        let stamp = now.timeIntervalSince1970
+        try await sql.insert(into: Self.schema)
+            .columns("id_digest", "user_id", "csrf_token", "created_at", "last_seen_at", "expires_at")
+            .values(
+                SQLBind(Self.digest(token)), SQLBind(userId), SQLBind(RandomToken.urlSafe(byteCount: 32)),
+                SQLBind(stamp), SQLBind(stamp), SQLBind(stamp + Self.absoluteTimeout)
+            )
+            .run()
+        return token
+    }
+
+    /// The live session of `token`, noting the activity (at most once a minute, to spare the database).
+    func find(_ token: String) async throws -> Session? {
+        let digest = Self.digest(token)
+        guard
+            let row = try await sql.select().columns("user_id", "csrf_token", "last_seen_at", "expires_at")
+                .from(Self.schema).where("id_digest", .equal, digest).first()
+        else { return nil }
+        let lastSeen = try row.decode(column: "last_seen_at", as: Double.self)
+        let stamp = now.timeIntervalSince1970
+        guard stamp < (try row.decode(column: "expires_at", as: Double.self)), stamp - lastSeen < Self.idleTimeout
+        else {
+            try await delete(token)
+            return nil
+        }
+        if stamp - lastSeen > 60 {
+            try await sql.update(Self.schema).set("last_seen_at", to: stamp).where("id_digest", .equal, digest).run()
+        }
+        return Session(
+            userId: try row.decode(column: "user_id", as: String.self),
+            csrfToken: try row.decode(column: "csrf_token", as: String.self))
+    }
+
+    func delete(_ token: String) async throws {
+        try await sql.delete(from: Self.schema).where("id_digest", .equal, Self.digest(token)).run()
+    }
+
+    /// Ends every session of a user (deactivated, password changed) and any expired session.
+    func deleteAll(userId: String) async throws {
+        try await sql.delete(from: Self.schema).where("user_id", .equal, userId).run()
+        try await sql.delete(from: Self.schema).where("expires_at", .lessThan, now.timeIntervalSince1970).run()
+    }
+
+    static func digest(_ token: String) -> String { RandomToken.digest(token) }
+}
+
+/// Counts failed sign-ins per user name and per client address in the database (shared by every
+/// instance) and refuses further attempts once a limit is reached within the window.
+struct SignInThrottle {
+    static let schema = "desk_signin_failures"
+    static let window: TimeInterval = 15 * 60
+    static let perUserLimit = 5
+    static let perAddressLimit = 20
+
+    let sql: any SQLDatabase
+    let now: Date
+
+    static func subjects(userName: String, address: String?) -> [(String, Int)] {
+        var subjects = [("user:" + userName.lowercased(), perUserLimit)]
+        if let address { subjects.append(("address:" + address, perAddressLimit)) }
+        return subjects
+    }
+
+    /// Seconds until another attempt is allowed, or nil when it is allowed now.
+    func retryAfter(_ subjects: [(String, Int)]) async throws -> TimeInterval? {
+        let since = now.timeIntervalSince1970 - Self.window
+        var wait: TimeInterval?
+        for (subject, limit) in subjects {
+            let rows = try await sql.select().column("failed_at").from(Self.schema)
+                .where("subject", .equal, subject).where("failed_at", .greaterThan, since)
+                .orderBy("failed_at", .descending).limit(limit).all()
+            guard rows.count >= limit, let oldest = try rows.last?.decode(column: "failed_at", as: Double.self)
+            else { continue }
+            let subjectWait = oldest + Self.window - now.timeIntervalSince1970
+            wait = max(wait ?? 0, subjectWait)
+        }
+        return wait
+    }
+
+    func recordFailure(_ subjects: [(String, Int)]) async throws {
+        let stamp = now.timeIntervalSince1970
+        try await sql.delete(from: Self.schema).where("failed_at", .lessThan, stamp - Self.window).run()
+        for (subject, _) in subjects {
+            try await sql.insert(into: Self.schema).columns("id", "subject", "failed_at")
+                .values(SQLBind(RandomToken.urlSafe(byteCount: 16)), SQLBind(subject), SQLBind(stamp)).run()
+        }
+    }
+
+    /// A good sign-in clears the user name's failures (not the address's: one good account must not unlock
+    /// guessing at others).
+    func clear(userName: String) async throws {
+        try await sql.delete(from: Self.schema).where("subject", .equal, "user:" + userName.lowercased()).run()
+    }
+}
