@@ -22,7 +22,11 @@ package func configure(_ app: Application, config: DeskConfig) async throws {
     }
     app.bind(to: config.endpoint)
     app.passwords.use(.bcrypt(cost: config.passwordCost))
-    app.desk = DeskContext(config: config, authenticator: DeskAuthenticator(now: config.now))
+    let http = try OutboundHTTP(tls: config.tls)
+    app.lifecycle.use(OutboundHTTPShutdown(http: http))
+    app.desk = DeskContext(
+        config: config, authenticator: DeskAuthenticator(now: config.now), http: http,
+        oidcCache: OIDCMetadataCache(now: config.now))
 
     app.views.use(.leaf)
     if let views = Bundle.module.resourceURL?.appendingPathComponent("Views").path {
@@ -39,6 +43,9 @@ package func configure(_ app: Application, config: DeskConfig) async throws {
     let pages = app.grouped(WebPageMiddleware())
     try pages.register(collection: SignInController())
     try pages.register(collection: IncidentPages())
+    try pages.register(collection: UserAdminPages())
+    try pages.register(collection: RegistryPages())
+    try pages.register(collection: LogPages())
 }
 
 /// The desk's schema history. Append only: a shipped migration is never edited.
@@ -48,6 +55,7 @@ enum DeskMigrations {
         CreateOAuthTables(),
         CreateJournal(),
         CreateWebTables(),
+        CreatePlatformTables(),
     ]
 }
 
@@ -55,6 +63,23 @@ enum DeskMigrations {
 struct DeskContext: Sendable {
     let config: DeskConfig
     let authenticator: DeskAuthenticator
+    /// The client of every outbound call, each logged in `sys_outbound_http_log`.
+    let http: OutboundHTTP
+    let oidcCache: OIDCMetadataCache
+}
+
+/// Closes the outbound client's connections when the app stops.
+struct OutboundHTTPShutdown: LifecycleHandler {
+    let http: OutboundHTTP
+
+    func shutdownAsync(_ application: Application) async {
+        do {
+            try await http.shutdown()
+        } catch {
+            application.logger.warning(
+                "Outbound HTTP client did not shut down cleanly", metadata: ["error": "\(error)"])
+        }
+    }
 }
 
 extension Application {
@@ -81,6 +106,26 @@ extension Application {
 
 extension Request {
     var desk: DeskContext { application.desk }
+
+    /// The caller's `client-request-id` or `X-Correlation-ID` when it is a plain token, else this request's ID:
+    /// it ties the system log, the outbound HTTP log and the process log together.
+    var correlationId: String {
+        for name in ["client-request-id", "X-Correlation-ID"] {
+            if let value = headers.first(name: name), (1...64).contains(value.utf8.count),
+                value.utf8.allSatisfy({
+                    $0 == UInt8(ascii: "-") || (48...57).contains($0) || (65...90).contains($0)
+                        || (97...122).contains($0)
+                })
+            {
+                return value
+            }
+        }
+        return id
+    }
+
+    func systemLog() throws -> SystemLog {
+        SystemLog(sql: try sqlDatabase, now: desk.config.now, logger: logger)
+    }
 }
 
 extension Application {

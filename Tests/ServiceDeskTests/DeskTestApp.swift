@@ -13,6 +13,8 @@ struct DeskFixture {
     let callerId: String
     let agentId: String
 
+    static let masterKey = MasterKey(key: SymmetricKey(size: .bits256))
+
     static func password(_ user: String) -> String { "Passw0rd!\(user)" }
 
     static func basic(_ user: String) -> HTTPHeaders {
@@ -22,17 +24,22 @@ struct DeskFixture {
     }
 }
 
+func deskConfig(
+    database: DatabaseLocation, clock: TestClock, publicURL: String = DeskFixture.baseURL,
+    masterKey: MasterKey = DeskFixture.masterKey
+) -> DeskConfig {
+    DeskConfig(
+        endpoint: ServiceEndpoint(host: "127.0.0.1", port: 0, usesTLS: false, publicURL: publicURL),
+        database: database, tls: nil, masterKey: masterKey, passwordCost: 4, now: clock.provider)
+}
+
 func withDesk(
     database: DatabaseLocation = .sqliteMemory, clock: TestClock = TestClock(),
-    _ body: (Application, DeskFixture) async throws -> Void
+    publicURL: String = DeskFixture.baseURL, _ body: (Application, DeskFixture) async throws -> Void
 ) async throws {
     try await withTestApp(
         setUp: { app in
-            let config = DeskConfig(
-                endpoint: ServiceEndpoint(host: "127.0.0.1", port: 0, usesTLS: false, publicURL: DeskFixture.baseURL),
-                database: database, tls: nil, masterKey: MasterKey(key: SymmetricKey(size: .bits256)), passwordCost: 4,
-                now: clock.provider)
-            try await configure(app, config: config)
+            try await configure(app, config: deskConfig(database: database, clock: clock, publicURL: publicURL))
             try await app.prepareDesk()
             let directory = DeskDirectory(app: app)
             let people: [(String, [String], Bool)] = [
@@ -50,6 +57,19 @@ func withDesk(
             }
             return DeskFixture(callerId: ids["caller"]!, agentId: ids["agent"]!)
         }, body)
+}
+
+/// A second desk instance on a database another test desk already set up: nothing seeded, nothing reverted.
+func withDeskInstance(database: DatabaseLocation, _ body: (Application) async throws -> Void) async throws {
+    let app = try await Application.make(.testing)
+    do {
+        try await configure(app, config: deskConfig(database: database, clock: TestClock()))
+        try await body(app)
+    } catch {
+        try? await app.asyncShutdown()
+        throw error
+    }
+    try await app.asyncShutdown()
 }
 
 extension Application {

@@ -58,7 +58,7 @@ struct TableAPIController: RouteCollection {
         let fields = try TableWrite.fields(of: bodyData(request))
         let write = try writer(request, table, principal)
         let record = try await store.insert(try await write.insertValues(fields))
-        if let id = record["sys_id"] ?? nil { try await write.appendJournal(fields, to: id) }
+        try await write.afterInsert(fields, record: record)
         afterWrite(request, table)
         request.logger.info(
             "Record created", metadata: ["table": "\(table.name)", "sys_id": "\(record["sys_id"] ?? nil ?? "")"])
@@ -73,10 +73,10 @@ struct TableAPIController: RouteCollection {
         guard let existing = try await store.find(id) else { throw DeskError.recordNotFound }
         let fields = try TableWrite.fields(of: bodyData(request))
         let write = try writer(request, table, principal)
-        try await write.appendJournal(fields, to: id)
         guard let record = try await store.update(id, try await write.updateValues(fields, existing: existing)) else {
             throw DeskError.recordNotFound
         }
+        try await write.afterUpdate(fields, sysId: id)
         afterWrite(request, table)
         return try await envelope(try await presenter(request, table).present([record])[0], request: request)
     }

@@ -42,17 +42,45 @@ final class DeskAuthenticator: Sendable {
     func principal(for request: Request) async throws -> DeskPrincipal {
         guard let sql = request.db as? any SQLDatabase else { throw DeskError.internalError }
         if let bearer = request.headers.bearerAuthorization {
+            // As ServiceNow: first a token of `/oauth_token.do`, then an external JWT checked by an OIDC provider.
             let store = OAuthTokenStore(sql: sql, now: now())
-            guard let grant = try await store.find(bearer.token, kind: .access),
-                try await InboundOAuthEntity.isActive(grant.entitySysId, sql: sql),
-                let principal = try await Self.principal(where: "sys_id", equals: grant.userSysId, sql: sql)
-            else { throw DeskError.notAuthenticated }
-            return principal
+            if let grant = try await store.find(bearer.token, kind: .access) {
+                guard try await InboundOAuthEntity.isActive(grant.entitySysId, sql: sql),
+                    let principal = try await Self.principal(where: "sys_id", equals: grant.userSysId, sql: sql)
+                else { throw DeskError.notAuthenticated }
+                return principal
+            }
+            guard bearer.token.utf8.lazy.filter({ $0 == UInt8(ascii: ".") }).count == 2 else {
+                throw DeskError.notAuthenticated
+            }
+            return try await verifyExternal(bearer.token, request: request, sql: sql)
         }
         guard let basic = request.headers.basicAuthorization,
             let principal = try await verify(userName: basic.username, password: basic.password, request: request)
         else { throw DeskError.notAuthenticated }
         return principal
+    }
+
+    /// An external JWT verified by an OIDC provider entity; a refusal is logged with its reason in the system log.
+    private func verifyExternal(_ token: String, request: Request, sql: any SQLDatabase) async throws -> DeskPrincipal {
+        let verifier = OIDCTokenVerifier(
+            sql: sql, cache: request.desk.oidcCache, http: request.desk.http, now: now, logger: request.logger,
+            correlationId: request.correlationId)
+        do {
+            return try await verifier.verify(token)
+        } catch let refusal as OIDCTokenVerifier.Refusal {
+            try await request.systemLog().write(
+                .warning, source: "oauth", "Bearer token refused: \(refusal.reason)",
+                correlationId: request.correlationId)
+            throw DeskError.notAuthenticated
+        } catch let failure as OutboundHTTP.Failure {
+            try await request.systemLog().write(
+                .error, source: "oauth",
+                "Bearer token not checked: the OIDC provider's metadata could not be read. \(failure) "
+                    + "(outbound HTTP log entry \(failure.logId))",
+                correlationId: request.correlationId)
+            throw DeskError.notAuthenticated
+        }
     }
 
     /// The active user with this name and password, or nil.
@@ -81,7 +109,7 @@ final class DeskAuthenticator: Sendable {
         try await principal(where: "sys_id", equals: sysId, sql: sql)
     }
 
-    private static func principal(where column: String, equals value: String, sql: any SQLDatabase) async throws
+    static func principal(where column: String, equals value: String, sql: any SQLDatabase) async throws
         -> DeskPrincipal?
     {
         guard

@@ -79,8 +79,7 @@ package struct DeskDirectory: Sendable {
     package func createInboundEntity(
         name: String, accessTokenLifespan: Int = 1800, refreshTokenLifespan: Int = 8_640_000
     ) async throws -> (clientId: String, clientSecret: String) {
-        let secret = RandomToken.string(
-            length: 32, alphabet: "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!#%+-_~")
+        let secret = Self.generateClientSecret()
         let entity = try await insert(
             DeskTables.oauthEntity,
             [
@@ -91,12 +90,19 @@ package struct DeskDirectory: Sendable {
         return (clientId, secret)
     }
 
+    /// A client secret of 32 characters from an alphabet without look-alikes.
+    static func generateClientSecret() -> String {
+        RandomToken.string(length: 32, alphabet: "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!#%+-_~")
+    }
+
     /// Inserts a record as the system would through the Table API, with its rules.
     @discardableResult
     func insert(_ table: TableSchema, _ fields: [String: Any], by userName: String = "system") async throws
         -> TableStore.Record
     {
         let writer = app.tableWrite(table, sql: try sql, by: userName)
-        return try await TableStore(table: table, sql: try sql).insert(try await writer.insertValues(fields))
+        let record = try await TableStore(table: table, sql: try sql).insert(try await writer.insertValues(fields))
+        try await writer.afterInsert(fields, record: record)
+        return record
     }
 }

@@ -96,6 +96,9 @@ enum DeskTables {
             .init("redirect_url", .string),
             .init("token_url", .string),
             .init("default_grant_type", .string),
+            .init("resource", .string),
+            .init("scope", .string),
+            .init("oidc_provider_configuration", .reference(table: "oidc_provider_configuration")),
         ],
         displayColumn: "name",
         access: TableAccess(read: ["admin"], write: ["admin"], delete: ["admin"]))
@@ -112,7 +115,10 @@ enum DeskTables {
         displayColumn: "sys_created_on",
         access: TableAccess(read: ["itil"], write: ["admin"], delete: ["admin"]))
 
-    static let all = [user, role, userRole, incident, oauthEntity, journal]
+    static let all = [
+        user, role, userRole, incident, oauthEntity, journal, oidcProviderConfiguration, oauthEntityProfile, syslog,
+        outboundHTTPLog, scopePrivilege,
+    ]
 
     static func named(_ name: String) -> TableSchema? { all.first { $0.name == name } }
 }

@@ -47,6 +47,37 @@ struct TableWrite {
         return values
     }
 
+    /// What follows an insert: the journal entries the fields carry and the records ServiceNow creates along
+    /// (a third-party OAuth provider gets its default OAuth profile).
+    func afterInsert(_ fields: [String: Any], record: TableStore.Record) async throws {
+        guard let sysId = record["sys_id"] ?? nil else { return }
+        try await appendJournal(fields, to: sysId)
+        if table.name == DeskTables.oauthEntity.name, record["type"] == "oauth_provider" {
+            let profile = TableWrite(
+                table: DeskTables.oauthEntityProfile, sql: sql, userName: userName, now: now,
+                hashPassword: hashPassword, sealSecret: sealSecret)
+            let name = ((record["name"] ?? nil) ?? "OAuth provider") + " default_profile"
+            _ = try await TableStore(table: DeskTables.oauthEntityProfile, sql: sql).insert(
+                try await profile.insertValues([
+                    "name": name, "oauth_entity": sysId,
+                    "grant_type": (record["default_grant_type"] ?? nil) ?? "client_credentials", "is_default": true,
+                ]))
+        }
+    }
+
+    /// What follows an update: the journal entries, and a changed OAuth provider forgets its cached tokens.
+    func afterUpdate(_ fields: [String: Any], sysId: String) async throws {
+        try await appendJournal(fields, to: sysId)
+        if table.name == DeskTables.oauthEntity.name {
+            try await sql.raw(
+                """
+                DELETE FROM \(ident: OutboundTokenCache.schema) WHERE profile_id IN
+                (SELECT sys_id FROM \(ident: DeskTables.oauthEntityProfile.databaseTable) WHERE oauth_entity = \(bind: sysId))
+                """
+            ).run()
+        }
+    }
+
     /// Appends the journal entries (`work_notes`, `comments`) the fields carry to the record `sysId`.
     func appendJournal(_ fields: [String: Any], to sysId: String) async throws {
         for column in table.columns where column.type == .journal {

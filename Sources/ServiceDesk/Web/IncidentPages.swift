@@ -42,8 +42,7 @@ struct IncidentPages: RouteCollection {
             return try await Self.list.render(
                 request, heading: "Incidents",
                 newLink: user.principal.hasAny(of: WebAccess.incidentsWrite)
-                    ? ("/incident.do?sys_id=-1", "New incident") : nil,
-                notice: request.query["sysparm_notice"])
+                    ? ("/incident.do?sys_id=-1", "New incident") : nil)
         }
         routes.get("incident.do", use: show)
         routes.form("incident.do", roles: WebAccess.incidentsWrite, use: save)
@@ -186,13 +185,13 @@ struct IncidentPages: RouteCollection {
         let record: TableStore.Record
         do {
             if let existing, let id = existing["sys_id"] ?? nil {
-                try await write.appendJournal(fields, to: id)
                 guard let updated = try await store.update(id, try await write.updateValues(fields, existing: existing))
                 else { throw WebError.notFound("The incident") }
+                try await write.afterUpdate(fields, sysId: id)
                 record = updated
             } else {
                 record = try await store.insert(try await write.insertValues(fields))
-                if let id = record["sys_id"] ?? nil { try await write.appendJournal(fields, to: id) }
+                try await write.afterInsert(fields, record: record)
             }
         } catch let error as DeskError where error.kind == .badRequest {
             return try await self.form(request, record: merged, error: error.description, status: .badRequest)

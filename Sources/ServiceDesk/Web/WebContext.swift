@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import ServerSupport
 import Vapor
 
 /// The user signed in to the web UI for this request, with their session's CSRF token.
@@ -114,13 +115,31 @@ extension Request {
         _ template: String, title: String, _ content: Content, status: HTTPResponseStatus = .ok,
         notice: String? = nil
     ) async throws -> Response {
-        let chrome = PageChrome(title: title, user: webUser, path: url.path, notice: notice)
+        let chrome = PageChrome(title: title, user: webUser, path: url.path, notice: notice ?? pendingNotice)
         return try await view.render(template, Page(chrome: chrome, content: content))
             .encodeResponse(status: status, for: self)
     }
 
     /// A 303 to `location` after a form: the browser then GETs it, so a reload never re-sends the form.
-    func seeOther(_ location: String) -> Response {
-        Response(status: .seeOther, headers: ["Location": location])
+    /// `notice` is shown once on the next page (carried in a short-lived cookie, never in the URL, so a link
+    /// cannot put words in the desk's mouth).
+    func seeOther(_ location: String, notice: String? = nil) -> Response {
+        let response = Response(status: .seeOther, headers: ["Location": location])
+        if let notice {
+            response.cookies[WebPageMiddleware.noticeCookie] = HTTPCookies.Value(
+                string: Data(notice.utf8).base64URLEncodedString(), maxAge: 60, path: "/",
+                isSecure: desk.config.endpoint.publicURL.hasPrefix("https:"), isHTTPOnly: true, sameSite: .lax)
+        }
+        return response
+    }
+
+    private struct NoticeKey: StorageKey {
+        typealias Value = String
+    }
+
+    /// The notice a previous form left for this page.
+    var pendingNotice: String? {
+        get { storage[NoticeKey.self] }
+        set { storage[NoticeKey.self] = newValue }
     }
 }

@@ -6,10 +6,15 @@ import Vapor
 /// (sign-in redirect, "not allowed", "not found", "form expired") instead of ServiceNow's JSON envelope.
 struct WebPageMiddleware: AsyncMiddleware {
     static let sessionCookie = "desk_session"
+    static let noticeCookie = "desk_notice"
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if let token = request.cookies[Self.sessionCookie]?.string, !token.isEmpty {
             request.webUser = try await Self.user(sessionToken: token, request: request)
+        }
+        let notice = request.cookies[Self.noticeCookie]?.string
+        if let notice, let data = Data(base64URLEncoded: notice) {
+            request.pendingNotice = String(decoding: data.prefix(500), as: UTF8.self)
         }
         let response: Response
         do {
@@ -21,6 +26,9 @@ struct WebPageMiddleware: AsyncMiddleware {
                 "message", title: error.message,
                 Message(heading: error.message, text: error.detail ?? "", link: nil),
                 status: error.status)
+        }
+        if notice != nil, response.status != .seeOther {
+            response.cookies[Self.noticeCookie] = HTTPCookies.Value(string: "", maxAge: 0, path: "/")
         }
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")

@@ -1,0 +1,165 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import SQLKit
+import ServerSupport
+
+/// Access tokens from third-party OAuth providers (`oauth_entity` of type `oauth_provider`), asked for with an
+/// OAuth profile and cached in the database (sealed) until shortly before they expire, so every instance
+/// shares them and a restart does not ask again.
+struct OutboundOAuth {
+    /// A token is renewed once less than this is left of its life.
+    static let renewBefore: TimeInterval = 300
+
+    struct Token: Sendable {
+        let accessToken: String
+        let expiresAt: Date
+        /// Whether this call asked the provider (false: from the cache).
+        let fresh: Bool
+    }
+
+    /// Why no token could be had; `message` names the host and what it said, never a secret.
+    struct Failure: Error, Sendable, CustomStringConvertible {
+        let message: String
+        let logId: String?
+        var description: String { message }
+    }
+
+    let sql: any SQLDatabase
+    let http: OutboundHTTP
+    let masterKey: MasterKey
+    let now: @Sendable () -> Date
+    let logger: Logger
+    let correlationId: String?
+
+    /// A valid access token for the OAuth profile `profileId`.
+    func token(profileId: String, forceRefresh: Bool = false) async throws -> Token {
+        let cache = OutboundTokenCache(sql: sql, masterKey: masterKey)
+        if !forceRefresh, let cached = try await cache.find(profileId),
+            cached.expiresAt.timeIntervalSince(now()) > Self.renewBefore
+        {
+            return Token(accessToken: cached.token, expiresAt: cached.expiresAt, fresh: false)
+        }
+        let provider = try await self.provider(profileId: profileId)
+        var fields = [
+            ("grant_type", provider.grantType), ("client_id", provider.clientId),
+            ("client_secret", provider.clientSecret),
+        ]
+        if let resource = provider.resource { fields.append(("resource", resource)) }
+        if let scope = provider.scope { fields.append(("scope", scope)) }
+        var request = HTTPClientRequest(url: provider.tokenURL)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "Accept", value: "application/json")
+        let exchange: OutboundHTTP.Exchange
+        do {
+            exchange = try await http.send(
+                request, body: ByteBuffer(string: Self.form(fields)), source: "oauth", correlationId: correlationId,
+                secrets: [provider.clientSecret], sql: sql, now: now, logger: logger)
+        } catch let failure as OutboundHTTP.Failure {
+            throw Failure(message: "Token request failed. \(failure)", logId: failure.logId)
+        }
+        let host = URL(string: provider.tokenURL)?.host ?? provider.tokenURL
+        let object = (try? JSONSerialization.jsonObject(with: Data(exchange.body.readableBytesView))) as? [String: Any]
+        guard exchange.status == .ok, let object, let accessToken = object["access_token"] as? String else {
+            let error = (object?["error"] as? String).map { code in
+                let description =
+                    (object?["error_description"] as? String)?.split(separator: "\r\n").first
+                    ?? (object?["error_description"] as? String)?.split(separator: "\n").first
+                return description.map { "\(code): \($0)" } ?? code
+            }
+            throw Failure(
+                message: "The token endpoint \(host) answered \(exchange.status.code)"
+                    + (error.map { " (\(Redaction.text($0, secrets: [provider.clientSecret])))" } ?? ""),
+                logId: exchange.logId)
+        }
+        // Entra's v1 endpoint sends numbers as strings.
+        let lifetime =
+            (object["expires_in"] as? NSNumber)?.doubleValue ?? (object["expires_in"] as? String).flatMap(Double.init)
+            ?? 3600
+        let expiresAt = now().addingTimeInterval(lifetime)
+        try await cache.store(profileId, token: accessToken, expiresAt: expiresAt)
+        return Token(accessToken: accessToken, expiresAt: expiresAt, fresh: true)
+    }
+
+    struct Provider {
+        let tokenURL: String
+        let clientId: String
+        let clientSecret: String
+        let grantType: String
+        let resource: String?
+        let scope: String?
+    }
+
+    private func provider(profileId: String) async throws -> Provider {
+        guard
+            let row = try await sql.raw(
+                """
+                SELECT e.token_url AS token_url, e.client_id AS client_id, e.client_secret AS client_secret,
+                       e.resource AS resource, e.scope AS scope, e.active AS active, e.type AS type,
+                       p.grant_type AS grant_type, e.default_grant_type AS default_grant_type
+                FROM \(ident: DeskTables.oauthEntityProfile.databaseTable) p
+                JOIN \(ident: DeskTables.oauthEntity.databaseTable) e ON e.sys_id = p.oauth_entity
+                WHERE p.sys_id = \(bind: profileId)
+                """
+            ).first()
+        else { throw Failure(message: "The OAuth profile \(profileId) does not exist.", logId: nil) }
+        guard try row.decode(column: "type", as: String?.self) == "oauth_provider",
+            try row.decode(column: "active", as: Bool?.self) ?? false
+        else {
+            throw Failure(message: "The OAuth profile's provider is not an active third-party provider.", logId: nil)
+        }
+        guard let tokenURL = try row.decode(column: "token_url", as: String?.self), !tokenURL.isEmpty,
+            let clientId = try row.decode(column: "client_id", as: String?.self),
+            let sealed = try row.decode(column: "client_secret", as: String?.self)
+        else { throw Failure(message: "The OAuth provider has no token URL, client ID or client secret.", logId: nil) }
+        func optional(_ column: String) throws -> String? {
+            try row.decode(column: column, as: String?.self).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        return Provider(
+            tokenURL: tokenURL, clientId: clientId, clientSecret: try masterKey.open(sealed),
+            grantType: try optional("grant_type") ?? optional("default_grant_type") ?? "client_credentials",
+            resource: try optional("resource"), scope: try optional("scope"))
+    }
+
+    private static func form(_ fields: [(String, String)]) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return fields.map { name, value in
+            "\(name)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")"
+        }.joined(separator: "&")
+    }
+}
+
+/// The outbound tokens, one per OAuth profile, sealed with the master key.
+struct OutboundTokenCache {
+    static let schema = "desk_outbound_tokens"
+
+    let sql: any SQLDatabase
+    let masterKey: MasterKey
+
+    func find(_ profileId: String) async throws -> (token: String, expiresAt: Date)? {
+        guard
+            let row = try await sql.select().columns("sealed_token", "expires_at").from(Self.schema)
+                .where("profile_id", .equal, profileId).first(),
+            let token = try? masterKey.open(try row.decode(column: "sealed_token", as: String.self))
+        else { return nil }
+        return (token, Date(timeIntervalSince1970: try row.decode(column: "expires_at", as: Double.self)))
+    }
+
+    func store(_ profileId: String, token: String, expiresAt: Date) async throws {
+        try await sql.insert(into: Self.schema)
+            .columns("profile_id", "sealed_token", "expires_at")
+            .values(SQLBind(profileId), SQLBind(try masterKey.seal(token)), SQLBind(expiresAt.timeIntervalSince1970))
+            .onConflict(with: ["profile_id"]) {
+                $0.set(excludedValueOf: "sealed_token").set(excludedValueOf: "expires_at")
+            }
+            .run()
+    }
+
+    /// Forgets the profile's token (its provider's settings changed).
+    func remove(profileId: String) async throws {
+        try await sql.delete(from: Self.schema).where("profile_id", .equal, profileId).run()
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import SQLKit
+
+/// Cross-scope access: what an application scope may do with tables outside it (`sys_scope_privilege`).
+/// An operation is allowed only by a record whose status is `allowed`.
+enum ScopePrivileges {
+    static let appScope = "x_mioms_m365_assis"
+
+    /// Installed with the app: it reads the Application Registry to find its OAuth entities and profiles.
+    static let defaults: [(sourceScope: String, table: String, operation: String)] = [
+        (appScope, "oauth_entity", "read"),
+        (appScope, "oauth_entity_profile", "read"),
+    ]
+
+    static func installDefaults(sql: any SQLDatabase) async throws {
+        let stamp = DeskTime.format(Date())
+        for privilege in defaults {
+            try await sql.insert(into: DeskTables.scopePrivilege.databaseTable)
+                .columns(
+                    "sys_id", "sys_created_on", "sys_created_by", "sys_updated_on", "sys_updated_by", "source_scope",
+                    "target_scope", "target_name", "target_type", "operation", "status"
+                )
+                .values(
+                    SQLBind(TableWrite.newSysId()), SQLBind(stamp), SQLBind("system"), SQLBind(stamp),
+                    SQLBind("system"), SQLBind(privilege.sourceScope), SQLBind("global"), SQLBind(privilege.table),
+                    SQLBind("sys_db_object"), SQLBind(privilege.operation), SQLBind("allowed")
+                )
+                .run()
+        }
+    }
+
+    /// Whether `sourceScope` may perform `operation` on `table`.
+    static func isAllowed(sourceScope: String, table: String, operation: String, sql: any SQLDatabase) async throws
+        -> Bool
+    {
+        try await sql.select().column("sys_id").from(DeskTables.scopePrivilege.databaseTable)
+            .where("source_scope", .equal, sourceScope).where("target_name", .equal, table)
+            .where("operation", .equal, operation).where("status", .equal, "allowed")
+            .first() != nil
+    }
+
+    /// Throws ServiceNow's refusal when the scope lacks the privilege.
+    static func require(sourceScope: String, table: String, operation: String, sql: any SQLDatabase) async throws {
+        guard try await isAllowed(sourceScope: sourceScope, table: table, operation: operation, sql: sql) else {
+            throw CrossScopeRefusal(sourceScope: sourceScope, table: table, operation: operation)
+        }
+    }
+}
+
+/// A table operation refused by the cross-scope access policy, in ServiceNow's words.
+struct CrossScopeRefusal: Error, Sendable, CustomStringConvertible {
+    let sourceScope: String
+    let table: String
+    let operation: String
+
+    var description: String {
+        "\(operation.prefix(1).uppercased() + operation.dropFirst()) operation against '\(table)' from scope "
+            + "'\(sourceScope)' has been refused due to the table's cross-scope access policy"
+    }
+}

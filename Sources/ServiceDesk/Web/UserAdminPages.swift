@@ -1,0 +1,250 @@
+import Foundation
+import SQLKit
+import Vapor
+import WireModels
+
+/// Users and roles for desk admins: `sys_user_list.do`, `sys_user.do`, `sys_user_role_list.do`,
+/// `sys_user_role.do`.
+struct UserAdminPages: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("sys_user_list.do") { request in
+            _ = try request.requireWebUser(WebAccess.admin)
+            return try await Self.userList.render(
+                request, heading: "Users", newLink: ("/sys_user.do?sys_id=-1", "New user"))
+        }
+        routes.get("sys_user.do") { request in
+            _ = try request.requireWebUser(WebAccess.admin)
+            return try await userForm(request, sysId: request.query["sys_id"] ?? "-1", error: nil)
+        }
+        routes.form("sys_user.do", roles: WebAccess.admin, use: saveUser)
+        routes.get("sys_user_role_list.do") { request in
+            _ = try request.requireWebUser(WebAccess.admin)
+            return try await Self.roleList.render(
+                request, heading: "Roles", newLink: ("/sys_user_role.do?sys_id=-1", "New role"))
+        }
+        routes.get("sys_user_role.do") { request in
+            _ = try request.requireWebUser(WebAccess.admin)
+            return try await roleForm(request, sysId: request.query["sys_id"] ?? "-1", values: nil, error: nil)
+        }
+        routes.form("sys_user_role.do", roles: WebAccess.admin, use: saveRole)
+    }
+
+    static let userList = ListView(
+        table: DeskTables.user,
+        columns: [
+            .init(field: "user_name", label: "User ID"), .init(field: "name", label: "Name"),
+            .init(field: "email", label: "Email"), .init(field: "active", label: "Active"),
+            .init(field: "web_service_access_only", label: "Web service access only"),
+            .init(field: "sys_updated_on", label: "Updated"),
+        ],
+        filters: [
+            .init(parameter: "sysparm_search", label: "Search", kind: .text(fields: ["user_name", "name", "email"])),
+            .init(
+                parameter: "sysparm_active", label: "Active",
+                kind: .choice(field: "active", options: [("true", "Active"), ("false", "Inactive")])),
+        ],
+        recordPath: "/sys_user.do", defaultOrder: .init(field: "user_name", descending: false))
+
+    static let roleList = ListView(
+        table: DeskTables.role,
+        columns: [
+            .init(field: "name", label: "Name"), .init(field: "description", label: "Description"),
+            .init(field: "contains_roles", label: "Contains roles"),
+        ],
+        filters: [.init(parameter: "sysparm_search", label: "Search", kind: .text(fields: ["name", "description"]))],
+        recordPath: "/sys_user_role.do", defaultOrder: .init(field: "name", descending: false))
+
+    // MARK: Users
+
+    private func userForm(
+        _ request: Request, sysId: String, error: String?, entered: [String: String]? = nil,
+        status: HTTPResponseStatus = .ok
+    ) async throws -> Response {
+        let sql = try request.sqlDatabase
+        let isNew = sysId == "-1"
+        var record: [String: String] = ["active": "true"]
+        if !isNew {
+            guard let found = try await TableStore(table: DeskTables.user, sql: sql).find(sysId) else {
+                throw WebError.notFound("The user")
+            }
+            record = found.compactMapValues { $0 }
+        }
+        if let entered { record.merge(entered) { $1 } }
+        let held = isNew ? Set<String>() : try await directRoles(of: sysId, sql: sql)
+        let roles = try await sql.select().columns("sys_id", "name", "description").from(DeskTables.role.databaseTable)
+            .orderBy("name").all()
+        let roleOptions = try roles.map { row in
+            let name = try row.decode(column: "name", as: String.self)
+            let description = try row.decode(column: "description", as: String?.self) ?? ""
+            return (name, description.isEmpty ? name : "\(name) — \(description)", held.contains(name))
+        }
+        let form = RecordForm(
+            heading: isNew ? "New user" : "User \(record["user_name"] ?? "")", action: "/sys_user.do", sysId: sysId,
+            fields: [
+                .text("user_name", "User ID", record["user_name"], required: true),
+                .text("first_name", "First name", record["first_name"]),
+                .text("last_name", "Last name", record["last_name"]),
+                .text("email", "Email", record["email"], kind: "email"),
+                .text(
+                    "user_password", isNew ? "Password" : "New password", nil, kind: "password",
+                    help: isNew ? "At least 8 characters." : "Leave empty to keep the current password.",
+                    required: isNew),
+                .checkbox("active", "Active", record["active"] == "true"),
+                .checkbox(
+                    "web_service_access_only", "Web service access only",
+                    record["web_service_access_only"] == "true",
+                    help: "Can call the desk's APIs but never sign in to the web interface."),
+                .checkboxes("roles", "Roles", roleOptions),
+            ],
+            buttons: [
+                RecordForm.Action(value: isNew ? "insert" : "update", title: isNew ? "Submit" : "Update", id: "save")
+            ],
+            secondaryButtons: [], backHref: "/sys_user_list.do", error: error, secret: nil, secretLabel: nil, facts: [])
+        return try await request.page("record", title: form.heading, form, status: status)
+    }
+
+    private func saveUser(_ request: Request, _ form: WebForm) async throws -> Response {
+        let sql = try request.sqlDatabase
+        let sysId = form["sys_id"] ?? "-1"
+        let isNew = sysId == "-1"
+        let store = TableStore(table: DeskTables.user, sql: sql)
+        let existing = isNew ? nil : try await store.find(sysId)
+        if !isNew, existing == nil { throw WebError.notFound("The user") }
+        var fields: [String: Any] = [
+            "user_name": form.text("user_name") ?? "", "first_name": form.text("first_name") ?? "",
+            "last_name": form.text("last_name") ?? "", "email": form.text("email") ?? "",
+            "active": form["active"] == "true", "web_service_access_only": form["web_service_access_only"] == "true",
+        ]
+        let entered = fields.mapValues { "\($0)" }
+        let password = form["user_password"] ?? ""
+        func again(_ error: String) async throws -> Response {
+            try await userForm(request, sysId: sysId, error: error, entered: entered, status: .badRequest)
+        }
+        guard form.text("user_name") != nil else { return try await again("User ID is required.") }
+        if isNew || !password.isEmpty {
+            guard password.count >= 8 else { return try await again("The password needs at least 8 characters.") }
+            fields["user_password"] = password
+        }
+        let name = [form.text("first_name"), form.text("last_name")].compactMap { $0 }.joined(separator: " ")
+        fields["name"] = name.isEmpty ? form.text("user_name") : name
+        let wantedRoles = Set(MultiValueForm.values("roles", in: request.body.data))
+        if sysId == form.user.sysId, !wantedRoles.contains("admin") || form["active"] != "true" {
+            return try await again("You cannot remove your own admin role or deactivate yourself.")
+        }
+
+        let write = request.application.tableWrite(DeskTables.user, sql: sql, by: form.user.userName)
+        let userId: String
+        do {
+            if let existing {
+                _ = try await store.update(sysId, try await write.updateValues(fields, existing: existing))
+                userId = sysId
+            } else {
+                let record = try await store.insert(try await write.insertValues(fields))
+                userId = (record["sys_id"] ?? nil) ?? ""
+            }
+            try await setRoles(wantedRoles, of: userId, request: request, by: form.user.userName)
+        } catch let error as DeskError where error.kind == .badRequest {
+            return try await again(
+                error.detail == "Unique key violation detected by database"
+                    ? "A user with this user ID already exists." : error.description)
+        }
+        if form["active"] != "true" || !password.isEmpty || form["web_service_access_only"] == "true" {
+            // Deactivated, new password or no more web sign-in: every open session of the user ends.
+            try await WebSessionStore(sql: sql, now: request.desk.config.now()).deleteAll(userId: userId)
+        }
+        request.desk.authenticator.forgetAll()
+        request.logger.info("User saved", metadata: ["user": "\(form.text("user_name") ?? "")"])
+        return request.seeOther("/sys_user_list.do", notice: "User \(form.text("user_name") ?? "") saved.")
+    }
+
+    private func directRoles(of userId: String, sql: any SQLDatabase) async throws -> Set<String> {
+        Set(
+            try await sql.raw(
+                """
+                SELECT r.name AS name FROM \(ident: DeskTables.userRole.databaseTable) ur
+                JOIN \(ident: DeskTables.role.databaseTable) r ON r.sys_id = ur.role WHERE ur.\(ident: "user") = \(bind: userId)
+                """
+            ).all().map { try $0.decode(column: "name", as: String.self) })
+    }
+
+    private func setRoles(_ wanted: Set<String>, of userId: String, request: Request, by userName: String) async throws
+    {
+        let sql = try request.sqlDatabase
+        let roles = try await sql.select().columns("sys_id", "name").from(DeskTables.role.databaseTable).all()
+        let ids = Dictionary(
+            uniqueKeysWithValues: try roles.map {
+                (try $0.decode(column: "name", as: String.self), try $0.decode(column: "sys_id", as: String.self))
+            })
+        let held = try await directRoles(of: userId, sql: sql)
+        for name in held.subtracting(wanted) {
+            guard let roleId = ids[name] else { continue }
+            try await sql.delete(from: DeskTables.userRole.databaseTable).where("user", .equal, userId)
+                .where("role", .equal, roleId).run()
+        }
+        let write = request.application.tableWrite(DeskTables.userRole, sql: sql, by: userName)
+        let store = TableStore(table: DeskTables.userRole, sql: sql)
+        for name in wanted.subtracting(held) {
+            guard let roleId = ids[name] else { throw DeskError.badRequest("Unknown role '\(name)'", detail: nil) }
+            _ = try await store.insert(try await write.insertValues(["user": userId, "role": roleId]))
+        }
+    }
+
+    // MARK: Roles
+
+    private func roleForm(
+        _ request: Request, sysId: String, values: [String: String]?, error: String?, status: HTTPResponseStatus = .ok
+    ) async throws -> Response {
+        var record: [String: String] = [:]
+        if sysId != "-1" {
+            guard let found = try await TableStore(table: DeskTables.role, sql: try request.sqlDatabase).find(sysId)
+            else {
+                throw WebError.notFound("The role")
+            }
+            record = found.compactMapValues { $0 }
+        }
+        if let values { record.merge(values) { $1 } }
+        let form = RecordForm(
+            heading: sysId == "-1" ? "New role" : "Role \(record["name"] ?? "")", action: "/sys_user_role.do",
+            sysId: sysId,
+            fields: [
+                .text("name", "Name", record["name"], required: true),
+                .text("description", "Description", record["description"]),
+                .text(
+                    "contains_roles", "Contains roles", record["contains_roles"],
+                    help: "Comma-separated names of roles a holder of this role also gets."),
+            ],
+            buttons: [.init(value: "save", title: sysId == "-1" ? "Submit" : "Update", id: "save")],
+            secondaryButtons: [], backHref: "/sys_user_role_list.do", error: error, secret: nil, secretLabel: nil,
+            facts: [])
+        return try await request.page("record", title: form.heading, form, status: status)
+    }
+
+    private func saveRole(_ request: Request, _ form: WebForm) async throws -> Response {
+        let sql = try request.sqlDatabase
+        let sysId = form["sys_id"] ?? "-1"
+        let values = [
+            "name": form.text("name") ?? "", "description": form.text("description") ?? "",
+            "contains_roles": form.text("contains_roles") ?? "",
+        ]
+        guard form.text("name") != nil else {
+            return try await roleForm(
+                request, sysId: sysId, values: values, error: "Name is required.", status: .badRequest)
+        }
+        let store = TableStore(table: DeskTables.role, sql: sql)
+        let write = request.application.tableWrite(DeskTables.role, sql: sql, by: form.user.userName)
+        do {
+            if sysId == "-1" {
+                _ = try await store.insert(try await write.insertValues(values))
+            } else {
+                guard let existing = try await store.find(sysId) else { throw WebError.notFound("The role") }
+                _ = try await store.update(sysId, try await write.updateValues(values, existing: existing))
+            }
+        } catch let error as DeskError where error.kind == .badRequest {
+            return try await roleForm(
+                request, sysId: sysId, values: values, error: "A role with this name already exists.",
+                status: .badRequest)
+        }
+        request.desk.authenticator.forgetAll()
+        return request.seeOther("/sys_user_role_list.do", notice: "Role \(values["name"] ?? "") saved.")
+    }
+}
