@@ -132,6 +132,7 @@ let package = Package(
             name: "ServiceDeskTests",
             dependencies: [
                 "ServiceDesk",
+                "Identity",
                 "TestSupport",
                 "WireModels",
                 .product(name: "VaporTesting", package: "vapor"),

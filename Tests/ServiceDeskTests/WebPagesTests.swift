@@ -54,7 +54,8 @@ struct WebPagesTests {
             let created = try await agent.submit(
                 "/incident.do?sys_id=-1", to: "/incident.do",
                 [
-                    ("sys_id", "-1"), ("sysparm_action", "insert"), ("short_description", "Teams calls drop after 5 minutes"),
+                    ("sys_id", "-1"), ("sysparm_action", "insert"),
+                    ("short_description", "Teams calls drop after 5 minutes"),
                     ("caller_id", fixture.callerId), ("impact", "1"), ("urgency", "2"), ("state", "1"),
                     ("category", "network"), ("work_notes", "First look: affects the whole floor"),
                 ])
@@ -67,7 +68,10 @@ struct WebPagesTests {
 
             let note = try await agent.submit(
                 page, to: "/incident.do",
-                [("sys_id", sysId), ("sysparm_action", "update"), ("comments", "We are looking into it <script>x</script>")])
+                [
+                    ("sys_id", sysId), ("sysparm_action", "update"),
+                    ("comments", "We are looking into it <script>x</script>"),
+                ])
             #expect(note.status == .seeOther)
             let shown = try await agent.get(page)
             #expect(shown.html.contains("First look: affects the whole floor"))
@@ -92,12 +96,14 @@ struct WebPagesTests {
             #expect((stored["resolved_at"] as? String)?.isEmpty == false)
             #expect(try await agent.get(page).html.contains("id=\"reopen_incident\""))
 
-            let reopened = try await agent.submit(page, to: "/incident.do", [("sys_id", sysId), ("sysparm_action", "reopen")])
+            let reopened = try await agent.submit(
+                page, to: "/incident.do", [("sys_id", sysId), ("sysparm_action", "reopen")])
             #expect(reopened.status == .seeOther)
             stored = try await app.table(.GET, "incident/\(sysId)", as: "agent").result
             #expect(stored["state"] as? String == "2")
             #expect(stored["resolved_at"] as? String == "")
-            let again = try await agent.submit(page, to: "/incident.do", [("sys_id", sysId), ("sysparm_action", "reopen")])
+            let again = try await agent.submit(
+                page, to: "/incident.do", [("sys_id", sysId), ("sysparm_action", "reopen")])
             #expect(again.status == .badRequest)
         }
     }
@@ -107,7 +113,10 @@ struct WebPagesTests {
             for index in 1...23 {
                 _ = try await app.table(
                     .POST, "incident", as: "agent",
-                    json: ["short_description": "Outlook issue \(index)", "impact": index == 7 ? 1 : 3, "urgency": index == 7 ? 1 : 3])
+                    json: [
+                        "short_description": "Outlook issue \(index)", "impact": index == 7 ? 1 : 3,
+                        "urgency": index == 7 ? 1 : 3,
+                    ])
             }
             let agent = WebBrowser(app)
             try await agent.signIn("agent")
@@ -147,7 +156,8 @@ struct WebPagesTests {
             try await newAgent.signIn("new.agent", password: "Passw0rd!new")
             #expect(try await newAgent.get("/incident.do?sys_id=-1").status == .ok)
 
-            let users = try await app.table(.GET, "sys_user?sysparm_query=user_name=new.agent", as: "admin.user").results
+            let users = try await app.table(.GET, "sys_user?sysparm_query=user_name=new.agent", as: "admin.user")
+                .results
             let id = try #require(users.first?["sys_id"] as? String)
             let deactivated = try await admin.submit(
                 "/sys_user.do?sys_id=\(id)", to: "/sys_user.do",
@@ -180,7 +190,8 @@ struct WebPagesTests {
             let secret = String(try #require(created.html.firstMatch(of: /id="secret-value">([^<]+)</)?.1))
             let decoded = secret.replacingOccurrences(of: "&amp;", with: "&")
             let entities = try await app.table(
-                .GET, "oauth_entity?sysparm_query=name=Microsoft 365 callbacks".addingPercentEncoding(
+                .GET,
+                "oauth_entity?sysparm_query=name=Microsoft 365 callbacks".addingPercentEncoding(
                     withAllowedCharacters: .urlQueryAllowed)!, as: "admin.user"
             ).results
             let entity = try #require(entities.first)
@@ -197,7 +208,8 @@ struct WebPagesTests {
             let provider = try await admin.submit(
                 "/oauth_entity.do?sys_id=-1&sysparm_type=oauth_provider", to: "/oauth_entity.do",
                 [
-                    ("sys_id", "-1"), ("type", "oauth_provider"), ("name", "Microsoft 365 outbound"), ("active", "true"),
+                    ("sys_id", "-1"), ("type", "oauth_provider"), ("name", "Microsoft 365 outbound"),
+                    ("active", "true"),
                     ("client_id", "11111111-2222-3333-4444-555555555555"), ("client_secret", "provider-secret-value"),
                     ("token_url", "https://login.example.com/contoso/oauth2/token"), ("resource", "api://connector"),
                 ])
@@ -232,7 +244,9 @@ struct WebPagesTests {
                     + "the table's cross-scope access policy"
             }
             let log = try await admin.get("/syslog_list.do?sysparm_source=sys_scope_privilege")
-            #expect(log.html.contains("admin.user set read on &#39;oauth_entity&#39;") || log.html.contains("admin.user set read on 'oauth_entity'"))
+            #expect(
+                log.html.contains("admin.user set read on &#39;oauth_entity&#39;")
+                    || log.html.contains("admin.user set read on 'oauth_entity'"))
         }
     }
 }

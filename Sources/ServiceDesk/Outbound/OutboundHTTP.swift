@@ -36,6 +36,8 @@ final class OutboundHTTP: Sendable {
         if let tls { configuration.tlsConfiguration = try tls.clientConfiguration() }
         configuration.timeout = .init(connect: .seconds(5), read: Self.timeout)
         configuration.redirectConfiguration = .disallow
+        // A refused connection is an answer an admin needs now, not after the connect timeout's retries.
+        configuration.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
