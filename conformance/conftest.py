@@ -2,6 +2,7 @@
 demo credentials."""
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -12,6 +13,7 @@ import pytest
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
+SCREENSHOTS = Path(os.environ.get("M365_SCREENSHOT_DIR", REPO / ".ci-artifacts" / "screenshots"))
 
 
 def free_port() -> int:
@@ -110,3 +112,29 @@ def identity(services):
 @pytest.fixture(scope="session")
 def desk(services):
     return services[1]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium through chromedriver, one per test module (so cookies do not leak between modules)."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromedriver = shutil.which("chromedriver")
+    if not chromium or not chromedriver:
+        message = "Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    options = Options()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"):
+        options.add_argument(argument)
+    # The dev CA is not in Chromium's store; the TLS trust itself is covered by the other conformance tests.
+    options.add_argument("--ignore-certificate-errors")
+    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()

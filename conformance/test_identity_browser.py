@@ -1,39 +1,17 @@
 """The sign-in page in a real browser (headless Chromium through Selenium), finishing an MSAL auth-code flow."""
-import os
-import shutil
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import msal
 import pytest
 
-webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.webdriver.chrome.options import Options  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+from conftest import SCREENSHOTS  # noqa: E402
+
 REDIRECT_URI = "http://localhost:8765/callback"
-SCREENSHOTS = Path(os.environ.get("M365_SCREENSHOT_DIR", Path(__file__).resolve().parent.parent / ".ci-artifacts" / "screenshots"))
-
-
-@pytest.fixture(scope="module")
-def browser(identity):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    chromedriver = shutil.which("chromedriver")
-    if not chromium or not chromedriver:
-        pytest.skip("Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)")
-    options = Options()
-    options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,900"):
-        options.add_argument(argument)
-    # The dev CA is not in Chromium's store; the TLS trust itself is covered by the other conformance tests.
-    options.add_argument("--ignore-certificate-errors")
-    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    yield driver
-    driver.quit()
 
 
 def admin_user(identity):

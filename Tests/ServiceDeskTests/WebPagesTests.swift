@@ -74,6 +74,8 @@ struct WebPagesTests {
                 ])
             #expect(note.status == .seeOther)
             let shown = try await agent.get(page)
+            #expect(shown.html.contains("updated.</div>"))
+            #expect(!(try await agent.get(page)).html.contains("updated.</div>"))
             #expect(shown.html.contains("First look: affects the whole floor"))
             #expect(shown.html.contains("We are looking into it &lt;script&gt;x&lt;/script&gt;"))
             #expect(!shown.html.contains("<script>x</script>"))

@@ -199,7 +199,15 @@ struct IncidentPages: RouteCollection {
         let number = (record["number"] ?? nil) ?? ""
         request.logger.info(
             "Incident saved from the web form", metadata: ["number": "\(number)", "action": "\(action)"])
-        return request.seeOther("/incident.do?sys_id=\((record["sys_id"] ?? nil) ?? "")")
+        let outcome =
+            switch action {
+            case "insert": "created"
+            case "resolve": "resolved"
+            case "reopen": "reopened"
+            default: "updated"
+            }
+        return request.seeOther(
+            "/incident.do?sys_id=\((record["sys_id"] ?? nil) ?? "")", notice: "Incident \(number) \(outcome).")
     }
 
     private func form(

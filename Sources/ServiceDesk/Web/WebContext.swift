@@ -49,14 +49,16 @@ struct PageChrome: Encodable, Sendable {
     let adminNav: [NavLink]
     let notice: String?
 
-    init(title: String, user: WebUser?, path: String = "", notice: String? = nil) {
+    init(title: String, user: WebUser?, path: String = "", query: String? = nil, notice: String? = nil) {
+        let address = query.map { "\(path)?\($0)" } ?? path
         self.title = title
         self.userName = user?.userName
         self.displayName = user?.name
         self.csrfToken = user?.csrfToken
         self.notice = notice
         func link(_ title: String, _ href: String) -> NavLink {
-            NavLink(title: title, href: href, current: path == href.split(separator: "?").first.map(String.init))
+            // A link with a query is current only on exactly that page (`incident.do?sys_id=-1` is not every form).
+            NavLink(title: title, href: href, current: href.contains("?") ? address == href : path == href)
         }
         var nav: [NavLink] = []
         if let user, user.principal.hasAny(of: WebAccess.incidentsRead) {
@@ -115,7 +117,8 @@ extension Request {
         _ template: String, title: String, _ content: Content, status: HTTPResponseStatus = .ok,
         notice: String? = nil
     ) async throws -> Response {
-        let chrome = PageChrome(title: title, user: webUser, path: url.path, notice: notice ?? pendingNotice)
+        let chrome = PageChrome(
+            title: title, user: webUser, path: url.path, query: url.query, notice: notice ?? pendingNotice)
         return try await view.render(template, Page(chrome: chrome, content: content))
             .encodeResponse(status: status, for: self)
     }
