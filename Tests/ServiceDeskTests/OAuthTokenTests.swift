@@ -101,6 +101,16 @@ struct OAuthTokenTests {
                 #expect(
                     res.object as? [String: String] == ["error_description": "access_denied", "error": "server_error"])
             }
+            // The admin learns why from the system log, never with a secret or password in it.
+            let log = try await app.table(.GET, "syslog?sysparm_query=source=oauth", as: "admin.user")
+            let messages = log.results.compactMap { $0["message"] as? String }
+            #expect(messages.count == cases.count)
+            #expect(messages.contains { $0.contains("wrong client secret") })
+            #expect(messages.contains { $0.contains("wrong user name or password, or inactive user 'agent'") })
+            #expect(messages.contains { $0.contains("unsupported grant type 'client_credentials'") })
+            #expect(messages.contains { $0.contains("unknown, expired or revoked refresh token") })
+            #expect(!log.body.string.contains(client.clientSecret))
+            #expect(!log.body.string.contains(DeskFixture.password("agent")))
         }
     }
 

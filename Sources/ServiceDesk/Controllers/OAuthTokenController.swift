@@ -18,7 +18,11 @@ struct OAuthTokenController: RouteCollection {
             let clientSecret = basic?.password ?? fields["client_secret"],
             let entity = try await InboundOAuthEntity.authenticate(
                 clientId: clientId, secret: clientSecret, sql: sql, masterKey: request.desk.config.masterKey)
-        else { return denied(request, reason: "client") }
+        else {
+            return try await denied(
+                request, reason: "unknown or inactive client ID, or wrong client secret",
+                clientId: basic?.username ?? fields["client_id"])
+        }
 
         let now = request.desk.config.now()
         let tokens = OAuthTokenStore(sql: sql, now: now)
@@ -29,7 +33,11 @@ struct OAuthTokenController: RouteCollection {
             guard let userName = fields["username"], let password = fields["password"],
                 let principal = try await request.desk.authenticator.verify(
                     userName: userName, password: password, request: request)
-            else { return denied(request, reason: "user") }
+            else {
+                return try await denied(
+                    request, reason: "wrong user name or password, or inactive user '\(fields["username"] ?? "")'",
+                    clientId: clientId)
+            }
             userSysId = principal.sysId
             refreshToken = try await tokens.issue(
                 .refresh, entity: entity.sysId, user: userSysId, lifespan: entity.refreshTokenLifespan)
@@ -37,12 +45,16 @@ struct OAuthTokenController: RouteCollection {
             guard let presented = fields["refresh_token"],
                 let grant = try await tokens.find(presented, kind: .refresh), grant.entitySysId == entity.sysId,
                 try await DeskAuthenticator.isActiveUser(grant.userSysId, sql: sql)
-            else { return denied(request, reason: "refresh_token") }
+            else {
+                return try await denied(
+                    request, reason: "unknown, expired or revoked refresh token", clientId: clientId)
+            }
             userSysId = grant.userSysId
             // Within its life the current refresh token is returned again, as ServiceNow does.
             refreshToken = presented
         default:
-            return denied(request, reason: "grant_type")
+            return try await denied(
+                request, reason: "unsupported grant type '\(fields["grant_type"] ?? "")'", clientId: clientId)
         }
         let accessToken = try await tokens.issue(
             .access, entity: entity.sysId, user: userSysId, lifespan: entity.accessTokenLifespan)
@@ -58,9 +70,13 @@ struct OAuthTokenController: RouteCollection {
         return response
     }
 
-    /// ServiceNow answers every refusal alike, on purpose: 401 `access_denied`.
-    private func denied(_ request: Request, reason: String) -> Response {
-        request.logger.notice("OAuth token refused", metadata: ["refused": "\(reason)"])
+    /// ServiceNow answers every refusal alike, on purpose: 401 `access_denied`; the reason goes to the system
+    /// log, where an admin looks when the inbound path of the integration fails.
+    private func denied(_ request: Request, reason: String, clientId: String?) async throws -> Response {
+        try await request.systemLog().write(
+            .warning, source: "oauth",
+            "OAuth token request refused for client ID '\(clientId ?? "")': \(reason)",
+            correlationId: request.correlationId)
         return Response.json(["error_description": "access_denied", "error": "server_error"], status: .unauthorized)
     }
 }

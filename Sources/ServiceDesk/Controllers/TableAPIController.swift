@@ -78,6 +78,12 @@ struct TableAPIController: RouteCollection {
         }
         try await write.afterUpdate(fields, sysId: id)
         afterWrite(request, table)
+        if table.name == DeskTables.user.name,
+            record["active"] == "false" || fields["user_password"] != nil
+                || record["web_service_access_only"] == "true"
+        {
+            try await WebSessionStore(sql: try sql(request), now: request.desk.config.now()).deleteAll(userId: id)
+        }
         return try await envelope(try await presenter(request, table).present([record])[0], request: request)
     }
 
@@ -159,6 +165,9 @@ struct TableAPIController: RouteCollection {
     private func afterWrite(_ request: Request, _ table: TableSchema) {
         if [DeskTables.user.name, DeskTables.userRole.name, DeskTables.role.name].contains(table.name) {
             request.desk.authenticator.forgetAll()
+        }
+        if [DeskTables.oauthEntity.name, DeskTables.oidcProviderConfiguration.name].contains(table.name) {
+            request.desk.oidcCache.removeAll()
         }
     }
 
