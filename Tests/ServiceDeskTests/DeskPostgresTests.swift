@@ -1,4 +1,5 @@
 import Foundation
+import SQLKit
 import ServerSupport
 import Testing
 import Vapor
@@ -36,6 +37,29 @@ struct DeskPostgresTests {
             let users = try await app.table(
                 .GET, "sys_user?sysparm_query=active=true^user_nameINagent,caller", as: "caller")
             #expect(users.results.count == 2)
+        }
+    }
+
+    @Test(.enabled(if: url != nil, "set M365_TEST_POSTGRES_DESK_URL to run against PostgreSQL"))
+    func webSessionsThrottleAndTokenCacheWorkOnPostgres() async throws {
+        try await withDesk(database: .postgres(url: Self.url!)) { app, _ in
+            let browser = WebBrowser(app)
+            #expect(try await browser.signIn("agent", password: "wrong").status == .unauthorized)
+            #expect(try await browser.signIn("agent").status == .seeOther)
+            #expect(try await browser.get("/incident_list.do").status == .ok)
+            let created = try await browser.submit(
+                "/incident.do?sys_id=-1", to: "/incident.do",
+                [("sys_id", "-1"), ("sysparm_action", "insert"), ("short_description", "Created on PostgreSQL")])
+            #expect(created.status == .seeOther)
+
+            let sql = try #require(app.db as? any SQLDatabase)
+            let cache = OutboundTokenCache(sql: sql, masterKey: DeskFixture.masterKey)
+            try await cache.store("profile", token: "first", expiresAt: Date(timeIntervalSince1970: 100))
+            try await cache.store("profile", token: "second", expiresAt: Date(timeIntervalSince1970: 200))
+            #expect(try await cache.find("profile")?.token == "second")
+            #expect(
+                try await ScopePrivileges.isAllowed(
+                    sourceScope: ScopePrivileges.appScope, table: "oauth_entity", operation: "read", sql: sql))
         }
     }
 }
