@@ -1,7 +1,5 @@
 import Fluent
 import Foundation
-import Leaf
-import LeafKit
 import ServerSupport
 import Vapor
 import WireModels
@@ -22,15 +20,7 @@ package func configure(_ app: Application, config: IdentityConfig) async throws 
     app.bind(to: config.endpoint)
     app.passwords.use(.bcrypt(cost: config.passwordCost))
 
-    app.views.use(.leaf)
-    if let views = Bundle.module.resourceURL?.appendingPathComponent("Views").path {
-        // The bundle may sit under a hidden folder such as `.build`, so `.toVisibleFiles` cannot apply;
-        // the sandbox still keeps template lookups inside the views folder.
-        app.leaf.sources = .singleSource(
-            NIOLeafFiles(
-                fileio: app.fileio, limits: [.toSandbox, .onlyLeafExtensions], sandboxDirectory: views,
-                viewDirectory: views))
-    }
+    app.useLeafViews(in: Bundle.module)
 
     app.identity = IdentityContext(
         config: config,

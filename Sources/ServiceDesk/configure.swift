@@ -1,7 +1,5 @@
 import Fluent
 import Foundation
-import Leaf
-import LeafKit
 import SQLKit
 import ServerSupport
 import Vapor
@@ -28,13 +26,7 @@ package func configure(_ app: Application, config: DeskConfig) async throws {
         config: config, authenticator: DeskAuthenticator(now: config.now), http: http,
         oidcCache: OIDCMetadataCache(now: config.now))
 
-    app.views.use(.leaf)
-    if let views = Bundle.module.resourceURL?.appendingPathComponent("Views").path {
-        app.leaf.sources = .singleSource(
-            NIOLeafFiles(
-                fileio: app.fileio, limits: [.toSandbox, .onlyLeafExtensions], sandboxDirectory: views,
-                viewDirectory: views))
-    }
+    app.useLeafViews(in: Bundle.module)
     _ = app.incidentFormTabs
 
     app.get("healthz") { _ in "ok" }
