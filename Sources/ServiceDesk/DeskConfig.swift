@@ -14,11 +14,14 @@ package struct DeskConfig: Sendable {
     package var masterKey: MasterKey
     /// bcrypt cost for user passwords.
     package var passwordCost: Int
+    /// `M365_DESK_LOG_RETENTION_DAYS` (30): how long the system log and the outbound HTTP log keep entries;
+    /// 0 keeps them forever.
+    package var logRetentionDays: Int
     package var now: @Sendable () -> Date
 
     package init(
         endpoint: ServiceEndpoint, database: DatabaseLocation, tls: TLSSettings?, masterKey: MasterKey,
-        passwordCost: Int = 10,
+        passwordCost: Int = 10, logRetentionDays: Int = 30,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.endpoint = endpoint
@@ -26,6 +29,7 @@ package struct DeskConfig: Sendable {
         self.tls = tls
         self.masterKey = masterKey
         self.passwordCost = passwordCost
+        self.logRetentionDays = logRetentionDays
         self.now = now
     }
 
@@ -45,6 +49,12 @@ package struct DeskConfig: Sendable {
         let location =
             try (database ?? environment.string("M365_DESK_DATABASE_URL")).map(DatabaseLocation.parse)
             ?? .sqliteFile(dataDirectory.appendingPathComponent("desk.sqlite"))
-        return DeskConfig(endpoint: endpoint, database: location, tls: settings, masterKey: masterKey)
+        let retention = try environment.int("M365_DESK_LOG_RETENTION_DAYS") ?? 30
+        guard retention >= 0 else {
+            throw ConfigurationError.invalid(
+                name: "M365_DESK_LOG_RETENTION_DAYS", value: String(retention), expected: "a number of days, 0 or more")
+        }
+        return DeskConfig(
+            endpoint: endpoint, database: location, tls: settings, masterKey: masterKey, logRetentionDays: retention)
     }
 }

@@ -22,6 +22,7 @@ package func configure(_ app: Application, config: DeskConfig) async throws {
     app.passwords.use(.bcrypt(cost: config.passwordCost))
     let http = try OutboundHTTP(tls: config.tls)
     app.lifecycle.use(OutboundHTTPShutdown(http: http))
+    app.lifecycle.use(LogRetention(days: config.logRetentionDays))
     app.desk = DeskContext(
         config: config, authenticator: DeskAuthenticator(now: config.now), http: http,
         oidcCache: OIDCMetadataCache(now: config.now))

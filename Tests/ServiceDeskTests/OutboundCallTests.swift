@@ -164,3 +164,20 @@ struct OutboundCallTests {
         }
     }
 }
+
+@Suite("Log retention")
+struct LogRetentionTests {
+    @Test func entriesOlderThanTheRetentionGo() async throws {
+        let clock = TestClock()
+        try await withDesk(clock: clock) { app, _ in
+            let log = SystemLog(sql: try #require(app.db as? any SQLDatabase), now: clock.provider, logger: app.logger)
+            await log.write(.information, source: "test", "old entry", correlationId: nil)
+            clock.advance(by: 31 * 86400)
+            await log.write(.information, source: "test", "new entry", correlationId: nil)
+            await LogRetention.sweep(app, days: 30)
+            let messages = try await app.table(.GET, "syslog?sysparm_query=source=test", as: "admin.user").results
+                .compactMap { $0["message"] as? String }
+            #expect(messages == ["new entry"])
+        }
+    }
+}

@@ -252,3 +252,33 @@ struct WebPagesTests {
         }
     }
 }
+
+/// A tab such as the Microsoft 365 support app adds to the incident form.
+struct TestIncidentTab: IncidentFormTab {
+    let id = "test_tab"
+    let title = "Test tab"
+    let roles: Set<String> = ["x_mioms_m365_assis.administrator"]
+
+    func render(incidentSysId: String, request: Request) async throws -> String {
+        "<p id=\"test-tab-content\">Tab for \(incidentSysId)</p>"
+    }
+}
+
+@Suite("Incident form tabs added by other modules")
+struct IncidentFormTabTests {
+    @Test func aRegisteredTabShowsForItsRolesOnly() async throws {
+        try await withDesk { app, _ in
+            app.incidentFormTabs.add(TestIncidentTab())
+            let created = try await app.table(.POST, "incident", as: "agent", json: ["short_description": "Tabbed"])
+            let id = try #require(created.result["sys_id"] as? String)
+            let agent = WebBrowser(app)
+            try await agent.signIn("agent")
+            #expect(!(try await agent.get("/incident.do?sys_id=\(id)")).html.contains("test-tab-content"))
+            let admin = WebBrowser(app)
+            try await admin.signIn("admin.user")
+            let page = try await admin.get("/incident.do?sys_id=\(id)")
+            #expect(page.html.contains("<p id=\"test-tab-content\">Tab for \(id)</p>"))
+            #expect(page.html.contains("id=\"tab-test_tab\""))
+        }
+    }
+}

@@ -23,6 +23,8 @@ struct WebSessionStore {
     func create(userId: String) async throws -> String {
         let token = RandomToken.urlSafe(byteCount: 32)
         let stamp = now.timeIntervalSince1970
+        // Sessions past their absolute end are of no use to anyone; each sign-in sweeps them away.
+        try await sql.delete(from: Self.schema).where("expires_at", .lessThan, stamp).run()
         try await sql.insert(into: Self.schema)
             .columns("id_digest", "user_id", "csrf_token", "created_at", "last_seen_at", "expires_at")
             .values(
