@@ -79,7 +79,7 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
-            resources: [.copy("Resources/Views")],
+            resources: [.copy("Resources/Views"), .copy("Resources/Scripts")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -31,6 +31,16 @@ package func configure(_ app: Application, config: DeskConfig) async throws {
     _ = app.incidentFormTabs
 
     app.get("healthz") { _ in "ok" }
+    // Scripts are served from the desk itself, so pages can forbid inline scripts (CSP `script-src 'self'`).
+    let script =
+        try Bundle.module.url(forResource: "desk", withExtension: "js", subdirectory: "Scripts")
+        .map { try Data(contentsOf: $0) } ?? Data()
+    app.get("scripts", "desk.js") { _ in
+        Response(
+            status: .ok,
+            headers: ["Content-Type": "application/javascript; charset=utf-8", "Cache-Control": "max-age=3600"],
+            body: .init(data: script))
+    }
     try app.register(collection: TableAPIController())
     try app.register(collection: OAuthTokenController())
     let pages = app.grouped(WebPageMiddleware())

@@ -41,6 +41,11 @@ struct WebSignInTests {
             #expect(list.html.contains("Agent Test (agent)"))
             #expect(list.headers.first(name: .cacheControl) == "no-store")
             #expect(list.headers.first(name: "X-Frame-Options") == "DENY")
+            #expect(list.headers.first(name: "Content-Security-Policy")?.contains("script-src 'self';") == true)
+            let script = try await browser.get("/scripts/desk.js")
+            #expect(script.status == .ok)
+            #expect(script.headers.contentType?.description.hasPrefix("application/javascript") == true)
+            #expect(script.body.string.contains("aria-selected"))
 
             let signOut = try await browser.submit("/incident_list.do", to: "/logout.do", [])
             #expect(signOut.status == .seeOther)

@@ -9,15 +9,15 @@ struct WebPageMiddleware: AsyncMiddleware {
     static let noticeCookie = "desk_notice"
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        if let token = request.cookies[Self.sessionCookie]?.string, !token.isEmpty {
-            request.webUser = try await Self.user(sessionToken: token, request: request)
-        }
         let notice = request.cookies[Self.noticeCookie]?.string
         if let notice, let data = Data(base64URLEncoded: notice) {
             request.pendingNotice = String(decoding: data.prefix(500), as: UTF8.self)
         }
         let response: Response
         do {
+            if let token = request.cookies[Self.sessionCookie]?.string, !token.isEmpty {
+                request.webUser = try await Self.user(sessionToken: token, request: request)
+            }
             response = try await next.respond(to: request)
         } catch let error as WebError {
             response = try await page(for: error, request: request)
@@ -26,6 +26,18 @@ struct WebPageMiddleware: AsyncMiddleware {
                 "message", title: error.message,
                 Message(heading: error.message, text: error.detail ?? "", link: nil),
                 status: error.status)
+        } catch {
+            request.logger.error(
+                "Web page failed",
+                metadata: ["error": "\(String(reflecting: error))", "correlation_id": "\(request.correlationId)"])
+            response = try await request.page(
+                "message", title: "Something went wrong",
+                Message(
+                    heading: "Something went wrong",
+                    text: "The desk could not complete this request. If it happens again, give your administrator "
+                        + "this reference: \(request.correlationId).",
+                    link: Message.Link(title: "Back to the start page", href: "/")),
+                status: .internalServerError)
         }
         if notice != nil, response.status != .seeOther {
             response.cookies[Self.noticeCookie] = HTTPCookies.Value(string: "", maxAge: 0, path: "/")
@@ -36,7 +48,7 @@ struct WebPageMiddleware: AsyncMiddleware {
         response.headers.replaceOrAdd(name: "Referrer-Policy", value: "same-origin")
         response.headers.replaceOrAdd(
             name: "Content-Security-Policy",
-            value: "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; "
+            value: "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self'; "
                 + "frame-ancestors 'none'; form-action 'self'")
         return response
     }
