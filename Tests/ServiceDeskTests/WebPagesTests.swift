@@ -107,6 +107,26 @@ struct WebPagesTests {
             let again = try await agent.submit(
                 page, to: "/incident.do", [("sys_id", sysId), ("sysparm_action", "reopen")])
             #expect(again.status == .badRequest)
+
+            // Bad input is a page that says what is wrong, never a crash or a half-made record.
+            let badImpact = try await agent.submit(
+                page, to: "/incident.do", [("sys_id", sysId), ("sysparm_action", "update"), ("impact", "abc")])
+            #expect(badImpact.status == .badRequest)
+            #expect(badImpact.html.contains("Invalid value for field &#39;impact&#39;"))
+            // Over a real connection: the in-memory tester hands routes bodies already collected.
+            let token = try WebBrowser.csrfToken(in: try await agent.get(page))
+            let tooLarge = try await app.testing(method: .running(port: 0)).sendRequest(
+                .POST, "/incident.do",
+                headers: [
+                    "Cookie": "desk_session=\(agent.cookies["desk_session"] ?? "")",
+                    "Content-Type": "application/x-www-form-urlencoded",
+                ],
+                body: ByteBuffer(
+                    string: "sysparm_ck=\(token)&sys_id=\(sysId)&description="
+                        + String(repeating: "a", count: 1_100_000)))
+            #expect(tooLarge.status == .payloadTooLarge)
+            #expect(tooLarge.html.contains("The form is larger than the desk accepts."))
+            #expect(try await agent.get("/incident.do?sys_id=%3Cscript%3E").status == .notFound)
         }
     }
 

@@ -26,6 +26,17 @@ struct WebPageMiddleware: AsyncMiddleware {
                 "message", title: error.message,
                 Message(heading: error.message, text: error.detail ?? "", link: nil),
                 status: error.status)
+        } catch let abort as any AbortError where abort.status.code < 500 {
+            let text =
+                abort.status == .payloadTooLarge
+                ? "The form is larger than the desk accepts. Shorten it and send it again."
+                : abort.reason
+            response = try await request.page(
+                "message", title: abort.status.reasonPhrase,
+                Message(
+                    heading: abort.status.reasonPhrase, text: text,
+                    link: Message.Link(title: "Back to the start page", href: "/")),
+                status: abort.status)
         } catch {
             request.logger.error(
                 "Web page failed",
