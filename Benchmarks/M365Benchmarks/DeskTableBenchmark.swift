@@ -29,6 +29,8 @@ enum DeskTableBenchmark {
 
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connections
+        // Sign-in answers 303 with the session cookie; following it would lose the cookie.
+        configuration.redirectConfiguration = .disallow
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let authorization = "Basic " + Data("bench.agent:\(password)".utf8).base64EncodedString()
         let listURL = base + "/api/now/table/incident?sysparm_limit=20&sysparm_query=stateIN1,2,3%5EORDERBYDESCnumber"
