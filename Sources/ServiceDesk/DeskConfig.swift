@@ -17,11 +17,14 @@ package struct DeskConfig: Sendable {
     /// `M365_DESK_LOG_RETENTION_DAYS` (30): how long the system log and the outbound HTTP log keep entries;
     /// 0 keeps them forever.
     package var logRetentionDays: Int
+    /// `M365_DESK_TRUST_X_FORWARDED_FOR` (false): behind a load balancer, the client address for sign-in
+    /// throttling is the last `X-Forwarded-For` entry (the one the balancer added), not the balancer's own.
+    package var trustsForwardedFor: Bool
     package var now: @Sendable () -> Date
 
     package init(
         endpoint: ServiceEndpoint, database: DatabaseLocation, tls: TLSSettings?, masterKey: MasterKey,
-        passwordCost: Int = 10, logRetentionDays: Int = 30,
+        passwordCost: Int = 10, logRetentionDays: Int = 30, trustsForwardedFor: Bool = false,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.endpoint = endpoint
@@ -30,6 +33,7 @@ package struct DeskConfig: Sendable {
         self.masterKey = masterKey
         self.passwordCost = passwordCost
         self.logRetentionDays = logRetentionDays
+        self.trustsForwardedFor = trustsForwardedFor
         self.now = now
     }
 
@@ -55,6 +59,7 @@ package struct DeskConfig: Sendable {
                 name: "M365_DESK_LOG_RETENTION_DAYS", value: String(retention), expected: "a number of days, 0 or more")
         }
         return DeskConfig(
-            endpoint: endpoint, database: location, tls: settings, masterKey: masterKey, logRetentionDays: retention)
+            endpoint: endpoint, database: location, tls: settings, masterKey: masterKey, logRetentionDays: retention,
+            trustsForwardedFor: try environment.bool("M365_DESK_TRUST_X_FORWARDED_FOR") ?? false)
     }
 }

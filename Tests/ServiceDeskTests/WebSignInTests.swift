@@ -155,3 +155,28 @@ struct WebSignInTests {
         }
     }
 }
+
+@Suite("Sign-in throttling behind a load balancer")
+struct ForwardedForTests {
+    @Test func theForwardedAddressCountsOnlyWhenTrusted() async throws {
+        try await withTestApp(
+            setUp: { app in
+                var config = deskConfig(database: .sqliteMemory, clock: TestClock())
+                config.trustsForwardedFor = true
+                try await configure(app, config: config)
+            },
+            { app, _ in
+                let request = Request(
+                    application: app, headers: ["X-Forwarded-For": "203.0.113.9, 198.51.100.7"],
+                    on: app.eventLoopGroup.next())
+                #expect(SignInController.clientAddress(request) == "198.51.100.7")
+            })
+        try await withTestApp(
+            setUp: { app in try await configure(app, config: deskConfig(database: .sqliteMemory, clock: TestClock())) },
+            { app, _ in
+                let request = Request(
+                    application: app, headers: ["X-Forwarded-For": "203.0.113.9"], on: app.eventLoopGroup.next())
+                #expect(SignInController.clientAddress(request) != "203.0.113.9")
+            })
+    }
+}

@@ -63,7 +63,7 @@ struct SignInController: RouteCollection {
         let sql = try request.sqlDatabase
         let now = request.desk.config.now()
         let throttle = SignInThrottle(sql: sql, now: now)
-        let subjects = SignInThrottle.subjects(userName: userName, address: request.remoteAddress?.ipAddress)
+        let subjects = SignInThrottle.subjects(userName: userName, address: Self.clientAddress(request))
         if let wait = try await throttle.retryAfter(subjects) {
             let minutes = max(1, Int((wait / 60).rounded(.up)))
             request.logger.warning("Sign-in refused: too many failed attempts", metadata: ["user": "\(userName)"])
@@ -116,6 +116,17 @@ struct SignInController: RouteCollection {
             string: loginToken, maxAge: 3600, path: "/login.do",
             isSecure: request.desk.config.endpoint.publicURL.hasPrefix("https:"), isHTTPOnly: true, sameSite: .strict)
         return response
+    }
+
+    /// The caller's address: the peer, or behind a trusted load balancer the address it forwarded.
+    static func clientAddress(_ request: Request) -> String? {
+        if request.desk.config.trustsForwardedFor,
+            let forwarded = request.headers.first(name: .xForwardedFor)?.split(separator: ",").last?
+                .trimmingCharacters(in: .whitespaces), !forwarded.isEmpty
+        {
+            return forwarded
+        }
+        return request.remoteAddress?.ipAddress
     }
 
     /// Only paths on this desk: an absolute or protocol-relative URL would make sign-in an open redirect.
