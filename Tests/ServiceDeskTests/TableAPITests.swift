@@ -100,6 +100,15 @@ struct TableAPITests {
             ).results[0]
             #expect(both["impact"] as? [String: String] == ["display_value": "1 - High", "value": "1"])
             #expect(both["caller_id"] as? [String: String] == ["display_value": "Caller Test", "value": fx.callerId])
+            // pysnow sends Python's booleans: `True`, `False`.
+            let pysnowStyle = try await app.table(
+                .GET,
+                "incident?sysparm_display_value=False&sysparm_exclude_reference_link=True"
+                    + "&sysparm_suppress_pagination_header=True&sysparm_fields=&sysparm_view=",
+                as: "agent")
+            #expect(pysnowStyle.results[0]["caller_id"] as? String == fx.callerId)
+            #expect(pysnowStyle.results[0]["number"] != nil)
+            #expect(pysnowStyle.headers.first(name: .link) == nil)
         }
     }
 

@@ -37,7 +37,7 @@ struct TableAPIController: RouteCollection {
         let (records, total) = try await store.list(query, limit: limit, offset: offset)
         let response = try await envelope(try await presenter(request, table).present(records), request: request)
         response.headers.replaceOrAdd(name: "X-Total-Count", value: String(total))
-        if request.query[String.self, at: "sysparm_suppress_pagination_header"] != "true" {
+        if !flag(request, "sysparm_suppress_pagination_header") {
             response.headers.replaceOrAdd(
                 name: .link, value: pageLinks(request, limit: limit, offset: offset, total: total))
         }
@@ -133,6 +133,11 @@ struct TableAPIController: RouteCollection {
         request.body.data.map { Data($0.readableBytesView) }
     }
 
+    /// A boolean parameter: ServiceNow takes `true` in any case (pysnow sends Python's `True`).
+    private func flag(_ request: Request, _ name: String) -> Bool {
+        request.query[String.self, at: name]?.lowercased() == "true"
+    }
+
     private func integerParameter(_ request: Request, _ name: String) throws -> Int? {
         guard let text = request.query[String.self, at: name], !text.isEmpty else { return nil }
         guard let value = Int(text) else {
@@ -158,7 +163,7 @@ struct TableAPIController: RouteCollection {
         return RecordPresenter(
             table: table, sql: try sql(request), baseURL: request.desk.config.endpoint.publicURL, mode: mode,
             fields: fields,
-            excludeReferenceLinks: request.query[String.self, at: "sysparm_exclude_reference_link"] == "true")
+            excludeReferenceLinks: flag(request, "sysparm_exclude_reference_link"))
     }
 
     /// Users and role assignments decide who passes; forget remembered credentials when they change.
