@@ -75,7 +75,7 @@ def services():
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )
     base_url = f"https://127.0.0.1:{port}"
-    desk_url = f"http://127.0.0.1:{desk_port}"
+    desk_url = f"https://127.0.0.1:{desk_port}"
     ca_file = str(data_dir / "data" / "tls" / "ca.pem")
     deadline = time.monotonic() + 60
     while True:
@@ -83,7 +83,7 @@ def services():
             raise RuntimeError(f"m365-support exited early: {(data_dir / 'server.log').read_text()}")
         try:
             if (requests.get(base_url + "/healthz", verify=ca_file, timeout=2).status_code == 200
-                    and requests.get(desk_url + "/healthz", timeout=2).status_code == 200):
+                    and requests.get(desk_url + "/healthz", verify=ca_file, timeout=2).status_code == 200):
                 break
         except (requests.RequestException, OSError):
             pass

@@ -14,12 +14,23 @@ def wait_for(browser, element_id):
     return WebDriverWait(browser, 15).until(ec.presence_of_element_located((By.ID, element_id)))
 
 
+def click_and_load(browser, element_id):
+    """Clicks a button that sends a form and waits until the next page replaced this one (the old page's
+    elements would otherwise still be found)."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    button = browser.find_element(By.ID, element_id)
+    # A native click on a button whose page is gone at once sometimes fails inside chromedriver
+    # ("Node with given id does not belong to the document"); a script click returns before the navigation.
+    browser.execute_script("arguments[0].click()", button)
+    WebDriverWait(browser, 15).until(ec.staleness_of(page))
+
+
 def sign_in(browser, desk, user_name, password=None):
     browser.delete_all_cookies()
     browser.get(desk.base_url + "/login.do")
     wait_for(browser, "user_name").send_keys(user_name)
     browser.find_element(By.ID, "user_password").send_keys(password or desk.user(user_name)["password"])
-    browser.find_element(By.ID, "sysverb_login").click()
+    click_and_load(browser, "sysverb_login")
 
 
 def test_an_agent_works_an_incident_from_creation_to_reopening(desk, browser):
@@ -33,7 +44,9 @@ def test_an_agent_works_an_incident_from_creation_to_reopening(desk, browser):
     sign_in(browser, desk, "beth.anglin")
     wait_for(browser, "record-list")
     assert "Incidents" in browser.title
-    assert "of 12" in browser.find_element(By.CSS_SELECTOR, "#record-list caption").text
+    # The demo's 12 incidents, plus any other conformance tests created before.
+    caption = browser.find_element(By.CSS_SELECTOR, "#record-list caption").text
+    assert caption.startswith("1 to ") and int(caption.rsplit(" ", 1)[1]) >= 12, caption
     browser.save_screenshot(str(SCREENSHOTS / "desk-incident-list.png"))
 
     browser.find_element(By.ID, "new-record").click()
@@ -43,14 +56,14 @@ def test_an_agent_works_an_incident_from_creation_to_reopening(desk, browser):
     Select(browser.find_element(By.ID, "impact")).select_by_visible_text("2 - Medium")
     Select(browser.find_element(By.ID, "urgency")).select_by_visible_text("1 - High")
     browser.find_element(By.ID, "description").send_keys("Since this morning, 40 files are waiting to upload.")
-    browser.find_element(By.ID, "sysverb_insert").click()
+    click_and_load(browser, "sysverb_insert")
 
     number = wait_for(browser, "number").get_attribute("value")
     assert number.startswith("INC")
     assert browser.find_element(By.ID, "priority").get_attribute("value") == "2 - High"
 
     browser.find_element(By.ID, "work_notes").send_keys("Asked the user to pause and resume sync.")
-    browser.find_element(By.ID, "sysverb_update").click()
+    click_and_load(browser, "sysverb_update")
     journal = wait_for(browser, "journal")
     assert "Asked the user to pause and resume sync." in journal.text
     assert "beth.anglin" in journal.text
@@ -61,14 +74,14 @@ def test_an_agent_works_an_incident_from_creation_to_reopening(desk, browser):
     assert close_code.is_displayed()
     Select(close_code).select_by_visible_text("Solved (Work Around)")
     browser.find_element(By.ID, "close_notes").send_keys("Reset the OneDrive client; sync finished.")
-    browser.find_element(By.ID, "resolve_incident").click()
+    click_and_load(browser, "resolve_incident")
     wait_for(browser, "reopen_incident")
     assert Select(browser.find_element(By.ID, "state")).first_selected_option.text == "Resolved"
     browser.find_element(By.ID, "tab-resolution").click()
     assert browser.find_element(By.ID, "resolved_at").get_attribute("value") != ""
     browser.save_screenshot(str(SCREENSHOTS / "desk-incident-resolved.png"))
 
-    browser.find_element(By.ID, "reopen_incident").click()
+    click_and_load(browser, "reopen_incident")
     wait_for(browser, "resolve_incident")
     assert Select(browser.find_element(By.ID, "state")).first_selected_option.text == "In Progress"
     browser.save_screenshot(str(SCREENSHOTS / "desk-incident-reopened.png"))
@@ -101,6 +114,6 @@ def test_an_admin_reads_the_registry_and_the_logs(desk, browser):
     wait_for(browser, "record-list")
     browser.get(desk.base_url + "/sys_scope_privilege_list.do")
     assert "oauth_entity" in wait_for(browser, "record-list").text
-    browser.find_element(By.ID, "sign-out").click()
+    click_and_load(browser, "sign-out")
     wait_for(browser, "user_name")
     assert "You are signed out." in browser.page_source

@@ -30,7 +30,7 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("connector-port"), help: "Connector's HTTPS port (env M365_CONNECTOR_PORT, default 8444).")
     var connectorPort: Int?
 
-    @Option(name: .customLong("desk-port"), help: "Service desk's port (env M365_DESK_PORT, default 8080).")
+    @Option(name: .customLong("desk-port"), help: "Service desk's port (env M365_DESK_PORT, default 8445).")
     var deskPort: Int?
 
     @Flag(name: .customLong("no-demo"), help: "Do not seed the demo tenant and its users.")

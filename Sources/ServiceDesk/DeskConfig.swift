@@ -3,8 +3,8 @@ import ServerSupport
 
 /// Everything the desk needs to run, built once at start and passed to ``configure(_:config:)``.
 package struct DeskConfig: Sendable {
-    /// `M365_DESK_HOST` (else `M365_HOST`, default 127.0.0.1), `M365_DESK_PORT` (8080), `M365_DESK_PUBLIC_URL`
-    /// (default `http://127.0.0.1:{port}`): the base of links in Table API answers.
+    /// `M365_DESK_HOST` (else `M365_HOST`, default 127.0.0.1), `M365_DESK_PORT` (8445), `M365_DESK_PUBLIC_URL`
+    /// (default `https://127.0.0.1:{port}`): the base of links in Table API answers.
     package var endpoint: ServiceEndpoint
     /// `M365_DESK_DATABASE_URL`: `postgres://…` or an SQLite path; default `{data}/desk.sqlite`.
     package var database: DatabaseLocation
@@ -38,16 +38,17 @@ package struct DeskConfig: Sendable {
     }
 
     /// Reads the `M365_DESK_*` variables; `host`, `port` and `database` given here (flags) win. The desk serves
-    /// plain HTTP on loopback by default; it serves HTTPS when `M365_DESK_TLS=true`.
+    /// HTTPS with the services' certificate, as ServiceNow instances do (ServiceNow's own client refuses plain
+    /// HTTP); `M365_DESK_TLS=false` (or `M365_TLS_DISABLED`) serves plain HTTP behind a TLS-terminating balancer.
     package static func load(
         environment: EnvironmentReader, dataDirectory: URL, tls: TLSSettings, masterKey: MasterKey,
         host: String? = nil, port: Int? = nil, database: String? = nil
     ) throws -> DeskConfig {
-        let servesTLS = try environment.bool("M365_DESK_TLS") ?? false
+        let servesTLS = try environment.bool("M365_DESK_TLS") ?? true
         let settings = servesTLS ? tls : TLSSettings(server: nil, trustedCAFiles: tls.trustedCAFiles)
         let endpoint = ServiceEndpoint(
             host: host ?? environment.string("M365_DESK_HOST") ?? environment.string("M365_HOST") ?? "127.0.0.1",
-            port: try port ?? environment.int("M365_DESK_PORT") ?? 8080,
+            port: try port ?? environment.int("M365_DESK_PORT") ?? 8445,
             usesTLS: settings.servesTLS,
             publicURL: environment.string("M365_DESK_PUBLIC_URL"))
         let location =

@@ -59,6 +59,7 @@ enum DeskMigrations {
         CreateJournal(),
         CreateWebTables(),
         CreatePlatformTables(),
+        AddIncidentFields(),
     ]
 }
 

@@ -119,8 +119,14 @@ struct TableAPITests {
                 .PATCH, "incident/\(id)", as: "agent", json: ["state": "6", "close_code": "Solved"])
             #expect(resolved.result["state"] as? String == "6")
             #expect((resolved.result["resolved_at"] as? String)?.isEmpty == false)
+            #expect(resolved.result["active"] as? String == "false")
+            #expect(resolved.result["resolved_by"] as? [String: String] != nil)
+            #expect(try await app.table(.GET, "incident?sysparm_query=active=true", as: "agent").results.isEmpty)
             let reopened = try await app.table(.PUT, "incident/\(id)", as: "agent", json: ["state": 2, "impact": "3"])
             #expect(reopened.result["resolved_at"] as? String == "")
+            #expect(reopened.result["resolved_by"] as? String == "")
+            #expect(reopened.result["active"] as? String == "true")
+            #expect((reopened.result["opened_by"] as? [String: String])?["value"] == fx.agentId)
             #expect(reopened.result["priority"] as? String == "4")
         }
     }

@@ -15,7 +15,9 @@ struct CreateDeskTables: AsyncMigration {
 
     func prepare(on database: any Database) async throws {
         for table in Self.tables {
-            try await Self.create(table, on: database)
+            // The columns this migration shipped with; later migrations add the rest.
+            let shipped = table.name == DeskTables.incident.name ? table.excluding(AddIncidentFields.added) : table
+            try await Self.create(shipped, on: database)
         }
         try await database.schema(NumberCounter.schema)
             .field("table_name", .string, .identifier(auto: false))

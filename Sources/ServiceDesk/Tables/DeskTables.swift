@@ -67,6 +67,19 @@ enum DeskTables {
             .init("closed_at", .dateTime, readOnly: true),
             .init("close_code", .string),
             .init("close_notes", .string),
+            .init("active", .boolean, readOnly: true),
+            .init("opened_by", .reference(table: "sys_user")),
+            .init("resolved_by", .reference(table: "sys_user"), readOnly: true),
+            .init("closed_by", .reference(table: "sys_user"), readOnly: true),
+            .init("subcategory", .string),
+            .init(
+                "contact_type", .string,
+                choices: ["email": "Email", "phone": "Phone", "self-service": "Self-service", "walk-in": "Walk-in"]),
+            .init(
+                "hold_reason", .integer,
+                choices: [
+                    "1": "Awaiting Caller", "3": "Awaiting Problem", "4": "Awaiting Vendor", "5": "Awaiting Change",
+                ]),
             .init("work_notes", .journal),
             .init("comments", .journal),
         ],

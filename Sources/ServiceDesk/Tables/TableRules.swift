@@ -3,9 +3,9 @@ import SQLKit
 
 /// What ServiceNow's business rules do on insert and update of the desk's tables.
 enum TableRules {
-    static func beforeInsert(table: TableSchema, values: inout TableWrite.Values, sql: any SQLDatabase, now: Date)
-        async throws
-    {
+    static func beforeInsert(
+        table: TableSchema, values: inout TableWrite.Values, sql: any SQLDatabase, now: Date, userName: String
+    ) async throws {
         switch table.name {
         case DeskTables.incident.name:
             values["number"] = try await nextNumber(prefix: "INC", table: table.name, sql: sql)
@@ -13,8 +13,10 @@ enum TableRules {
             if values["impact"] == nil { values["impact"] = 3 }
             if values["urgency"] == nil { values["urgency"] = 3 }
             if values["opened_at"] == nil { values["opened_at"] = DeskTime.format(now) }
+            let writer = try await userSysId(userName, sql: sql)
+            if values["opened_by"] == nil, let writer { values["opened_by"] = writer }
             values["priority"] = priority(impact: values["impact"] as? Int, urgency: values["urgency"] as? Int)
-            stampStateChange(&values, newState: values["state"] as? Int, oldState: nil, now: now)
+            stampStateChange(&values, newState: values["state"] as? Int, oldState: nil, now: now, by: writer)
         case DeskTables.user.name:
             if values["active"] == nil { values["active"] = true }
             if values["web_service_access_only"] == nil { values["web_service_access_only"] = false }
@@ -37,15 +39,18 @@ enum TableRules {
     }
 
     static func beforeUpdate(
-        table: TableSchema, values: inout TableWrite.Values, existing: TableStore.Record, now: Date
-    ) {
+        table: TableSchema, values: inout TableWrite.Values, existing: TableStore.Record, sql: any SQLDatabase,
+        now: Date, userName: String
+    ) async throws {
         guard table.name == DeskTables.incident.name else { return }
         func stored(_ field: String) -> Int? { (existing[field] ?? nil).flatMap { Int($0) } }
         let impact = values.keys.contains("impact") ? values["impact"] as? Int : stored("impact")
         let urgency = values.keys.contains("urgency") ? values["urgency"] as? Int : stored("urgency")
         values["priority"] = priority(impact: impact, urgency: urgency)
         if values.keys.contains("state") {
-            stampStateChange(&values, newState: values["state"] as? Int, oldState: stored("state"), now: now)
+            stampStateChange(
+                &values, newState: values["state"] as? Int, oldState: stored("state"), now: now,
+                by: try await userSysId(userName, sql: sql))
         }
     }
 
@@ -56,19 +61,38 @@ enum TableRules {
         return impact + urgency - 1
     }
 
-    /// Resolved (6) and Closed (7) set their times; reopening clears them.
-    private static func stampStateChange(_ values: inout TableWrite.Values, newState: Int?, oldState: Int?, now: Date) {
+    /// States in which an incident is still being worked (`active` is true): New, In Progress, On Hold.
+    static let activeStates: Set<Int> = [1, 2, 3]
+
+    /// Resolved (6) and Closed (7) set their times and who did it; reopening clears them. `active` follows the
+    /// state.
+    private static func stampStateChange(
+        _ values: inout TableWrite.Values, newState: Int?, oldState: Int?, now: Date, by writer: String?
+    ) {
         guard let newState, newState != oldState else { return }
+        values["active"] = activeStates.contains(newState)
+        let who: any Encodable & Sendable = writer ?? TableWrite.null
         switch newState {
-        case 6: values["resolved_at"] = DeskTime.format(now)
+        case 6:
+            values["resolved_at"] = DeskTime.format(now)
+            values["resolved_by"] = who
         case 7:
             values["closed_at"] = DeskTime.format(now)
-            if oldState != 6 { values["resolved_at"] = DeskTime.format(now) }
+            values["closed_by"] = who
+            if oldState != 6 {
+                values["resolved_at"] = DeskTime.format(now)
+                values["resolved_by"] = who
+            }
         case 1, 2, 3:
-            values["resolved_at"] = TableWrite.null
-            values["closed_at"] = TableWrite.null
+            for field in ["resolved_at", "closed_at", "resolved_by", "closed_by"] { values[field] = TableWrite.null }
         default: break
         }
+    }
+
+    /// The `sys_id` of the desk user writing, if the writer is a user (not the system).
+    private static func userSysId(_ userName: String, sql: any SQLDatabase) async throws -> String? {
+        try await sql.select().column("sys_id").from(DeskTables.user.databaseTable)
+            .where("user_name", .equal, userName).first()?.decode(column: "sys_id", as: String.self)
     }
 
     /// `INC0010001`, `INC0010002`, … claimed atomically, so concurrent inserts never share a number.

@@ -35,7 +35,7 @@ struct TableWrite {
         values["sys_created_by"] = userName
         values["sys_updated_on"] = stamp
         values["sys_updated_by"] = userName
-        try await TableRules.beforeInsert(table: table, values: &values, sql: sql, now: now)
+        try await TableRules.beforeInsert(table: table, values: &values, sql: sql, now: now, userName: userName)
         return values
     }
 
@@ -43,7 +43,8 @@ struct TableWrite {
         var values = try await converted(fields)
         values["sys_updated_on"] = DeskTime.format(now)
         values["sys_updated_by"] = userName
-        TableRules.beforeUpdate(table: table, values: &values, existing: existing, now: now)
+        try await TableRules.beforeUpdate(
+            table: table, values: &values, existing: existing, sql: sql, now: now, userName: userName)
         return values
     }
 
