@@ -179,7 +179,10 @@ enum AdminTokenFile {
 
 enum DemoSummary {
     static func desk(_ demo: DeskDemoSeed.Credentials, baseURL: String) -> [String] {
-        var lines = ["Desk users (\(demo.incidents) demo incidents; Table API at \(baseURL)/api/now/table/incident)"]
+        var lines = [
+            "Web UI \(baseURL)/  (sign in as a user below; import the development CA into the browser, or accept its warning)",
+            "Desk users (\(demo.incidents) demo incidents; Table API at \(baseURL)/api/now/table/incident)",
+        ]
         for user in demo.users {
             let roles = user.roles.isEmpty ? "no roles" : user.roles.joined(separator: ", ")
             let web = user.webServiceAccessOnly ? ", web service access only" : ""
