@@ -35,7 +35,7 @@ struct TableAPIController: RouteCollection {
         guard limit > 0 else { throw DeskError.badRequest("limit is \(limit)", detail: "Limit must be positive") }
         let store = TableStore(table: table, sql: try sql(request))
         let (records, total) = try await store.list(query, limit: limit, offset: offset)
-        let response = try await envelope(try await presenter(request, table).present(records), request: request)
+        let response = try envelope(try await presenter(request, table).present(records), single: false, table: table)
         response.headers.replaceOrAdd(name: "X-Total-Count", value: String(total))
         if !flag(request, "sysparm_suppress_pagination_header") {
             response.headers.replaceOrAdd(
@@ -49,7 +49,7 @@ struct TableAPIController: RouteCollection {
         guard let record = try await TableStore(table: table, sql: try sql(request)).find(sysId(request)) else {
             throw DeskError.recordNotFound
         }
-        return try await envelope(try await presenter(request, table).present([record])[0], request: request)
+        return try envelope(try await presenter(request, table).present([record]), single: true, table: table)
     }
 
     func create(_ request: Request) async throws -> Response {
@@ -62,8 +62,8 @@ struct TableAPIController: RouteCollection {
         afterWrite(request, table)
         request.logger.info(
             "Record created", metadata: ["table": "\(table.name)", "sys_id": "\(record["sys_id"] ?? nil ?? "")"])
-        return try await envelope(
-            try await presenter(request, table).present([record])[0], request: request, status: .created)
+        return try envelope(
+            try await presenter(request, table).present([record]), single: true, table: table, status: .created)
     }
 
     func update(_ request: Request) async throws -> Response {
@@ -84,7 +84,7 @@ struct TableAPIController: RouteCollection {
         {
             try await WebSessionStore(sql: try sql(request), now: request.desk.config.now()).deleteAll(userId: id)
         }
-        return try await envelope(try await presenter(request, table).present([record])[0], request: request)
+        return try envelope(try await presenter(request, table).present([record]), single: true, table: table)
     }
 
     func delete(_ request: Request) async throws -> Response {
@@ -176,9 +176,18 @@ struct TableAPIController: RouteCollection {
         }
     }
 
-    private func envelope(_ result: Any, request: Request, status: HTTPResponseStatus = .ok) async throws -> Response {
-        let data = try JSONSerialization.data(withJSONObject: ["result": result], options: [.withoutEscapingSlashes])
-        let response = Response(status: status, body: .init(data: data))
+    private func envelope(
+        _ records: [[String: Any]], single: Bool, table: TableSchema, status: HTTPResponseStatus = .ok
+    ) throws -> Response {
+        let response: Response
+        if let bytes = TableJSON.envelope(records, single: single, table: table) {
+            response = Response(status: status, body: .init(buffer: ByteBuffer(bytes: bytes)))
+        } else {
+            let result: Any = single ? records.first ?? [:] : records
+            let data = try JSONSerialization.data(
+                withJSONObject: ["result": result], options: [.withoutEscapingSlashes])
+            response = Response(status: status, body: .init(data: data))
+        }
         response.headers.contentType = .json
         return response
     }
