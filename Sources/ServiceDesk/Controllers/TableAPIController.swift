@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import ServerSupport
 import Vapor
 import WireModels
 
@@ -23,7 +24,7 @@ struct TableAPIController: RouteCollection {
         let (table, _) = try await authorize(request, \.read)
         let query: EncodedQuery
         do {
-            query = try EncodedQuery.parse(request.query[String.self, at: "sysparm_query"] ?? "")
+            query = try EncodedQuery.parse(parameter(request, "sysparm_query") ?? "")
         } catch let error as EncodedQuery.ParseError {
             throw DeskError.badRequest("Invalid query", detail: error.message)
         }
@@ -133,13 +134,30 @@ struct TableAPIController: RouteCollection {
         request.body.data.map { Data($0.readableBytesView) }
     }
 
+    /// A query parameter. The query string is parsed once per request on its bytes (Vapor's Codable query
+    /// decoder parses the whole string again for every parameter asked for); a string that is not valid form
+    /// encoding is left to Vapor's more lenient decoder.
+    private func parameter(_ request: Request, _ name: String) -> String? {
+        if let parsed = request.storage[QueryParametersKey.self] {
+            return parsed.map { $0[name] } ?? request.query[String.self, at: name]
+        }
+        let parsed =
+            request.url.query.flatMap { FormBody.parse(Array($0.utf8)) } ?? (request.url.query == nil ? [:] : nil)
+        request.storage[QueryParametersKey.self] = .some(parsed)
+        return parsed.map { $0[name] } ?? request.query[String.self, at: name]
+    }
+
+    private struct QueryParametersKey: StorageKey {
+        typealias Value = [String: String]?
+    }
+
     /// A boolean parameter: ServiceNow takes `true` in any case (pysnow sends Python's `True`).
     private func flag(_ request: Request, _ name: String) -> Bool {
-        request.query[String.self, at: name]?.lowercased() == "true"
+        parameter(request, name)?.lowercased() == "true"
     }
 
     private func integerParameter(_ request: Request, _ name: String) throws -> Int? {
-        guard let text = request.query[String.self, at: name], !text.isEmpty else { return nil }
+        guard let text = parameter(request, name), !text.isEmpty else { return nil }
         guard let value = Int(text) else {
             throw DeskError.badRequest("Invalid \(name)", detail: "'\(text)' is not a number")
         }
@@ -153,8 +171,8 @@ struct TableAPIController: RouteCollection {
     private func presenter(_ request: Request, _ table: TableSchema) throws -> RecordPresenter {
         let mode =
             RecordPresenter.DisplayMode(
-                rawValue: request.query[String.self, at: "sysparm_display_value"]?.lowercased() ?? "false") ?? .raw
-        let fields = request.query[String.self, at: "sysparm_fields"].flatMap { text -> [String]? in
+                rawValue: parameter(request, "sysparm_display_value")?.lowercased() ?? "false") ?? .raw
+        let fields = parameter(request, "sysparm_fields").flatMap { text -> [String]? in
             let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
                 !$0.isEmpty
             }
