@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Identity
 import SQLKit
 import ServerSupport
 import TestSupport
@@ -158,6 +159,28 @@ struct OIDCVerificationTests {
                 #expect(!TestLogging.capture.text.contains(parts[2]))
                 let allSyslog = try await desk.table(.GET, "syslog", as: "admin.user").body.string
                 #expect(!allSyslog.contains(parts[2]))
+            }
+        }
+    }
+
+    @Test func tokensSignedWithARotatedKeyAreAcceptedOnceTheKeysAreFetchedAgain() async throws {
+        let clock = TestClock(Date())
+        try await withRunningIdentity(clock: clock) { identity in
+            try await withDesk(clock: clock) { desk, _ in
+                try await Self.configureOIDC(desk, identity: identity)
+                let before = try await identity.token(resource: identity.restAPI.appId)
+                #expect(try await Self.bearer(desk, before).status == .ok)
+                try await SigningKeyAdmin(database: identity.app.db, keyRing: identity.app.identity.keyRing).rotate()
+                let after = try await identity.token(resource: identity.restAPI.appId)
+                #expect(
+                    try Self.segment(String(after.split(separator: ".")[0]))["kid"] as? String
+                        != (try Self.segment(String(before.split(separator: ".")[0]))["kid"] as? String))
+                // The keys were fetched a moment ago: an unknown kid waits for the refetch interval.
+                #expect(try await Self.bearer(desk, after).status == .unauthorized)
+                clock.advance(by: OIDCTokenVerifier.keyRefetchInterval + 1)
+                #expect(try await Self.bearer(desk, after).status == .ok)
+                // The old key stays published until its tokens expire, so older tokens still pass.
+                #expect(try await Self.bearer(desk, before).status == .ok)
             }
         }
     }

@@ -14,6 +14,8 @@ import Vapor
 struct OIDCTokenVerifier {
     /// Clock skew tolerated on `exp` and `nbf`.
     static let skew: TimeInterval = 60
+    /// Shortest time between two fetches of a provider's keys for an unknown `kid`.
+    static let keyRefetchInterval: TimeInterval = 10
 
     /// Why a token was refused; logged (never the token), never shown to the caller.
     struct Refusal: Error, Sendable, CustomStringConvertible {
@@ -50,8 +52,9 @@ struct OIDCTokenVerifier {
         var metadata = try await cache.metadata(for: provider.metadataURL, lifespan: provider.cacheLifespan) {
             try await fetch(provider.metadataURL)
         }
-        if metadata.keys[kid] == nil, now().timeIntervalSince(metadata.fetchedAt) > 60 {
-            // Keys rotate: a key newer than the cached set is worth one fresh look, at most once a minute.
+        if metadata.keys[kid] == nil, now().timeIntervalSince(metadata.fetchedAt) > Self.keyRefetchInterval {
+            // Keys rotate, and a provider may sign with a new key as soon as it publishes it: a key newer than
+            // the cached set is worth a fresh look, but not more often than this (unknown kids cost a fetch).
             metadata = try await cache.refresh(for: provider.metadataURL) { try await fetch(provider.metadataURL) }
         }
         guard let key = metadata.keys[kid] else { throw Refusal(reason: "unknown signing key '\(kid)'") }
