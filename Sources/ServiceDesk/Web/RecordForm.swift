@@ -11,7 +11,7 @@ struct RecordForm: Encodable, Sendable {
         }
 
         /// `text`, `email`, `url`, `number`, `password`, `textarea`, `select`, `checkbox`, `checkboxes`,
-        /// `readonly`.
+        /// `readonly`, `hidden`.
         let kind: String
         let name: String
         let label: String
@@ -47,6 +47,11 @@ struct RecordForm: Encodable, Sendable {
             Field(
                 kind: "checkboxes", name: name, label: label, value: "",
                 options: options.map { Option(value: $0.0, label: $0.1, selected: $0.2) }, help: nil, required: false)
+        }
+
+        /// A value the form sends back unchanged (the entity's kind).
+        static func hidden(_ name: String, _ value: String) -> Field {
+            Field(kind: "hidden", name: name, label: "", value: value, options: [], help: nil, required: false)
         }
 
         static func readonly(_ label: String, _ value: String?, help: String? = nil) -> Field {

@@ -184,10 +184,7 @@ struct RegistryPages: RouteCollection {
         let form = RecordForm(
             heading: isNew ? title : "\(record["name"] ?? "OAuth application") — \(title)", action: "/oauth_entity.do",
             sysId: sysId,
-            fields: fields + [
-                .init(
-                    kind: "hidden-type", name: "type", label: "", value: kind, options: [], help: nil, required: false)
-            ],
+            fields: fields + [.hidden("type", kind)],
             buttons: [.init(value: "save", title: isNew ? "Submit" : "Update", id: "save")],
             secondaryButtons: secondary, backHref: "/oauth_entity_list.do", error: error, secret: secret,
             secretLabel: secret == nil ? nil : "Client secret:", facts: facts)
