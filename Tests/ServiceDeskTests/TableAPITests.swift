@@ -88,6 +88,21 @@ struct TableAPITests {
         }
     }
 
+    @Test func referencesMayBeSetByDisplayValueOrUserID() async throws {
+        try await withDesk { app, fx in
+            let byName = try await app.table(
+                .POST, "incident", as: "agent", json: ["short_description": "By name", "caller_id": "Caller Test"])
+            #expect((byName.result["caller_id"] as? [String: String])?["value"] == fx.callerId)
+            let byUserID = try await app.table(
+                .POST, "incident", as: "agent", json: ["short_description": "By user ID", "assigned_to": "agent"])
+            #expect((byUserID.result["assigned_to"] as? [String: String])?["value"] == fx.agentId)
+            let unknown = try await app.table(
+                .POST, "incident", as: "agent", json: ["short_description": "Nobody", "caller_id": "No Such Person"])
+            #expect(unknown.status == .badRequest)
+            #expect(unknown.errorMessage == "Invalid value for field 'caller_id'")
+        }
+    }
+
     @Test func displayValuesShowChoiceLabelsAndReferenceNames() async throws {
         try await withDesk { app, fx in
             _ = try await createIncidents(app, fx, count: 1)

@@ -137,10 +137,10 @@ struct TableWrite {
                     values[name] = Self.null
                     continue
                 }
-                guard TableStore.isSysId(text), let targetTable = DeskTables.named(target),
-                    try await TableStore(table: targetTable, sql: sql).find(text) != nil
+                guard let targetTable = DeskTables.named(target),
+                    let sysId = try await referencedSysId(text, in: targetTable)
                 else { throw invalid(name, text) }
-                values[name] = text
+                values[name] = sysId
             case .password:
                 guard let text, !text.isEmpty else { continue }
                 values[name] = try await hashPassword(text)
@@ -152,6 +152,20 @@ struct TableWrite {
             }
         }
         return values
+    }
+
+    /// The record a reference names: its `sys_id`, or, as ServiceNow resolves a reference set to a display
+    /// value, the one record whose display column (a user's name; for users also the user ID) equals it.
+    private func referencedSysId(_ text: String, in target: TableSchema) async throws -> String? {
+        if TableStore.isSysId(text), try await TableStore(table: target, sql: sql).find(text) != nil { return text }
+        var columns = [target.displayColumn]
+        if target.name == DeskTables.user.name { columns.append("user_name") }
+        for column in columns where column != "sys_id" {
+            let rows = try await sql.select().column("sys_id").from(target.databaseTable)
+                .where(SQLIdentifier(column), .equal, SQLBind(text)).limit(2).all()
+            if rows.count == 1 { return try rows[0].decode(column: "sys_id", as: String.self) }
+        }
+        return nil
     }
 
     private func invalid(_ field: String, _ value: String) -> DeskError {
