@@ -132,6 +132,12 @@ struct OutboundCallTests {
                 let page = try await admin.get("/sys_outbound_http_log_list.do?sysparm_host=127.0.0.1")
                 #expect(page.html.contains("/healthz"))
                 #expect(!page.html.contains(secret) && !page.html.contains(bearer))
+                let entry = try await admin.get("/sys_outbound_http_log.do?sys_id=\(exchange.logId)")
+                #expect(entry.status == .ok)
+                #expect(entry.html.contains("Authorization: [redacted]"))
+                #expect(entry.html.contains("api-version=1"))
+                #expect(!entry.html.contains(secret) && !entry.html.contains(bearer))
+                #expect(try await admin.get("/sys_outbound_http_log.do?sys_id=nope").status == .notFound)
             }
         }
     }

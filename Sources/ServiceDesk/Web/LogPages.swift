@@ -14,6 +14,17 @@ struct LogPages: RouteCollection {
             _ = try request.requireWebUser(WebAccess.admin)
             return try await Self.outbound.render(request, heading: "Outbound HTTP requests")
         }
+        routes.get("syslog.do") { request in
+            _ = try request.requireWebUser(WebAccess.admin)
+            return try await entry(
+                request, table: DeskTables.syslog, heading: "System log entry", back: "/syslog_list.do")
+        }
+        routes.get("sys_outbound_http_log.do") { request in
+            _ = try request.requireWebUser(WebAccess.admin)
+            return try await entry(
+                request, table: DeskTables.outboundHTTPLog, heading: "Outbound HTTP request",
+                back: "/sys_outbound_http_log_list.do")
+        }
         routes.get("sys_scope_privilege_list.do") { request in
             _ = try request.requireWebUser(WebAccess.admin)
             return try await Self.privileges.render(request, heading: "Cross-scope privileges")
@@ -59,7 +70,7 @@ struct LogPages: RouteCollection {
                 parameter: "sysparm_search", label: "Message or correlation ID",
                 kind: .text(fields: ["message", "correlation_id", "sys_id"])),
         ],
-        recordPath: nil, defaultOrder: .init(field: "sys_created_on", descending: true))
+        recordPath: "/syslog.do", defaultOrder: .init(field: "sys_created_on", descending: true))
 
     static let outbound = ListView(
         table: DeskTables.outboundHTTPLog,
@@ -77,7 +88,7 @@ struct LogPages: RouteCollection {
                 parameter: "sysparm_search", label: "Path, error or correlation ID",
                 kind: .text(fields: ["path", "error_message", "correlation_id", "sys_id"])),
         ],
-        recordPath: nil, defaultOrder: .init(field: "sys_created_on", descending: true))
+        recordPath: "/sys_outbound_http_log.do", defaultOrder: .init(field: "sys_created_on", descending: true))
 
     static let privileges = ListView(
         table: DeskTables.scopePrivilege,
@@ -92,6 +103,29 @@ struct LogPages: RouteCollection {
                 kind: .text(fields: ["source_scope", "target_name"]))
         ],
         recordPath: "/sys_scope_privilege.do", defaultOrder: .init(field: "target_name", descending: false))
+
+    struct Entry: Encodable, Sendable {
+        let heading: String
+        let facts: [RecordForm.Fact]
+        let backHref: String
+    }
+
+    /// One log entry with every field (display values: level names, and so on).
+    private func entry(_ request: Request, table: TableSchema, heading: String, back: String) async throws
+        -> Response
+    {
+        let sql = try request.sqlDatabase
+        guard let record = try await TableStore(table: table, sql: sql).find(request.query["sys_id"] ?? "") else {
+            throw WebError.notFound("The entry")
+        }
+        let shown = try await RecordPresenter(
+            table: table, sql: sql, baseURL: "", mode: .display, fields: nil, excludeReferenceLinks: true
+        ).present([record])[0]
+        let facts = table.visibleColumns.map { column in
+            RecordForm.Fact(label: column.name, value: shown[column.name] as? String ?? "", href: nil)
+        }
+        return try await request.page("entry", title: heading, Entry(heading: heading, facts: facts, backHref: back))
+    }
 
     private func privilegeForm(_ request: Request, sysId: String) async throws -> Response {
         guard
