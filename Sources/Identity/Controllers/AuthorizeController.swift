@@ -206,7 +206,7 @@ struct SignInPage {
         let response = try await request.view.render("signin", context).encodeResponse(for: request)
         response.cookies[AuthorizeController.flowCookie] = HTTPCookies.Value(
             string: flowToken, maxAge: 900, path: "/",
-            isSecure: request.application.identity.config.endpoint.publicURL.hasPrefix("https:"),
+            isSecure: request.application.identity.config.endpoint.publicURLIsHTTPS,
             isHTTPOnly: true, sameSite: .lax)
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         response.headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")

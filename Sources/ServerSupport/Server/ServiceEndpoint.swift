@@ -9,6 +9,9 @@ package struct ServiceEndpoint: Sendable, Equatable {
     /// Base URL written into documents and tokens (issuer, discovery endpoints, links); no trailing slash.
     package var publicURL: String
 
+    /// Whether browsers reach the service over HTTPS (directly or through a balancer): its cookies are `Secure`.
+    package var publicURLIsHTTPS: Bool { publicURL.hasPrefix("https:") }
+
     package init(host: String, port: Int, usesTLS: Bool, publicURL: String? = nil) {
         self.host = host
         self.port = port

@@ -62,7 +62,7 @@ struct TableAPIController: RouteCollection {
         try await write.afterInsert(fields, record: record)
         afterWrite(request, table)
         request.logger.info(
-            "Record created", metadata: ["table": "\(table.name)", "sys_id": "\(record["sys_id"] ?? nil ?? "")"])
+            "Record created", metadata: ["table": "\(table.name)", "sys_id": "\((record["sys_id"] ?? nil) ?? "")"])
         return try envelope(
             try await presenter(request, table).present([record]), single: true, table: table, status: .created)
     }
@@ -77,14 +77,8 @@ struct TableAPIController: RouteCollection {
         guard let record = try await store.update(id, try await write.updateValues(fields, existing: existing)) else {
             throw DeskError.recordNotFound
         }
-        try await write.afterUpdate(fields, sysId: id)
+        try await write.afterUpdate(fields, record: record)
         afterWrite(request, table)
-        if table.name == DeskTables.user.name,
-            record["active"] == "false" || fields["user_password"] != nil
-                || record["web_service_access_only"] == "true"
-        {
-            try await WebSessionStore(sql: try sql(request), now: request.desk.config.now()).deleteAll(userId: id)
-        }
         return try envelope(try await presenter(request, table).present([record]), single: true, table: table)
     }
 

@@ -98,7 +98,6 @@ final class OutboundHTTP: Sendable {
         -> String
     {
         let sysId = TableWrite.newSysId()
-        let stamp = DeskTime.format(now())
         logger.info(
             "Outbound HTTP call",
             metadata: [
@@ -107,20 +106,14 @@ final class OutboundHTTP: Sendable {
                 "correlation_id": "\(entry.correlationId ?? "")", "error": "\(entry.error ?? "")",
             ])
         do {
-            try await sql.insert(into: DeskTables.outboundHTTPLog.databaseTable)
-                .columns(
-                    "sys_id", "sys_created_on", "sys_created_by", "sys_updated_on", "sys_updated_by", "http_method",
-                    "hostname", "path", "url", "response_status", "response_time", "request_size", "response_size",
-                    "request_headers", "correlation_id", "error_message", "source"
-                )
-                .values(
-                    SQLBind(sysId), SQLBind(stamp), SQLBind("system"), SQLBind(stamp), SQLBind("system"),
-                    SQLBind(entry.method), SQLBind(entry.host), SQLBind(entry.path), SQLBind(entry.url),
-                    SQLBind(entry.status), SQLBind(entry.milliseconds), SQLBind(entry.requestSize),
-                    SQLBind(entry.responseSize), SQLBind(entry.requestHeaders), SQLBind(entry.correlationId),
-                    SQLBind(entry.error), SQLBind(entry.source)
-                )
-                .run()
+            try await TableStore(table: DeskTables.outboundHTTPLog, sql: sql).insertSystemRow(
+                [
+                    "http_method": entry.method, "hostname": entry.host, "path": entry.path, "url": entry.url,
+                    "response_status": entry.status, "response_time": entry.milliseconds,
+                    "request_size": entry.requestSize, "response_size": entry.responseSize,
+                    "request_headers": entry.requestHeaders, "correlation_id": entry.correlationId,
+                    "error_message": entry.error, "source": entry.source,
+                ], sysId: sysId, at: now())
         } catch {
             logger.error("Outbound HTTP log entry not stored", metadata: ["error": "\(String(reflecting: error))"])
         }

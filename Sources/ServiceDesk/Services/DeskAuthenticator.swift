@@ -8,6 +8,8 @@ import Vapor
 struct DeskPrincipal: Sendable {
     let sysId: String
     let userName: String
+    /// The display name (`sys_user.name`), or the user name when there is none.
+    let name: String
     let roles: Set<String>
     let webServiceAccessOnly: Bool
 
@@ -114,21 +116,22 @@ final class DeskAuthenticator: Sendable {
     {
         guard
             let row = try await sql.select()
-                .columns("sys_id", "user_name", "web_service_access_only")
+                .columns("sys_id", "user_name", "name", "web_service_access_only")
                 .from(DeskTables.user.databaseTable)
                 .where(SQLIdentifier(column), .equal, SQLBind(value))
                 .where("active", .equal, true)
                 .first()
         else { return nil }
         let sysId = try row.decode(column: "sys_id", as: String.self)
+        let userName = try row.decode(column: "user_name", as: String.self)
         return DeskPrincipal(
-            sysId: sysId, userName: try row.decode(column: "user_name", as: String.self),
+            sysId: sysId, userName: userName, name: try row.decode(column: "name", as: String?.self) ?? userName,
             roles: try await roles(of: sysId, sql: sql),
             webServiceAccessOnly: try row.decode(column: "web_service_access_only", as: Bool?.self) ?? false)
     }
 
-    /// The user's roles and, transitively, the roles they contain.
-    static func roles(of userSysId: String, sql: any SQLDatabase) async throws -> Set<String> {
+    /// The roles given to the user directly (`sys_user_has_role`), without the roles they contain.
+    static func directRoles(of userSysId: String, sql: any SQLDatabase) async throws -> Set<String> {
         let rows = try await sql.raw(
             """
             SELECT r.name AS name FROM \(ident: DeskTables.userRole.databaseTable) ur
@@ -136,7 +139,12 @@ final class DeskAuthenticator: Sendable {
             WHERE ur.\(ident: "user") = \(bind: userSysId)
             """
         ).all()
-        var roles = Set(try rows.map { try $0.decode(column: "name", as: String.self) })
+        return Set(try rows.map { try $0.decode(column: "name", as: String.self) })
+    }
+
+    /// The user's roles and, transitively, the roles they contain.
+    static func roles(of userSysId: String, sql: any SQLDatabase) async throws -> Set<String> {
+        var roles = try await directRoles(of: userSysId, sql: sql)
         let allRoles = try await sql.select().columns("name", "contains_roles").from(DeskTables.role.databaseTable)
             .all()
         var contains: [String: [String]] = [:]

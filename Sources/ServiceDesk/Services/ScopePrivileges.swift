@@ -13,19 +13,13 @@ enum ScopePrivileges {
     ]
 
     static func installDefaults(sql: any SQLDatabase) async throws {
-        let stamp = DeskTime.format(Date())
+        let store = TableStore(table: DeskTables.scopePrivilege, sql: sql)
         for privilege in defaults {
-            try await sql.insert(into: DeskTables.scopePrivilege.databaseTable)
-                .columns(
-                    "sys_id", "sys_created_on", "sys_created_by", "sys_updated_on", "sys_updated_by", "source_scope",
-                    "target_scope", "target_name", "target_type", "operation", "status"
-                )
-                .values(
-                    SQLBind(TableWrite.newSysId()), SQLBind(stamp), SQLBind("system"), SQLBind(stamp),
-                    SQLBind("system"), SQLBind(privilege.sourceScope), SQLBind("global"), SQLBind(privilege.table),
-                    SQLBind("sys_db_object"), SQLBind(privilege.operation), SQLBind("allowed")
-                )
-                .run()
+            try await store.insertSystemRow(
+                [
+                    "source_scope": privilege.sourceScope, "target_scope": "global", "target_name": privilege.table,
+                    "target_type": "sys_db_object", "operation": privilege.operation, "status": "allowed",
+                ], at: Date())
         }
     }
 

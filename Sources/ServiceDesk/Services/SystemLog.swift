@@ -29,18 +29,10 @@ struct SystemLog: Sendable {
         case .warning: logger.warning("\(message)", metadata: metadata)
         case .error: logger.error("\(message)", metadata: metadata)
         }
-        let stamp = DeskTime.format(now())
         do {
-            try await sql.insert(into: DeskTables.syslog.databaseTable)
-                .columns(
-                    "sys_id", "sys_created_on", "sys_created_by", "sys_updated_on", "sys_updated_by", "level", "source",
-                    "message", "correlation_id"
-                )
-                .values(
-                    SQLBind(sysId), SQLBind(stamp), SQLBind("system"), SQLBind(stamp), SQLBind("system"),
-                    SQLBind(level.rawValue), SQLBind(source), SQLBind(message), SQLBind(correlationId)
-                )
-                .run()
+            try await TableStore(table: DeskTables.syslog, sql: sql).insertSystemRow(
+                ["level": level.rawValue, "source": source, "message": message, "correlation_id": correlationId],
+                sysId: sysId, at: now())
         } catch {
             logger.error("System log entry not stored", metadata: ["error": "\(String(reflecting: error))"])
         }

@@ -62,25 +62,10 @@ struct RecordPresenter {
     private func journalDisplays(_ records: [TableStore.Record]) async throws -> [String: String] {
         guard table.columns.contains(where: { $0.type == .journal }) else { return [:] }
         let ids = records.compactMap { $0["sys_id"] ?? nil }
-        guard !ids.isEmpty else { return [:] }
-        let rows = try await sql.select()
-            .columns("element_id", "element", "value", "sys_created_on", "sys_created_by")
-            .from(DeskTables.journal.databaseTable)
-            .where("name", .equal, table.name)
-            .where("element_id", .in, ids)
-            .orderBy("sys_created_on", .descending)
-            .orderBy("sys_id", .descending)
-            .all()
-        let labels = ["work_notes": "Work notes", "comments": "Additional comments"]
         var displays: [String: String] = [:]
-        for row in rows {
-            let element = try row.decode(column: "element", as: String.self)
-            let key = "journal/\(try row.decode(column: "element_id", as: String.self))/\(element)"
-            let entry =
-                "\(try row.decode(column: "sys_created_on", as: String.self)) - "
-                + "\(try row.decode(column: "sys_created_by", as: String.self)) (\(labels[element] ?? element))\n"
-                + "\(try row.decode(column: "value", as: String.self))\n\n"
-            displays[key, default: ""] += entry
+        for entry in try await Journal(sql: sql).entries(of: table.name, ids: ids) {
+            displays["journal/\(entry.recordId)/\(entry.element)", default: ""] +=
+                "\(entry.createdOn) - \(entry.createdBy) (\(entry.label))\n\(entry.value)\n\n"
         }
         return displays
     }

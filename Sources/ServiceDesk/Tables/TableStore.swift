@@ -43,6 +43,24 @@ struct TableStore {
         return stored
     }
 
+    /// Inserts a row the desk writes itself (journal and log entries, installed records), without
+    /// ``TableWrite``'s conversions and rules: only the system columns are filled in here.
+    func insertSystemRow(
+        _ values: KeyValuePairs<String, any Encodable & Sendable>, sysId: String = TableWrite.newSysId(),
+        by userName: String = "system", at now: Date
+    ) async throws {
+        let stamp = DeskTime.format(now)
+        let system: [(String, any Encodable & Sendable)] = [
+            ("sys_id", sysId), ("sys_created_on", stamp), ("sys_created_by", userName), ("sys_updated_on", stamp),
+            ("sys_updated_by", userName),
+        ]
+        let all = system + values.map { ($0.key, $0.value) }
+        try await sql.insert(into: table.databaseTable)
+            .columns(all.map(\.0))
+            .values(all.map { SQLBind($0.1) })
+            .run()
+    }
+
     func update(_ sysId: String, _ values: [String: any Encodable & Sendable]) async throws -> Record? {
         guard Self.isSysId(sysId), try await find(sysId) != nil else { return nil }
         var builder = sql.update(table.databaseTable)

@@ -66,9 +66,17 @@ struct TableWrite {
         }
     }
 
-    /// What follows an update: the journal entries, and a changed OAuth provider forgets its cached tokens.
-    func afterUpdate(_ fields: [String: Any], sysId: String) async throws {
+    /// What follows an update: the journal entries; a changed OAuth provider forgets its cached tokens; a user
+    /// deactivated, given a new password or made web-service-only loses every open web session.
+    func afterUpdate(_ fields: [String: Any], record: TableStore.Record) async throws {
+        guard let sysId = record["sys_id"] ?? nil else { return }
         try await appendJournal(fields, to: sysId)
+        if table.name == DeskTables.user.name,
+            record["active"] == "false" || record["web_service_access_only"] == "true"
+                || (fields["user_password"].flatMap(Self.text).map { !$0.isEmpty } ?? false)
+        {
+            try await WebSessionStore(sql: sql, now: now).deleteAll(userId: sysId)
+        }
         if table.name == DeskTables.oauthEntity.name {
             try await sql.raw(
                 """
@@ -83,17 +91,8 @@ struct TableWrite {
     func appendJournal(_ fields: [String: Any], to sysId: String) async throws {
         for column in table.columns where column.type == .journal {
             guard let raw = fields[column.name], let text = Self.text(raw), !text.isEmpty else { continue }
-            let stamp = DeskTime.format(now)
-            try await sql.insert(into: DeskTables.journal.databaseTable)
-                .columns(
-                    "sys_id", "sys_created_on", "sys_created_by", "sys_updated_on", "sys_updated_by", "name", "element",
-                    "element_id", "value"
-                )
-                .values(
-                    SQLBind(Self.newSysId()), SQLBind(stamp), SQLBind(userName), SQLBind(stamp), SQLBind(userName),
-                    SQLBind(table.name), SQLBind(column.name), SQLBind(sysId), SQLBind(text)
-                )
-                .run()
+            try await TableStore(table: DeskTables.journal, sql: sql).insertSystemRow(
+                ["name": table.name, "element": column.name, "element_id": sysId, "value": text], by: userName, at: now)
         }
     }
 

@@ -187,7 +187,7 @@ struct IncidentPages: RouteCollection {
             if let existing, let id = existing["sys_id"] ?? nil {
                 guard let updated = try await store.update(id, try await write.updateValues(fields, existing: existing))
                 else { throw WebError.notFound("The incident") }
-                try await write.afterUpdate(fields, sysId: id)
+                try await write.afterUpdate(fields, record: updated)
                 record = updated
             } else {
                 record = try await store.insert(try await write.insertValues(fields))
@@ -250,17 +250,10 @@ struct IncidentPages: RouteCollection {
         var journal: [JournalEntry] = []
         var tabs: [Tab] = []
         if !isNew {
-            let rows = try await sql.select().columns("element", "value", "sys_created_on", "sys_created_by")
-                .from(DeskTables.journal.databaseTable)
-                .where("name", .equal, DeskTables.incident.name).where("element_id", .equal, sysId)
-                .orderBy("sys_created_on", .descending).orderBy("sys_id", .descending).all()
-            journal = try rows.map { row in
-                let element = try row.decode(column: "element", as: String.self)
-                return JournalEntry(
-                    time: try row.decode(column: "sys_created_on", as: String.self),
-                    author: try row.decode(column: "sys_created_by", as: String.self),
-                    kind: element == "work_notes" ? "Work notes" : "Additional comments",
-                    isWorkNote: element == "work_notes", text: try row.decode(column: "value", as: String.self))
+            journal = try await Journal(sql: sql).entries(of: DeskTables.incident.name, ids: [sysId]).map { entry in
+                JournalEntry(
+                    time: entry.createdOn, author: entry.createdBy, kind: entry.label,
+                    isWorkNote: entry.element == "work_notes", text: entry.value)
             }
             for tab in request.application.incidentFormTabs.all where user.principal.hasAny(of: tab.roles) {
                 tabs.append(

@@ -284,7 +284,7 @@ struct RegistryPages: RouteCollection {
                     let updated = try await store.update(
                         sysId, try await write.updateValues(fields, existing: existing))
                 else { throw WebError.notFound("The OAuth application") }
-                try await write.afterUpdate(fields, sysId: sysId)
+                try await write.afterUpdate(fields, record: updated)
                 record = updated
             } else {
                 record = try await store.insert(try await write.insertValues(fields))

@@ -97,7 +97,7 @@ struct SignInController: RouteCollection {
         request.logger.info("Signed in", metadata: ["user": "\(userName)"])
         let response = request.seeOther(goto)
         response.cookies[WebPageMiddleware.sessionCookie] = HTTPCookies.Value(
-            string: token, path: "/", isSecure: request.desk.config.endpoint.publicURL.hasPrefix("https:"),
+            string: token, path: "/", isSecure: request.desk.config.endpoint.publicURLIsHTTPS,
             isHTTPOnly: true, sameSite: .lax)
         response.cookies[Self.loginTokenCookie] = HTTPCookies.Value(string: "", maxAge: 0, path: "/login.do")
         return response
@@ -114,7 +114,7 @@ struct SignInController: RouteCollection {
             status: status)
         response.cookies[loginTokenCookie] = HTTPCookies.Value(
             string: loginToken, maxAge: 3600, path: "/login.do",
-            isSecure: request.desk.config.endpoint.publicURL.hasPrefix("https:"), isHTTPOnly: true, sameSite: .strict)
+            isSecure: request.desk.config.endpoint.publicURLIsHTTPS, isHTTPOnly: true, sameSite: .strict)
         return response
     }
 

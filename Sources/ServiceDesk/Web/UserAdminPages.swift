@@ -70,7 +70,7 @@ struct UserAdminPages: RouteCollection {
             record = found.compactMapValues { $0 }
         }
         if let entered { record.merge(entered) { $1 } }
-        let held = isNew ? Set<String>() : try await directRoles(of: sysId, sql: sql)
+        let held = isNew ? Set<String>() : try await DeskAuthenticator.directRoles(of: sysId, sql: sql)
         let roles = try await sql.select().columns("sys_id", "name", "description").from(DeskTables.role.databaseTable)
             .orderBy("name").all()
         let roleOptions = try roles.map { row in
@@ -136,7 +136,11 @@ struct UserAdminPages: RouteCollection {
         let userId: String
         do {
             if let existing {
-                _ = try await store.update(sysId, try await write.updateValues(fields, existing: existing))
+                guard
+                    let updated = try await store.update(
+                        sysId, try await write.updateValues(fields, existing: existing))
+                else { throw WebError.notFound("The user") }
+                try await write.afterUpdate(fields, record: updated)
                 userId = sysId
             } else {
                 let record = try await store.insert(try await write.insertValues(fields))
@@ -148,23 +152,9 @@ struct UserAdminPages: RouteCollection {
                 error.detail == "Unique key violation detected by database"
                     ? "A user with this user ID already exists." : error.description)
         }
-        if form["active"] != "true" || !password.isEmpty || form["web_service_access_only"] == "true" {
-            // Deactivated, new password or no more web sign-in: every open session of the user ends.
-            try await WebSessionStore(sql: sql, now: request.desk.config.now()).deleteAll(userId: userId)
-        }
         request.desk.authenticator.forgetAll()
         request.logger.info("User saved", metadata: ["user": "\(form.text("user_name") ?? "")"])
         return request.seeOther("/sys_user_list.do", notice: "User \(form.text("user_name") ?? "") saved.")
-    }
-
-    private func directRoles(of userId: String, sql: any SQLDatabase) async throws -> Set<String> {
-        Set(
-            try await sql.raw(
-                """
-                SELECT r.name AS name FROM \(ident: DeskTables.userRole.databaseTable) ur
-                JOIN \(ident: DeskTables.role.databaseTable) r ON r.sys_id = ur.role WHERE ur.\(ident: "user") = \(bind: userId)
-                """
-            ).all().map { try $0.decode(column: "name", as: String.self) })
     }
 
     private func setRoles(_ wanted: Set<String>, of userId: String, request: Request, by userName: String) async throws
@@ -175,7 +165,7 @@ struct UserAdminPages: RouteCollection {
             uniqueKeysWithValues: try roles.map {
                 (try $0.decode(column: "name", as: String.self), try $0.decode(column: "sys_id", as: String.self))
             })
-        let held = try await directRoles(of: userId, sql: sql)
+        let held = try await DeskAuthenticator.directRoles(of: userId, sql: sql)
         for name in held.subtracting(wanted) {
             guard let roleId = ids[name] else { continue }
             try await sql.delete(from: DeskTables.userRole.databaseTable).where("user", .equal, userId)

@@ -6,10 +6,10 @@ import Vapor
 /// The user signed in to the web UI for this request, with their session's CSRF token.
 struct WebUser: Sendable {
     let principal: DeskPrincipal
-    let name: String
     let csrfToken: String
 
     var sysId: String { principal.sysId }
+    var name: String { principal.name }
     var userName: String { principal.userName }
     var isAdmin: Bool { principal.roles.contains("admin") }
 }
@@ -131,7 +131,7 @@ extension Request {
         if let notice {
             response.cookies[WebPageMiddleware.noticeCookie] = HTTPCookies.Value(
                 string: Data(notice.utf8).base64URLEncodedString(), maxAge: 60, path: "/",
-                isSecure: desk.config.endpoint.publicURL.hasPrefix("https:"), isHTTPOnly: true, sameSite: .lax)
+                isSecure: desk.config.endpoint.publicURLIsHTTPS, isHTTPOnly: true, sameSite: .lax)
         }
         return response
     }

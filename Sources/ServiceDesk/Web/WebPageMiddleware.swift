@@ -70,10 +70,7 @@ struct WebPageMiddleware: AsyncMiddleware {
             let principal = try await DeskAuthenticator.principal(sysId: session.userId, sql: sql),
             !principal.webServiceAccessOnly
         else { return nil }
-        let name =
-            try await sql.select().column("name").from(DeskTables.user.databaseTable)
-            .where("sys_id", .equal, principal.sysId).first()?.decode(column: "name", as: String?.self)
-        return WebUser(principal: principal, name: name ?? principal.userName, csrfToken: session.csrfToken)
+        return WebUser(principal: principal, csrfToken: session.csrfToken)
     }
 
     private func page(for error: WebError, request: Request) async throws -> Response {
