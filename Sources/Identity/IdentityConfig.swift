@@ -27,6 +27,9 @@ package struct IdentityConfig: Sendable {
     package var directoryCacheLifetime: TimeInterval
     /// bcrypt cost for user passwords.
     package var passwordCost: Int
+    /// `M365_IDENTITY_TRUST_X_FORWARDED_FOR` (false): behind a load balancer, the sign-in throttle counts the
+    /// client address from `X-Forwarded-For`.
+    package var trustsForwardedFor: Bool
     package var now: @Sendable () -> Date
 
     package init(
@@ -34,7 +37,7 @@ package struct IdentityConfig: Sendable {
         adminToken: String? = nil, accessTokenLifetime: TimeInterval = 3599,
         authorizationCodeLifetime: TimeInterval = 600, refreshTokenLifetime: TimeInterval = 90 * 86400,
         keyRefreshInterval: TimeInterval = 30, directoryCacheLifetime: TimeInterval = 5, passwordCost: Int = 10,
-        now: @escaping @Sendable () -> Date = { Date() }
+        trustsForwardedFor: Bool = false, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.endpoint = endpoint
         self.database = database
@@ -47,6 +50,7 @@ package struct IdentityConfig: Sendable {
         self.keyRefreshInterval = keyRefreshInterval
         self.directoryCacheLifetime = directoryCacheLifetime
         self.passwordCost = passwordCost
+        self.trustsForwardedFor = trustsForwardedFor
         self.now = now
     }
 
@@ -63,9 +67,17 @@ package struct IdentityConfig: Sendable {
         let location =
             try (database ?? environment.string("M365_IDENTITY_DATABASE_URL"))
             .map(DatabaseLocation.parse) ?? .sqliteFile(dataDirectory.appendingPathComponent("identity.sqlite"))
+        let lifetime = try environment.int("M365_IDENTITY_TOKEN_LIFETIME") ?? 3599
+        // Entra's configurable range for access token lifetimes: 10 minutes to 1 day.
+        guard (600...86_400).contains(lifetime) else {
+            throw ConfigurationError.invalid(
+                name: "M365_IDENTITY_TOKEN_LIFETIME", value: String(lifetime),
+                expected: "seconds from 600 to 86400")
+        }
         return IdentityConfig(
             endpoint: endpoint, database: location, masterKey: masterKey, tls: tls,
             adminToken: environment.string("M365_IDENTITY_ADMIN_TOKEN"),
-            accessTokenLifetime: TimeInterval(try environment.int("M365_IDENTITY_TOKEN_LIFETIME") ?? 3599))
+            accessTokenLifetime: TimeInterval(lifetime),
+            trustsForwardedFor: try environment.bool("M365_IDENTITY_TRUST_X_FORWARDED_FOR") ?? false)
     }
 }

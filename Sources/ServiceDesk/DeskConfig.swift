@@ -20,12 +20,15 @@ package struct DeskConfig: Sendable {
     /// `M365_DESK_TRUST_X_FORWARDED_FOR` (false): behind a load balancer, the client address for sign-in
     /// throttling is the last `X-Forwarded-For` entry (the one the balancer added), not the balancer's own.
     package var trustsForwardedFor: Bool
+    /// `M365_DESK_MAX_PAGE_SIZE` (10000, ServiceNow's): the most records one Table API page returns, and the
+    /// page size when the caller names none.
+    package var maxPageSize: Int
     package var now: @Sendable () -> Date
 
     package init(
         endpoint: ServiceEndpoint, database: DatabaseLocation, tls: TLSSettings?, masterKey: MasterKey,
         passwordCost: Int = 10, logRetentionDays: Int = 30, trustsForwardedFor: Bool = false,
-        now: @escaping @Sendable () -> Date = { Date() }
+        maxPageSize: Int = 10000, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.endpoint = endpoint
         self.database = database
@@ -34,6 +37,7 @@ package struct DeskConfig: Sendable {
         self.passwordCost = passwordCost
         self.logRetentionDays = logRetentionDays
         self.trustsForwardedFor = trustsForwardedFor
+        self.maxPageSize = maxPageSize
         self.now = now
     }
 
@@ -55,12 +59,19 @@ package struct DeskConfig: Sendable {
             try (database ?? environment.string("M365_DESK_DATABASE_URL")).map(DatabaseLocation.parse)
             ?? .sqliteFile(dataDirectory.appendingPathComponent("desk.sqlite"))
         let retention = try environment.int("M365_DESK_LOG_RETENTION_DAYS") ?? 30
-        guard retention >= 0 else {
+        guard (0...36_500).contains(retention) else {
             throw ConfigurationError.invalid(
-                name: "M365_DESK_LOG_RETENTION_DAYS", value: String(retention), expected: "a number of days, 0 or more")
+                name: "M365_DESK_LOG_RETENTION_DAYS", value: String(retention),
+                expected: "a number of days from 0 to 36500")
+        }
+        let maxPageSize = try environment.int("M365_DESK_MAX_PAGE_SIZE") ?? 10000
+        guard (1...1_000_000).contains(maxPageSize) else {
+            throw ConfigurationError.invalid(
+                name: "M365_DESK_MAX_PAGE_SIZE", value: String(maxPageSize), expected: "a number from 1 to 1000000")
         }
         return DeskConfig(
             endpoint: endpoint, database: location, tls: settings, masterKey: masterKey, logRetentionDays: retention,
-            trustsForwardedFor: try environment.bool("M365_DESK_TRUST_X_FORWARDED_FOR") ?? false)
+            trustsForwardedFor: try environment.bool("M365_DESK_TRUST_X_FORWARDED_FOR") ?? false,
+            maxPageSize: maxPageSize)
     }
 }

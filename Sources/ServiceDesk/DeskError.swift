@@ -1,4 +1,5 @@
 import Foundation
+import ServerSupport
 import Vapor
 
 /// A failure the desk reports in ServiceNow's envelope: `{"error":{"message","detail"},"status":"failure"}`.
@@ -10,12 +11,16 @@ struct DeskError: Error, Sendable, CustomStringConvertible {
         case notAuthorized
         case notFound
         case badRequest
+        case payloadTooLarge
+        case tooManyRequests
         case internalError
     }
 
     let kind: Kind
     let message: String
     let detail: String?
+    /// Seconds before the caller may try again (`Retry-After`), for ``Kind/tooManyRequests``.
+    var retryAfter: TimeInterval? = nil
 
     /// `message: detail`, as a management command prints it.
     var description: String { detail.map { "\(message): \($0)" } ?? message }
@@ -26,6 +31,8 @@ struct DeskError: Error, Sendable, CustomStringConvertible {
         case .notAuthorized: .forbidden
         case .notFound: .notFound
         case .badRequest: .badRequest
+        case .payloadTooLarge: .payloadTooLarge
+        case .tooManyRequests: .tooManyRequests
         case .internalError: .internalServerError
         }
     }
@@ -46,13 +53,27 @@ struct DeskError: Error, Sendable, CustomStringConvertible {
     static func badRequest(_ message: String, detail: String?) -> DeskError {
         DeskError(kind: .badRequest, message: message, detail: detail)
     }
+
+    /// Too many failed password checks for the user name or the caller's address.
+    static func tooManyAttempts(retryAfter: TimeInterval) -> DeskError {
+        DeskError(
+            kind: .tooManyRequests, message: "Too many failed sign-in attempts",
+            detail: "Try again in \(SignInThrottle.minutesText(retryAfter)).", retryAfter: retryAfter)
+    }
 }
 
-/// ServiceNow's error envelope.
+/// ServiceNow's error envelope. `detail` is always present, `null` when there is nothing to add, as ServiceNow
+/// sends it.
 struct ServiceNowErrorBody: Codable, Sendable {
     struct Detail: Codable, Sendable {
         var message: String
         var detail: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(message, forKey: .message)
+            try container.encode(detail, forKey: .detail)
+        }
     }
 
     var error: Detail

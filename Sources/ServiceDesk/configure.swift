@@ -60,6 +60,8 @@ enum DeskMigrations {
         CreateWebTables(),
         CreatePlatformTables(),
         AddIncidentFields(),
+        CreateRefusalTally(),
+        AddOIDCAcceptedTenants(),
     ]
 }
 

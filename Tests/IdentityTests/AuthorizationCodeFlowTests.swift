@@ -173,6 +173,29 @@ struct AuthorizationCodeFlowTests {
         }
     }
 
+    @Test func repeatedWrongPasswordsLockTheSignInBeforeAnyHash() async throws {
+        try await withIdentity { app, fx in
+            for _ in 0..<SignInThrottle.Limits.standard.perUser {
+                let res = try await signIn(app, fx, query: authorizeQuery(fx, scope: "openid"), password: "wrong")
+                #expect(res.body.string.contains("Your account or password is incorrect."))
+            }
+            let locked = try await signIn(app, fx, query: authorizeQuery(fx, scope: "openid"))
+            #expect(locked.status == .tooManyRequests)
+            #expect(locked.headers.first(name: .location) == nil)
+            #expect(locked.headers.first(name: .retryAfter) != nil)
+            #expect(locked.body.string.contains("Your account is locked"))
+        }
+    }
+
+    @Test func aPasswordWithANULAfterTheRightOneIsWrong() async throws {
+        try await withIdentity { app, fx in
+            let res = try await signIn(
+                app, fx, query: authorizeQuery(fx, scope: "openid"), password: fx.userPassword + "\u{0}anything")
+            #expect(res.headers.first(name: .location) == nil)
+            #expect(res.body.string.contains("Your account or password is incorrect."))
+        }
+    }
+
     @Test func submitWithoutTheFlowCookieIsRefused() async throws {
         try await withIdentity { app, fx in
             var form = authorizeQuery(fx, scope: "openid")

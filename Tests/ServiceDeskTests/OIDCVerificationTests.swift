@@ -16,7 +16,8 @@ import VaporTesting
 struct OIDCVerificationTests {
     /// Sets up the OIDC entity (audience = REST API app) and the integration user named after the REST user app.
     static func configureOIDC(
-        _ desk: Application, identity: RunningIdentity, audience: String? = nil, metadataURL: String? = nil
+        _ desk: Application, identity: RunningIdentity, audience: String? = nil, metadataURL: String? = nil,
+        acceptedTenants: String = ""
     ) async throws {
         let directory = DeskDirectory(app: desk)
         let config = try await directory.insert(
@@ -24,6 +25,7 @@ struct OIDCVerificationTests {
             [
                 "oidc_provider": "Contoso Entra", "oidc_metadata_url": metadataURL ?? identity.v1MetadataURL,
                 "user_claim": "appid", "user_field": "user_name", "oidc_config_cache_life_span": 120,
+                "accepted_tenants": acceptedTenants,
             ])
         try await directory.insert(
             DeskTables.oauthEntity,
@@ -86,6 +88,34 @@ struct OIDCVerificationTests {
                     calls.allSatisfy {
                         $0["response_status"] as? String == "200" && $0["hostname"] as? String == "127.0.0.1"
                     })
+            }
+        }
+    }
+
+    @Test func aMultiTenantIssuerAcceptsOnlyTheTenantsItLists() async throws {
+        let clock = TestClock(Date())
+        try await withRunningIdentity(clock: clock) { identity in
+            let common = "\(identity.baseURL)/common/.well-known/openid-configuration"
+            try await withDesk(clock: clock) { desk, _ in
+                try await Self.configureOIDC(desk, identity: identity, metadataURL: common)
+                let token = try await identity.token(resource: identity.restAPI.appId)
+                #expect(try await Self.bearer(desk, token).status == .unauthorized)
+                #expect(try await Self.refusals(desk).contains { $0.contains("lists no accepted tenants") })
+            }
+            try await withDesk(clock: clock) { desk, _ in
+                try await Self.configureOIDC(
+                    desk, identity: identity, metadataURL: common, acceptedTenants: "00000000-0000-0000-0000-000000000001")
+                let token = try await identity.token(resource: identity.restAPI.appId)
+                #expect(try await Self.bearer(desk, token).status == .unauthorized)
+                #expect(
+                    try await Self.refusals(desk).contains { $0.contains("is not among the configuration's accepted tenants") })
+            }
+            try await withDesk(clock: clock) { desk, _ in
+                try await Self.configureOIDC(
+                    desk, identity: identity, metadataURL: common,
+                    acceptedTenants: "00000000-0000-0000-0000-000000000001, \(identity.tenantId.uppercased())")
+                let token = try await identity.token(resource: identity.restAPI.appId)
+                #expect(try await Self.bearer(desk, token).status == .ok)
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import ServerSupport
 import TestSupport
 import Testing
 import Vapor
@@ -76,7 +77,7 @@ struct WebSignInTests {
         let clock = TestClock()
         try await withDesk(clock: clock) { app, _ in
             let browser = WebBrowser(app)
-            for _ in 0..<SignInThrottle.perUserLimit {
+            for _ in 0..<SignInThrottle.Limits.standard.perUser {
                 let failed = try await browser.signIn("agent", password: "wrong")
                 #expect(failed.status == .unauthorized)
                 #expect(failed.html.contains("User name or password invalid."))
@@ -90,7 +91,7 @@ struct WebSignInTests {
             // Another user name is not locked by these failures.
             #expect(try await WebBrowser(app).signIn("admin.user").status == .seeOther)
 
-            clock.advance(by: SignInThrottle.window + 1)
+            clock.advance(by: SignInThrottle.Limits.standard.window + 1)
             #expect(try await browser.signIn("agent").status == .seeOther)
         }
     }
@@ -169,14 +170,14 @@ struct ForwardedForTests {
                 let request = Request(
                     application: app, headers: ["X-Forwarded-For": "203.0.113.9, 198.51.100.7"],
                     on: app.eventLoopGroup.next())
-                #expect(SignInController.clientAddress(request) == "198.51.100.7")
+                #expect(DeskAuthenticator.clientAddress(request) == "198.51.100.7")
             })
         try await withTestApp(
             setUp: { app in try await configure(app, config: deskConfig(database: .sqliteMemory, clock: TestClock())) },
             { app, _ in
                 let request = Request(
                     application: app, headers: ["X-Forwarded-For": "203.0.113.9"], on: app.eventLoopGroup.next())
-                #expect(SignInController.clientAddress(request) != "203.0.113.9")
+                #expect(DeskAuthenticator.clientAddress(request) != "203.0.113.9")
             })
     }
 }

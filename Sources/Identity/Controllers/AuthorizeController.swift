@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 import ServerSupport
 import Vapor
 import WireModels
@@ -86,18 +87,41 @@ struct AuthorizeController: RouteCollection {
             return try await page.render(
                 request, error: "Your sign-in session expired. Please sign in again.", login: parameters.login)
         }
-        guard let login = parameters.login, let password = parameters.passwd,
+        let login = (parameters.login ?? "").lowercased()
+        let password = parameters.passwd ?? ""
+        guard let sql = request.db as? any SQLDatabase else { throw IdentityError.malformedRequest }
+        let throttle = SignInThrottle(
+            table: CreateSignInFailures.table, sql: sql, now: request.identity.config.now())
+        let address = request.clientAddress(trustingForwardedFor: request.identity.config.trustsForwardedFor)
+        // Counted per tenant: the same user name in two tenants is two accounts.
+        let throttleName = "\(tenant.tenantId)/\(login)"
+        if let wait = try await throttle.retryAfter(userName: throttleName, address: address) {
+            request.logger.warning(
+                "Sign-in refused: too many failed attempts",
+                metadata: ["tenant": "\(tenant.tenantId)", "client.address": "\(address ?? "")"])
+            // Entra's AADSTS50053 words.
+            let response = try await page.render(
+                request,
+                error: "Your account is locked because you've tried to sign in too many times with an incorrect "
+                    + "user ID or password. Try again in \(SignInThrottle.minutesText(wait)).",
+                login: parameters.login, status: .tooManyRequests)
+            response.headers.replaceOrAdd(name: .retryAfter, value: SignInThrottle.retryAfterHeader(wait))
+            return response
+        }
+        guard PasswordRules.mayVerify(password), !login.isEmpty, login.utf8.count <= 256,
             let user = try await DirectoryUser.query(on: request.db)
                 .filter(\.$tenant.$id == tenant.tenantID)
-                .filter(\.$userPrincipalName == login.lowercased())
+                .filter(\.$userPrincipalName == login)
                 .first(),
             try await request.password.async.verify(password, created: user.passwordHash)
         else {
+            try await throttle.recordFailure(userName: throttleName, address: address)
             request.logger.notice(
                 "Sign-in failed", metadata: ["tenant": "\(tenant.tenantId)", "client.id": "\(app.appId)"])
             return try await page.render(
                 request, error: "Your account or password is incorrect.", login: parameters.login)
         }
+        try await throttle.clear(userName: throttleName)
         guard user.accountEnabled else {
             return try await page.render(
                 request, error: "Your account has been locked. Contact your support person to unlock it.",
@@ -198,12 +222,14 @@ struct SignInPage {
     let action: String
 
     /// Renders the form with a fresh flow token, also set as a SameSite cookie, against login CSRF.
-    func render(_ request: Request, error: String?, login: String?) async throws -> Response {
+    func render(_ request: Request, error: String?, login: String?, status: HTTPResponseStatus = .ok) async throws
+        -> Response
+    {
         let flowToken = RandomToken.urlSafe(byteCount: 24)
         let context = Context(
             appName: app.displayName, tenantName: tenantName, action: action, hidden: parameters.hiddenFields,
             flowToken: flowToken, login: login ?? "", error: error)
-        let response = try await request.view.render("signin", context).encodeResponse(for: request)
+        let response = try await request.view.render("signin", context).encodeResponse(status: status, for: request)
         response.cookies[AuthorizeController.flowCookie] = HTTPCookies.Value(
             string: flowToken, maxAge: 900, path: "/",
             isSecure: request.application.identity.config.endpoint.publicURLIsHTTPS,

@@ -8,5 +8,6 @@ enum IdentityMigrations {
         CreateAppRegistration(),
         CreateAuthorizationGrant(),
         CreateSigningKey(),
+        CreateSignInFailures(),
     ]
 }

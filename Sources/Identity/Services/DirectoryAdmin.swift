@@ -93,6 +93,7 @@ package struct DirectoryAdmin: Sendable {
         let generated = input.password == nil ? RandomToken.password() : nil
         let password = input.password ?? generated ?? ""
         guard password.count >= 8 else { throw Abort(.badRequest, reason: "Passwords need at least 8 characters.") }
+        if let violation = PasswordRules.violation(password) { throw Abort(.badRequest, reason: violation.description) }
         let user = DirectoryUser(
             tenantID: try tenant.requireID(), userPrincipalName: upn, displayName: input.displayName,
             mail: input.mail ?? upn, passwordHash: try await hashPassword(password),

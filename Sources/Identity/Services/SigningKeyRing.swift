@@ -76,11 +76,11 @@ package final class SigningKeyRing: Sendable {
         return snapshot.withLock { $0.published }.filter { ($0.publishedUntil ?? .distantFuture) > current }
     }
 
-    /// The published key with this `kid`, reloading once if it is unknown (another instance may have rotated).
+    /// The published key with this `kid`. An unknown `kid` costs no more than a known one: the published keys
+    /// are re-read at most once a second whatever tokens arrive (that is also how a key another instance
+    /// rotated in becomes known), and a re-read decrypts only keys it has not seen before.
     package func verificationKey(kid: String, on database: any Database) async throws -> Key? {
-        if let key = try await publishedKeys(on: database).first(where: { $0.kid == kid }) { return key }
-        try await reload(on: database)
-        return try await publishedKeys(on: database).first { $0.kid == kid }
+        try await publishedKeys(on: database).first { $0.kid == kid }
     }
 
     /// Makes a new key the signing key and retires the current one.
@@ -106,7 +106,14 @@ package final class SigningKeyRing: Sendable {
 
     package func reload(on database: any Database) async throws {
         let models = try await SigningKey.query(on: database).sort(\.$createdAt, .descending).all()
-        let keys = try models.map(load)
+        let known = snapshot.withLock { Dictionary($0.published.map { ($0.kid, $0) }, uniquingKeysWith: { a, _ in a }) }
+        let keys = try models.map { model in
+            // Only the retirement times change once a key exists; its private half is opened once.
+            guard let key = known[model.kid] else { return try load(model) }
+            return Key(
+                kid: key.kid, privateKey: key.privateKey, jwk: key.jwk, createdAt: model.createdAt,
+                retiredAt: model.retiredAt, publishedUntil: model.publishedUntil)
+        }
         let active = keys.first { $0.retiredAt == nil }
         let loadedAt = now()
         snapshot.withLock { $0 = Snapshot(active: active, published: keys, loadedAt: loadedAt) }

@@ -23,7 +23,22 @@ package enum FormBody {
         return fields
     }
 
-    private static func decode(_ bytes: some Collection<UInt8>) -> String? {
+    /// The fields of a URL's query string, never failing: a `%` not followed by two hex digits stays as it is,
+    /// and bytes that are not UTF-8 become U+FFFD, as servlet containers decode them. A value carrying such
+    /// bytes then matches nothing instead of being dropped (a dropped filter would match everything).
+    package static func parseQuery(_ query: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            let name = decode(parts[0], lenient: true) ?? ""
+            guard !name.isEmpty else { continue }
+            let value = parts.count > 1 ? decode(parts[1], lenient: true) ?? "" : ""
+            if fields[name] == nil { fields[name] = value }
+        }
+        return fields
+    }
+
+    private static func decode(_ bytes: some Collection<UInt8>, lenient: Bool = false) -> String? {
         var output = [UInt8]()
         output.reserveCapacity(bytes.count)
         var index = bytes.startIndex
@@ -34,10 +49,14 @@ package enum FormBody {
                 output.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
                 let high = bytes.index(after: index)
-                guard high != bytes.endIndex else { return nil }
-                let low = bytes.index(after: high)
-                guard low != bytes.endIndex, let h = hexValue(bytes[high]), let l = hexValue(bytes[low]) else {
-                    return nil
+                let low = high == bytes.endIndex ? high : bytes.index(after: high)
+                guard high != bytes.endIndex, low != bytes.endIndex, let h = hexValue(bytes[high]),
+                    let l = hexValue(bytes[low])
+                else {
+                    guard lenient else { return nil }
+                    output.append(byte)
+                    index = bytes.index(after: index)
+                    continue
                 }
                 output.append(h << 4 | l)
                 index = low
@@ -46,7 +65,7 @@ package enum FormBody {
             }
             index = bytes.index(after: index)
         }
-        return String(validating: output, as: UTF8.self)
+        return lenient ? String(decoding: output, as: UTF8.self) : String(validating: output, as: UTF8.self)
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

@@ -9,9 +9,40 @@ struct OAuthTokenController: RouteCollection {
         routes.post("oauth_token.do", use: token)
     }
 
+    /// Whether a request is for this endpoint, whose failures are answered in OAuth's shape.
+    static func handles(_ request: Request) -> Bool {
+        request.url.path == "/oauth_token.do"
+    }
+
+    /// OAuth's error body (RFC 6749 §5.2) for a failure that happened before or outside the grant checks.
+    static func errorResponse(for error: DeskError) -> Response {
+        let (code, status): (String, HTTPResponseStatus) =
+            switch error.kind {
+            case .tooManyRequests: ("temporarily_unavailable", .tooManyRequests)
+            case .payloadTooLarge: ("invalid_request", .payloadTooLarge)
+            case .internalError: ("server_error", .internalServerError)
+            case .notAuthenticated, .notAuthorized: ("access_denied", .unauthorized)
+            case .notFound, .badRequest: ("invalid_request", error.status)
+            }
+        let description = error.detail.map { "\(error.message): \($0)" } ?? error.message
+        let response = Response.json(["error": code, "error_description": description], status: status)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+
     func token(_ request: Request) async throws -> Response {
         guard let sql = request.db as? any SQLDatabase else { throw DeskError.internalError }
-        let fields = request.body.data.flatMap(FormBody.parse) ?? [:]
+        let fields: [String: String]
+        if let body = request.body.data {
+            guard let parsed = FormBody.parse(body) else {
+                throw DeskError.badRequest(
+                    "Invalid request",
+                    detail: "the body must be application/x-www-form-urlencoded with valid %-escapes and UTF-8")
+            }
+            fields = parsed
+        } else {
+            fields = [:]
+        }
         // pysnow sends the client credentials in HTTP Basic, other clients in the form.
         let basic = request.headers.basicAuthorization
         guard let clientId = basic?.username ?? fields["client_id"],
@@ -30,15 +61,19 @@ struct OAuthTokenController: RouteCollection {
         let refreshToken: String
         switch fields["grant_type"] {
         case "password":
-            guard let userName = fields["username"], let password = fields["password"],
-                let principal = try await request.desk.authenticator.verify(
-                    userName: userName, password: password, request: request)
-            else {
+            let userName = fields["username"] ?? ""
+            let check = try await request.desk.authenticator.checkPassword(
+                userName: userName, password: fields["password"] ?? "", request: request)
+            switch check {
+            case .accepted(let principal):
+                userSysId = principal.sysId
+            case .refused:
                 return try await denied(
-                    request, reason: "wrong user name or password, or inactive user '\(fields["username"] ?? "")'",
+                    request, reason: "wrong user name or password, or inactive user '\(userName.prefix(256))'",
                     clientId: clientId)
+            case .throttled(let wait):
+                throw DeskError.tooManyAttempts(retryAfter: wait)
             }
-            userSysId = principal.sysId
             refreshToken = try await tokens.issue(
                 .refresh, entity: entity.sysId, user: userSysId, lifespan: entity.refreshTokenLifespan)
         case "refresh_token":
@@ -73,10 +108,9 @@ struct OAuthTokenController: RouteCollection {
     /// ServiceNow answers every refusal alike, on purpose: 401 `access_denied`; the reason goes to the system
     /// log, where an admin looks when the inbound path of the integration fails.
     private func denied(_ request: Request, reason: String, clientId: String?) async throws -> Response {
-        try await request.systemLog().write(
-            .warning, source: "oauth",
-            "OAuth token request refused for client ID '\(clientId ?? "")': \(reason)",
-            correlationId: request.correlationId)
+        try await request.systemLog().writeRefusal(
+            source: "oauth", "OAuth token request refused for client ID '\((clientId ?? "").prefix(256))': \(reason)",
+            address: DeskAuthenticator.clientAddress(request), correlationId: request.correlationId)
         return Response.json(["error_description": "access_denied", "error": "server_error"], status: .unauthorized)
     }
 }

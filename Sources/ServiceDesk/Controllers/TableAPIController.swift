@@ -6,8 +6,9 @@ import WireModels
 
 /// ServiceNow's Table API: `/api/now/table/{table}[/{sys_id}]` (and `/api/now/v2/table/…`).
 struct TableAPIController: RouteCollection {
-    /// ServiceNow's default page size.
-    static let defaultLimit = 10000
+    /// Offsets beyond this read an empty page like any offset past the last record; the bound keeps
+    /// `offset + limit` far from overflow.
+    static let maxOffset = 1 << 48
 
     func boot(routes: any RoutesBuilder) throws {
         for base in [routes.grouped("api", "now", "table"), routes.grouped("api", "now", "v2", "table")] {
@@ -24,12 +25,14 @@ struct TableAPIController: RouteCollection {
         let (table, _) = try await authorize(request, \.read)
         let query: EncodedQuery
         do {
-            query = try EncodedQuery.parse(parameter(request, "sysparm_query") ?? "")
+            query = try EncodedQuery.parse(parameter(request, "sysparm_query") ?? "", limits: .standard)
         } catch let error as EncodedQuery.ParseError {
             throw DeskError.badRequest("Invalid query", detail: error.message)
         }
-        let limit = try integerParameter(request, "sysparm_limit") ?? Self.defaultLimit
-        let offset = try integerParameter(request, "sysparm_offset") ?? 0
+        // ServiceNow's default page is its maximum page; a larger limit is cut to it.
+        let maxPageSize = request.desk.config.maxPageSize
+        let limit = min(try integerParameter(request, "sysparm_limit") ?? maxPageSize, maxPageSize)
+        let offset = min(try integerParameter(request, "sysparm_offset") ?? 0, Self.maxOffset)
         guard offset >= 0 else {
             throw DeskError.badRequest("offset is \(offset)", detail: "Negative offset is not supported")
         }
@@ -129,20 +132,17 @@ struct TableAPIController: RouteCollection {
     }
 
     /// A query parameter. The query string is parsed once per request on its bytes (Vapor's Codable query
-    /// decoder parses the whole string again for every parameter asked for); a string that is not valid form
-    /// encoding is left to Vapor's more lenient decoder.
+    /// decoder parses the whole string again for every parameter asked for), leniently: bytes that are not
+    /// UTF-8 become U+FFFD, so such a value matches nothing.
     private func parameter(_ request: Request, _ name: String) -> String? {
-        if let parsed = request.storage[QueryParametersKey.self] {
-            return parsed.map { $0[name] } ?? request.query[String.self, at: name]
-        }
-        let parsed =
-            request.url.query.flatMap { FormBody.parse(Array($0.utf8)) } ?? (request.url.query == nil ? [:] : nil)
-        request.storage[QueryParametersKey.self] = .some(parsed)
-        return parsed.map { $0[name] } ?? request.query[String.self, at: name]
+        if let parsed = request.storage[QueryParametersKey.self] { return parsed[name] }
+        let parsed = request.url.query.map(FormBody.parseQuery) ?? [:]
+        request.storage[QueryParametersKey.self] = parsed
+        return parsed[name]
     }
 
     private struct QueryParametersKey: StorageKey {
-        typealias Value = [String: String]?
+        typealias Value = [String: String]
     }
 
     /// A boolean parameter: ServiceNow takes `true` in any case (pysnow sends Python's `True`).
@@ -150,12 +150,16 @@ struct TableAPIController: RouteCollection {
         parameter(request, name)?.lowercased() == "true"
     }
 
+    /// A whole-number parameter; one too large for a 64-bit integer counts as the largest (it is clamped by
+    /// the caller, never added to).
     private func integerParameter(_ request: Request, _ name: String) throws -> Int? {
         guard let text = parameter(request, name), !text.isEmpty else { return nil }
-        guard let value = Int(text) else {
-            throw DeskError.badRequest("Invalid \(name)", detail: "'\(text)' is not a number")
+        if let value = InputNumber.parse(text, in: Int.min...Int.max) { return value }
+        let digits = text.first == "-" ? text.dropFirst() : Substring(text)
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ (48...57).contains($0) }) else {
+            throw DeskError.badRequest("Invalid \(name)", detail: "'\(text.prefix(64))' is not a number")
         }
-        return value
+        return text.first == "-" ? Int.min : Int.max
     }
 
     private func writer(_ request: Request, _ table: TableSchema, _ principal: DeskPrincipal) throws -> TableWrite {
@@ -218,6 +222,7 @@ struct TableAPIController: RouteCollection {
                 ]
             return "<\(components?.string ?? "")>;rel=\"\(rel)\""
         }
+        // limit ≥ 1 and offset ≤ maxOffset: none of this arithmetic can overflow.
         let last = total == 0 ? 0 : ((total - 1) / limit) * limit
         var links = [link(0, "first")]
         if offset > 0 { links.append(link(max(offset - limit, 0), "prev")) }

@@ -13,8 +13,8 @@ struct CreatePlatformTables: AsyncMigration {
                 .field(FieldKey(stringLiteral: column), .string).update()
         }
         for table in [
-            DeskTables.oidcProviderConfiguration, DeskTables.oauthEntityProfile, DeskTables.syslog,
-            DeskTables.outboundHTTPLog, DeskTables.scopePrivilege,
+            DeskTables.oidcProviderConfiguration.excluding(AddOIDCAcceptedTenants.added), DeskTables.oauthEntityProfile,
+            DeskTables.syslog, DeskTables.outboundHTTPLog, DeskTables.scopePrivilege,
         ] {
             try await CreateDeskTables.create(table, on: database)
         }

@@ -1,4 +1,5 @@
 import Fluent
+import ServerSupport
 
 /// Web sign-in: sessions (in the database, so every instance behind a load balancer shares them) and the
 /// failed sign-ins the throttle counts.
@@ -12,15 +13,11 @@ struct CreateWebTables: AsyncMigration {
             .field("last_seen_at", .double, .required)
             .field("expires_at", .double, .required)
             .create()
-        try await database.schema(SignInThrottle.schema)
-            .field("id", .string, .identifier(auto: false))
-            .field("subject", .string, .required)
-            .field("failed_at", .double, .required)
-            .create()
+        try await SignInThrottle.createTable(DeskAuthenticator.throttleTable, on: database)
     }
 
     func revert(on database: any Database) async throws {
-        try await database.schema(SignInThrottle.schema).delete()
+        try await database.schema(DeskAuthenticator.throttleTable).delete()
         try await database.schema(WebSessionStore.schema).delete()
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SQLKit
+import ServerSupport
 import Synchronization
 import Vapor
 
@@ -57,10 +58,12 @@ final class DeskAuthenticator: Sendable {
             }
             return try await verifyExternal(bearer.token, request: request, sql: sql)
         }
-        guard let basic = request.headers.basicAuthorization,
-            let principal = try await verify(userName: basic.username, password: basic.password, request: request)
-        else { throw DeskError.notAuthenticated }
-        return principal
+        guard let basic = request.headers.basicAuthorization else { throw DeskError.notAuthenticated }
+        switch try await checkPassword(userName: basic.username, password: basic.password, request: request) {
+        case .accepted(let principal): return principal
+        case .refused: throw DeskError.notAuthenticated
+        case .throttled(let wait): throw DeskError.tooManyAttempts(retryAfter: wait)
+        }
     }
 
     /// An external JWT verified by an OIDC provider entity; a refusal is logged with its reason in the system log.
@@ -71,9 +74,9 @@ final class DeskAuthenticator: Sendable {
         do {
             return try await verifier.verify(token)
         } catch let refusal as OIDCTokenVerifier.Refusal {
-            try await request.systemLog().write(
-                .warning, source: "oauth", "Bearer token refused: \(refusal.reason)",
-                correlationId: request.correlationId)
+            try await request.systemLog().writeRefusal(
+                source: "oauth", "Bearer token refused: \(refusal.reason)",
+                address: Self.clientAddress(request), correlationId: request.correlationId)
             throw DeskError.notAuthenticated
         } catch let failure as OutboundHTTP.Failure {
             try await request.systemLog().write(
@@ -85,20 +88,60 @@ final class DeskAuthenticator: Sendable {
         }
     }
 
-    /// The active user with this name and password, or nil.
-    func verify(userName: String, password: String, request: Request) async throws -> DeskPrincipal? {
+    /// The outcome of a user name and password presented to the desk.
+    enum PasswordCheck: Sendable {
+        case accepted(DeskPrincipal)
+        case refused
+        /// Too many failures for this user name or client address: refused without a password hash.
+        case throttled(retryAfter: TimeInterval)
+    }
+
+    /// The table of failed password checks the desk's ``SignInThrottle`` counts.
+    static let throttleTable = "desk_signin_failures"
+
+    /// Checks a user name and password from any of the desk's ways in (web sign-in, HTTP Basic, the password
+    /// grant), all counted by one throttle: failures are recorded, a success clears the user name's failures.
+    func checkPassword(userName: String, password: String, request: Request) async throws -> PasswordCheck {
         let key = Data(SHA256.hash(data: Data("\(userName)\u{0}\(password)".utf8))).base64EncodedString()
         let current = now()
-        if let hit = remembered.withLock({ $0[key] }), hit.until > current { return hit.principal }
-        guard let sql = request.db as? any SQLDatabase,
+        // Remembered pairs were verified within the last minute: no hash to spend, nothing to throttle.
+        if let hit = remembered.withLock({ $0[key] }), hit.until > current { return .accepted(hit.principal) }
+        let sql = try request.sqlDatabase
+        let throttle = SignInThrottle(table: Self.throttleTable, sql: sql, now: current)
+        let address = Self.clientAddress(request)
+        if let wait = try await throttle.retryAfter(userName: userName, address: address) {
+            request.logger.warning(
+                "Password check refused: too many failed attempts",
+                metadata: ["user": "\(userName.prefix(256))", "client.address": "\(address ?? "")"])
+            return .throttled(retryAfter: wait)
+        }
+        guard let principal = try await verify(userName: userName, password: password, sql: sql, request: request)
+        else {
+            try await throttle.recordFailure(userName: userName, address: address)
+            return .refused
+        }
+        try await throttle.clear(userName: userName)
+        remembered.withLock { $0[key] = Remembered(principal: principal, until: current.addingTimeInterval(lifetime)) }
+        return .accepted(principal)
+    }
+
+    /// The active user with this name and password, or nil. A password no user could have set (a NUL, more
+    /// than bcrypt's 72 bytes) never matches and costs no hash.
+    private func verify(userName: String, password: String, sql: any SQLDatabase, request: Request) async throws
+        -> DeskPrincipal?
+    {
+        guard PasswordRules.mayVerify(password), !userName.isEmpty, userName.utf8.count <= 256,
             let row = try await sql.select().columns("user_password").from(DeskTables.user.databaseTable)
                 .where("user_name", .equal, userName).where("active", .equal, true).first(),
             let hash = try row.decode(column: "user_password", as: String?.self),
-            try await request.password.async.verify(password, created: hash),
-            let principal = try await Self.principal(where: "user_name", equals: userName, sql: sql)
+            try await request.password.async.verify(password, created: hash)
         else { return nil }
-        remembered.withLock { $0[key] = Remembered(principal: principal, until: current.addingTimeInterval(lifetime)) }
-        return principal
+        return try await Self.principal(where: "user_name", equals: userName, sql: sql)
+    }
+
+    /// The caller's address: the peer, or behind a trusted load balancer the address it forwarded.
+    static func clientAddress(_ request: Request) -> String? {
+        request.clientAddress(trustingForwardedFor: request.desk.config.trustsForwardedFor)
     }
 
     /// Whether the user exists and is active (deactivating a user revokes their tokens).

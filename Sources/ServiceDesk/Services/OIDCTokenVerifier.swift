@@ -66,8 +66,21 @@ struct OIDCTokenVerifier {
         else { throw Refusal(reason: "bad signature") }
 
         let issuer = claims["iss"] as? String ?? ""
-        let expectedIssuer = metadata.issuer.replacingOccurrences(
-            of: "{tenantid}", with: claims["tid"] as? String ?? "{tenantid}")
+        var expectedIssuer = metadata.issuer
+        if expectedIssuer.contains("{tenantid}") {
+            // A multi-tenant issuer vouches for every tenant: the token's own `tid` fills it in only when the
+            // configuration accepts that tenant.
+            let tid = (claims["tid"] as? String ?? "").lowercased()
+            guard !provider.acceptedTenants.isEmpty else {
+                throw Refusal(
+                    reason: "the provider's issuer '\(metadata.issuer)' is multi-tenant and the OIDC configuration "
+                        + "lists no accepted tenants")
+            }
+            guard !tid.isEmpty, provider.acceptedTenants.contains(tid) else {
+                throw Refusal(reason: "tenant '\(tid.prefix(64))' is not among the configuration's accepted tenants")
+            }
+            expectedIssuer = expectedIssuer.replacingOccurrences(of: "{tenantid}", with: tid)
+        }
         guard issuer == expectedIssuer else {
             throw Refusal(reason: "issuer '\(issuer)' is not the provider's issuer '\(expectedIssuer)'")
         }
@@ -98,6 +111,8 @@ struct OIDCTokenVerifier {
         let userClaim: String
         let userField: String
         let cacheLifespan: TimeInterval
+        /// Lowercase tenant IDs a multi-tenant issuer may vouch for.
+        let acceptedTenants: Set<String>
     }
 
     /// User fields a configuration may match on; `user_id` is the form's label for `user_name`.
@@ -108,7 +123,7 @@ struct OIDCTokenVerifier {
         let rows = try await sql.raw(
             """
             SELECT c.oidc_metadata_url AS url, c.user_claim AS claim, c.user_field AS field,
-                   c.oidc_config_cache_life_span AS lifespan
+                   c.oidc_config_cache_life_span AS lifespan, c.accepted_tenants AS tenants
             FROM \(ident: DeskTables.oauthEntity.databaseTable) e
             JOIN \(ident: DeskTables.oidcProviderConfiguration.databaseTable) c ON c.sys_id = e.oidc_provider_configuration
             WHERE e.type = 'oidc_provider' AND e.active = \(bind: true) AND e.client_id IN (\(binds: audiences))
@@ -122,7 +137,11 @@ struct OIDCTokenVerifier {
             metadataURL: url,
             userClaim: (try row.decode(column: "claim", as: String?.self)).flatMap { $0.isEmpty ? nil : $0 } ?? "sub",
             userField: Self.userFields[field] ?? "user_name",
-            cacheLifespan: TimeInterval((try row.decode(column: "lifespan", as: Int?.self) ?? 120) * 60))
+            cacheLifespan: TimeInterval(
+                InputNumber.clamp(try row.decode(column: "lifespan", as: Int?.self) ?? 120, to: 0...525_600) * 60),
+            acceptedTenants: Set(
+                (try row.decode(column: "tenants", as: String?.self) ?? "").split(separator: ",")
+                    .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }))
     }
 
     /// Reads the provider's metadata and its JWKS through the logged outbound client.

@@ -103,8 +103,9 @@ enum DeskTables {
                 ]),
             .init("client_id", .string),
             .init("client_secret", .secret),
-            .init("access_token_lifespan", .integer),
-            .init("refresh_token_lifespan", .integer),
+            // Seconds; at most ten years, so expiry arithmetic stays far from overflow.
+            .init("access_token_lifespan", .integer, range: 1...315_360_000),
+            .init("refresh_token_lifespan", .integer, range: 1...315_360_000),
             .init("active", .boolean),
             .init("redirect_url", .string),
             .init("token_url", .string),

@@ -9,9 +9,12 @@ extension DeskTables {
         columns: TableSchema.systemColumns + [
             .init("oidc_provider", .string),
             .init("oidc_metadata_url", .string),
-            .init("oidc_config_cache_life_span", .integer),
+            // Minutes; at most a year.
+            .init("oidc_config_cache_life_span", .integer, range: 0...525_600),
             .init("user_claim", .string),
             .init("user_field", .string),
+            // Tenant IDs (GUIDs), comma-separated, whose tokens a multi-tenant issuer may vouch for.
+            .init("accepted_tenants", .string),
         ],
         displayColumn: "oidc_provider",
         access: TableAccess(read: ["admin"], write: ["admin"], delete: ["admin"]))

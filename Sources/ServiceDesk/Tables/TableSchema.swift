@@ -26,12 +26,18 @@ struct TableSchema: Sendable {
         let choices: [String: String]
         /// Set by the system (`sys_id`, `number`, `sys_created_on`, …); ignored on writes.
         let readOnly: Bool
+        /// For integers the desk computes with (lifespans): the values a write may set.
+        let range: ClosedRange<Int>?
 
-        init(_ name: String, _ type: ColumnType, choices: [String: String] = [:], readOnly: Bool = false) {
+        init(
+            _ name: String, _ type: ColumnType, choices: [String: String] = [:], readOnly: Bool = false,
+            range: ClosedRange<Int>? = nil
+        ) {
             self.name = name
             self.type = type
             self.choices = choices
             self.readOnly = readOnly
+            self.range = range
         }
     }
 

@@ -20,6 +20,12 @@ struct TableWrite {
     /// The JSON object of a request body; anything else is a 400 in ServiceNow's words.
     static func fields(of body: Data?) throws -> [String: Any] {
         guard let body, !body.isEmpty else { return [:] }
+        do {
+            try StrictJSON.check(body)
+        } catch {
+            throw DeskError.badRequest(
+                "Exception while reading request", detail: "The payload is not valid JSON: \(error)")
+        }
         guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
             throw DeskError.badRequest("Exception while reading request", detail: "The payload is not valid JSON")
         }
@@ -107,6 +113,10 @@ struct TableWrite {
             // Unknown and system-set fields are ignored, as ServiceNow does.
             guard let column = table.column(name), !column.readOnly else { continue }
             let text = Self.text(raw)
+            // PostgreSQL refuses NUL in text; no field of the desk has a use for it (passwords say so in their rules).
+            if column.type != .password, let text, text.utf8.contains(0) {
+                throw invalid(name, "a value with a NUL character")
+            }
             switch column.type {
             case .string:
                 values[name] = text
@@ -115,7 +125,9 @@ struct TableWrite {
                     values[name] = Self.null
                     continue
                 }
-                guard let number = Int(text) else { throw invalid(name, text) }
+                guard let number = InputNumber.parse(text, in: column.range ?? Int.min...Int.max) else {
+                    throw invalid(name, text)
+                }
                 values[name] = number
             case .boolean:
                 guard let text else { throw invalid(name, "null") }
@@ -142,6 +154,9 @@ struct TableWrite {
                 values[name] = sysId
             case .password:
                 guard let text, !text.isEmpty else { continue }
+                if let violation = PasswordRules.violation(text) {
+                    throw DeskError.badRequest("Invalid password for field '\(name)'", detail: violation.description)
+                }
                 values[name] = try await hashPassword(text)
             case .secret:
                 guard let text, !text.isEmpty else { continue }
@@ -168,7 +183,7 @@ struct TableWrite {
     }
 
     private func invalid(_ field: String, _ value: String) -> DeskError {
-        .badRequest("Invalid value for field '\(field)'", detail: "'\(value)' is not a valid value")
+        .badRequest("Invalid value for field '\(field)'", detail: "'\(value.prefix(100))' is not a valid value")
     }
 
     private static func text(_ raw: Any) -> String? {

@@ -1,4 +1,5 @@
 import Foundation
+import ServerSupport
 import Vapor
 import WireModels
 
@@ -77,8 +78,7 @@ struct ListView: Sendable {
     func render(
         _ request: Request, heading: String, newLink: (href: String, label: String)? = nil, notice: String? = nil
     ) async throws -> Response {
-        let parameters = (URLComponents(string: request.url.string)?.queryItems ?? []).reduce(into: [String: String]())
-        { $0[$1.name] = $1.value ?? "" }
+        let parameters = request.url.query.map(FormBody.parseQuery) ?? [:]
         var query: EncodedQuery
         do {
             query = try EncodedQuery.parse(parameters["sysparm_query"] ?? "")
@@ -101,7 +101,9 @@ struct ListView: Sendable {
         let descending = orderField == nil ? defaultOrder.descending : parameters["sysparm_desc"] == "true"
         let ordering = EncodedQuery.Ordering(field: orderField ?? defaultOrder.field, descending: descending)
         query.orderings.insert(ordering, at: 0)
-        let offset = max(0, (Int(parameters["sysparm_first_row"] ?? "") ?? 1) - 1)
+        // Bounded before any arithmetic: a first row past the end shows an empty page, never a trap.
+        let firstRow = InputNumber.parse(parameters["sysparm_first_row"] ?? "1", in: 1...TableAPIController.maxOffset)
+        let offset = (firstRow ?? 1) - 1
 
         let sql = try request.sqlDatabase
         let (records, total) = try await TableStore(table: table, sql: sql).list(query, limit: pageSize, offset: offset)

@@ -177,6 +177,10 @@ struct RegistryPages: RouteCollection {
                 .text(
                     "oidc_config_cache_life_span", "OIDC configuration cache life span (minutes)",
                     config["oidc_config_cache_life_span"] ?? "120", kind: "number"),
+                .text(
+                    "accepted_tenants", "Accepted tenants", config["accepted_tenants"],
+                    help: "Only for a multi-tenant metadata URL (issuer with {tenantid}): the tenant IDs whose "
+                        + "tokens are accepted, comma-separated. Tokens of other tenants are refused."),
             ]
         }
         fields.append(.checkbox("active", "Active", (record["active"] ?? "true") == "true"))
@@ -216,8 +220,9 @@ struct RegistryPages: RouteCollection {
         switch kind {
         case "client":
             for field in ["access_token_lifespan", "refresh_token_lifespan"] {
-                guard let value = Int(form.text(field) ?? ""), value > 0 else {
-                    return try await again("Token lifespans are whole numbers of seconds above zero.")
+                guard let value = InputNumber.parse(form.text(field) ?? "", in: 1...315_360_000) else {
+                    return try await again(
+                        "Token lifespans are whole numbers of seconds, from 1 to 315360000 (ten years).")
                 }
                 fields[field] = value
             }
@@ -250,8 +255,9 @@ struct RegistryPages: RouteCollection {
             guard let url = URL(string: metadata), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
                 return try await again("The OIDC metadata URL must be an http or https URL.")
             }
-            guard let lifespan = Int(form.text("oidc_config_cache_life_span") ?? "120"), lifespan >= 0 else {
-                return try await again("The cache life span is a whole number of minutes.")
+            guard let lifespan = InputNumber.parse(form.text("oidc_config_cache_life_span") ?? "120", in: 0...525_600)
+            else {
+                return try await again("The cache life span is a whole number of minutes, from 0 to 525600 (a year).")
             }
             fields["client_id"] = clientId
             if let secret = form.text("client_secret") { fields["client_secret"] = secret }
@@ -260,6 +266,7 @@ struct RegistryPages: RouteCollection {
                 "user_claim": form.text("user_claim") ?? "sub",
                 "user_field": OIDCTokenVerifier.userFields[form.text("user_field") ?? ""] ?? "user_name",
                 "oidc_config_cache_life_span": lifespan,
+                "accepted_tenants": form.text("accepted_tenants") ?? "",
             ]
             let configStore = TableStore(table: DeskTables.oidcProviderConfiguration, sql: sql)
             let configWrite = request.application.tableWrite(

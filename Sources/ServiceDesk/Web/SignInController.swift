@@ -62,29 +62,25 @@ struct SignInController: RouteCollection {
         }
         let sql = try request.sqlDatabase
         let now = request.desk.config.now()
-        let throttle = SignInThrottle(sql: sql, now: now)
-        let subjects = SignInThrottle.subjects(userName: userName, address: Self.clientAddress(request))
-        if let wait = try await throttle.retryAfter(subjects) {
-            let minutes = max(1, Int((wait / 60).rounded(.up)))
-            request.logger.warning("Sign-in refused: too many failed attempts", metadata: ["user": "\(userName)"])
+        let principal: DeskPrincipal
+        switch try await request.desk.authenticator.checkPassword(
+            userName: userName, password: fields["user_password"] ?? "", request: request)
+        {
+        case .accepted(let accepted):
+            principal = accepted
+        case .throttled(let wait):
             let response = try await Self.signInPage(
                 request, userName: userName, goto: goto,
-                error: "Too many failed sign-in attempts. Try again in \(minutes) minute\(minutes == 1 ? "" : "s").",
+                error: "Too many failed sign-in attempts. Try again in \(SignInThrottle.minutesText(wait)).",
                 status: .tooManyRequests)
-            response.headers.replaceOrAdd(name: .retryAfter, value: String(Int(wait.rounded(.up))))
+            response.headers.replaceOrAdd(name: .retryAfter, value: SignInThrottle.retryAfterHeader(wait))
             return response
-        }
-        guard
-            let principal = try await request.desk.authenticator.verify(
-                userName: userName, password: fields["user_password"] ?? "", request: request)
-        else {
-            try await throttle.recordFailure(subjects)
-            request.logger.notice("Sign-in failed", metadata: ["user": "\(userName)"])
+        case .refused:
+            request.logger.notice("Sign-in failed", metadata: ["user": "\(userName.prefix(256))"])
             return try await Self.signInPage(
                 request, userName: userName, goto: goto, error: "User name or password invalid.",
                 status: .unauthorized)
         }
-        try await throttle.clear(userName: userName)
         guard !principal.webServiceAccessOnly else {
             request.logger.notice("Sign-in refused: web service access only", metadata: ["user": "\(userName)"])
             return try await Self.signInPage(
@@ -118,22 +114,8 @@ struct SignInController: RouteCollection {
         return response
     }
 
-    /// The caller's address: the peer, or behind a trusted load balancer the address it forwarded.
-    static func clientAddress(_ request: Request) -> String? {
-        if request.desk.config.trustsForwardedFor,
-            let forwarded = request.headers.first(name: .xForwardedFor)?.split(separator: ",").last?
-                .trimmingCharacters(in: .whitespaces), !forwarded.isEmpty
-        {
-            return forwarded
-        }
-        return request.remoteAddress?.ipAddress
-    }
-
     /// Only paths on this desk: an absolute or protocol-relative URL would make sign-in an open redirect.
     static func safeGoto(_ value: String?) -> String {
-        guard let value, value.hasPrefix("/"), !value.hasPrefix("//"), !value.hasPrefix("/\\"),
-            !value.contains("\r"), !value.contains("\n")
-        else { return "/" }
-        return value
+        LocalRedirect.safePath(value) ?? "/"
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import ServerSupport
 import Vapor
 import WireModels
 
@@ -123,6 +124,7 @@ struct UserAdminPages: RouteCollection {
         guard form.text("user_name") != nil else { return try await again("User ID is required.") }
         if isNew || !password.isEmpty {
             guard password.count >= 8 else { return try await again("The password needs at least 8 characters.") }
+            if let violation = PasswordRules.violation(password) { return try await again(violation.description) }
             fields["user_password"] = password
         }
         let name = [form.text("first_name"), form.text("last_name")].compactMap { $0 }.joined(separator: " ")

@@ -68,12 +68,39 @@ package struct EncodedQuery: Equatable, Sendable {
     // Longest first, so `NOT LIKE` wins over `LIKE` and `<=` over `<`.
     private static let operatorsByLength = Operator.allCases.sorted { $0.rawValue.count > $1.rawValue.count }
 
-    package static func parse(_ text: String) throws -> EncodedQuery {
+    /// How large a query may be. Each condition becomes a node of the SQL expression (SQLite refuses trees
+    /// deeper than 1000) and each listed value a bound parameter, so both are bounded well below the databases'
+    /// own limits, with an answer that says which bound was passed.
+    package struct Limits: Sendable {
+        package var maxBytes: Int
+        package var maxConditions: Int
+        package var maxListValues: Int
+
+        package init(maxBytes: Int, maxConditions: Int, maxListValues: Int) {
+            self.maxBytes = maxBytes
+            self.maxConditions = maxConditions
+            self.maxListValues = maxListValues
+        }
+
+        package static let standard = Limits(maxBytes: 32_768, maxConditions: 500, maxListValues: 1_000)
+    }
+
+    package static func parse(_ text: String, limits: Limits = .standard) throws -> EncodedQuery {
+        guard text.utf8.count <= limits.maxBytes else {
+            throw ParseError(
+                message: "The query is \(text.utf8.count) bytes long; at most \(limits.maxBytes) are allowed")
+        }
+        guard !text.utf8.contains(0) else { throw ParseError(message: "The query contains a NUL character") }
         var query = EncodedQuery()
+        var conditions = 0
+        var listValues = 0
         for term in split(text) {
             if term.text.isEmpty {
                 if term.isOr { throw ParseError(message: "'^OR' must follow a condition") }
                 continue
+            }
+            guard query.orderings.count < 20 || !term.text.hasPrefix("ORDERBY") else {
+                throw ParseError(message: "The query orders by more than 20 fields")
             }
             if term.text.hasPrefix("ORDERBYDESC") {
                 query.orderings.append(Ordering(field: try fieldName(term.text.dropFirst(11)), descending: true))
@@ -84,6 +111,16 @@ package struct EncodedQuery: Equatable, Sendable {
                 continue
             }
             let condition = try parseCondition(term.text)
+            conditions += 1
+            guard conditions <= limits.maxConditions else {
+                throw ParseError(message: "The query has more than \(limits.maxConditions) conditions")
+            }
+            if condition.op == .isIn || condition.op == .notIn {
+                listValues += condition.values.count
+                guard listValues <= limits.maxListValues else {
+                    throw ParseError(message: "The query's IN lists hold more than \(limits.maxListValues) values")
+                }
+            }
             if term.isOr {
                 guard !query.groups.isEmpty else { throw ParseError(message: "'^OR' must follow a condition") }
                 query.groups[query.groups.count - 1].append(condition)

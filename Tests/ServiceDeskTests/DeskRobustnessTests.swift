@@ -1,0 +1,278 @@
+import Foundation
+import ServerSupport
+import TestSupport
+import Testing
+import Vapor
+import VaporTesting
+
+@testable import ServiceDesk
+
+/// Input that once trapped, crashed or slipped through: each answered in the interface's own shape, and the
+/// desk still serving afterwards.
+@Suite("Desk robustness: numbers, queries, bodies, passwords, throttling")
+struct DeskRobustnessTests {
+    /// The desk answers a plain read after `check`: nothing above took it down.
+    func stillServing(_ app: Application) async throws {
+        let res = try await app.table(.GET, "incident?sysparm_limit=1", as: "agent")
+        #expect(res.status == .ok)
+    }
+
+    func raw(_ app: Application, _ method: HTTPMethod, _ path: String, as user: String = "agent", body: String? = nil)
+        async throws -> TestingHTTPResponse
+    {
+        var headers = DeskFixture.basic(user)
+        if body != nil { headers.contentType = .json }
+        return try await app.testing().sendRequest(
+            method, path, headers: headers, body: body.map { ByteBuffer(string: $0) })
+    }
+
+    @Test(arguments: [
+        "sysparm_offset=1&sysparm_limit=9223372036854775807",
+        "sysparm_offset=9223372036854775807&sysparm_limit=9223372036854775807",
+        "sysparm_offset=9223372036854775806&sysparm_limit=2",
+        "sysparm_limit=99999999999999999999999999",
+        "sysparm_offset=99999999999999999999999999",
+    ])
+    func hugeLimitsAndOffsetsNeverTrap(query: String) async throws {
+        try await withDesk { app, _ in
+            let res = try await raw(app, .GET, "/api/now/table/incident?" + query)
+            #expect(res.status == .ok, "\(res.body.string)")
+            #expect(res.headers.first(name: "X-Total-Count") != nil)
+            try await stillServing(app)
+        }
+    }
+
+    @Test func aPageIsCutToTheMaximumPageSize() async throws {
+        try await withDesk { app, fx in
+            for index in 0..<3 {
+                _ = try await app.table(
+                    .POST, "incident", as: "agent", json: ["short_description": "p\(index)", "caller_id": fx.callerId])
+            }
+            app.desk = DeskContext(
+                config: {
+                    var config = app.desk.config
+                    config.maxPageSize = 2
+                    return config
+                }(), authenticator: app.desk.authenticator, http: app.desk.http, oidcCache: app.desk.oidcCache)
+            let res = try await raw(app, .GET, "/api/now/table/incident?sysparm_limit=9223372036854775807")
+            #expect(res.status == .ok)
+            #expect(res.results.count == 2)
+            #expect(res.headers.first(name: .link)?.contains("sysparm_limit=2") == true)
+            let unlimited = try await raw(app, .GET, "/api/now/table/incident")
+            #expect(unlimited.results.count == 2)
+        }
+    }
+
+    @Test(arguments: [
+        "sysparm_offset=-1", "sysparm_offset=-9223372036854775808", "sysparm_limit=-5", "sysparm_limit=0",
+    ])
+    func negativeOffsetsAndLimitsAre400s(query: String) async throws {
+        try await withDesk { app, _ in
+            let res = try await raw(app, .GET, "/api/now/table/incident?" + query)
+            #expect(res.status == .badRequest)
+            #expect(res.object["status"] as? String == "failure")
+            try await stillServing(app)
+        }
+    }
+
+    @Test(arguments: [
+        "sysparm_first_row=9223372036854775807", "sysparm_first_row=-9223372036854775808",
+        "sysparm_first_row=99999999999999999999", "sysparm_first_row=abc",
+    ])
+    func listPagesTakeAnyFirstRow(query: String) async throws {
+        try await withDesk { app, _ in
+            let browser = WebBrowser(app)
+            _ = try await browser.signIn("agent")
+            let page = try await browser.get("/incident_list.do?" + query)
+            #expect(page.status == .ok)
+            try await stillServing(app)
+        }
+    }
+
+    @Test func everyErrorEnvelopeHasADetail() async throws {
+        try await withDesk { app, _ in
+            for path in ["/api/now/table/no_such_table", "/api/now/table/incident/0123456789abcdef0123456789abcdef"] {
+                let res = try await raw(app, .GET, path)
+                let error = try #require(res.object["error"] as? [String: Any])
+                #expect(error.keys.contains("detail"), "\(res.body.string)")
+                #expect(res.body.string.contains("\"detail\":"))
+            }
+            // Over real HTTP: only a running server collects bodies up to a limit.
+            let big = try await app.testing(method: .running(port: 0)).sendRequest(
+                .POST, "/api/now/table/incident", headers: DeskFixture.basic("agent"),
+                body: ByteBuffer(string: "{\"short_description\":\"" + String(repeating: "x", count: 70_000) + "\"}"))
+            #expect(big.status == .payloadTooLarge)
+            #expect(big.object["status"] as? String == "failure")
+            #expect((big.object["error"] as? [String: Any])?.keys.contains("detail") == true)
+        }
+    }
+
+    @Test(arguments: [
+        "{\"short_description\":\"x\",}", "[1,]", "{\"a\":[1,2,],\"b\":1}", "{\"short_description\":\"x\"} trailing",
+    ])
+    func malformedJSONIsRefused(body: String) async throws {
+        try await withDesk { app, _ in
+            let res = try await raw(app, .POST, "/api/now/table/incident", body: body)
+            #expect(res.status == .badRequest, "\(res.body.string)")
+            #expect(res.errorMessage == "Exception while reading request")
+            let count = try await app.table(.GET, "incident", as: "agent").results.count
+            #expect(count == 0)
+        }
+    }
+
+    @Test func deeplyNestedJSONIsRefusedWithoutRecursion() async throws {
+        try await withDesk { app, _ in
+            let body = "{\"a\":" + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "}"
+            let res = try await raw(app, .POST, "/api/now/table/incident", body: body)
+            #expect(res.status == .badRequest)
+        }
+    }
+
+    @Test func largeEncodedQueriesAreClear400s() async throws {
+        try await withDesk { app, _ in
+            let many = (0..<2000).map { "number=I\($0)" }.joined(separator: "^OR")
+            let res = try await raw(app, .GET, "/api/now/table/incident?sysparm_query=" + many)
+            #expect(res.status == .badRequest)
+            #expect(res.errorMessage == "Invalid query")
+            #expect(
+                (res.object["error"] as? [String: Any])?["detail"] as? String
+                    == "The query has more than 500 conditions")
+            let longValue = "short_descriptionLIKE" + String(repeating: "x", count: 40_000)
+            let long = try await raw(app, .GET, "/api/now/table/incident?sysparm_query=" + longValue)
+            #expect(long.status == .badRequest)
+            let list = "numberIN" + (0..<1500).map { "INC\($0)" }.joined(separator: ",")
+            let inList = try await raw(app, .GET, "/api/now/table/incident?sysparm_query=" + list)
+            #expect(inList.status == .badRequest)
+            let allowed = (0..<400).map { "short_descriptionLIKEterm\($0)" }.joined(separator: "^OR")
+            #expect(try await raw(app, .GET, "/api/now/table/incident?sysparm_query=" + allowed).status == .ok)
+            try await stillServing(app)
+        }
+    }
+
+    @Test func invalidUTF8InAQueryValueMatchesNothing() async throws {
+        try await withDesk { app, fx in
+            _ = try await app.table(
+                .POST, "incident", as: "agent", json: ["short_description": "Outlook", "caller_id": fx.callerId])
+            for query in [
+                "sysparm_query=short_descriptionLIKE%FF", "sysparm_query=short_description%3D%C3%28",
+                "sysparm_query=short_descriptionSTARTSWITHOut%FE",
+            ] {
+                let res = try await raw(app, .GET, "/api/now/table/incident?" + query)
+                #expect(res.status == .ok)
+                #expect(res.results.isEmpty, "\(query)")
+            }
+            let nul = try await raw(app, .GET, "/api/now/table/incident?sysparm_query=short_descriptionLIKE%00")
+            #expect(nul.status == .badRequest)
+        }
+    }
+
+    @Test func aNULInAStringFieldIsRefused() async throws {
+        try await withDesk { app, _ in
+            let res = try await raw(
+                app, .POST, "/api/now/table/incident", body: "{\"short_description\":\"a\\u0000b\"}")
+            #expect(res.status == .badRequest)
+            #expect(res.errorMessage == "Invalid value for field 'short_description'")
+        }
+    }
+
+    @Test func lifespansOutOfRangeAreRefused() async throws {
+        try await withDesk { app, _ in
+            let res = try await app.table(
+                .POST, "oauth_entity", as: "admin.user",
+                json: [
+                    "name": "x", "type": "client", "client_id": "abc", "access_token_lifespan": "9223372036854775807",
+                ])
+            #expect(res.status == .badRequest)
+            #expect(res.errorMessage == "Invalid value for field 'access_token_lifespan'")
+        }
+    }
+
+    @Test func aPasswordWithANULOrOver72BytesIsNeverSetAndNeverAccepted() async throws {
+        try await withDesk { app, _ in
+            for password in ["Passw0rd!x\u{0}tail", String(repeating: "p", count: 73)] {
+                let res = try await app.table(
+                    .POST, "sys_user", as: "admin.user", json: ["user_name": "new.user", "user_password": password])
+                #expect(res.status == .badRequest, "\(res.body.string)")
+                #expect(res.errorMessage == "Invalid password for field 'user_password'")
+            }
+            // The stored password followed by a NUL and more must not pass, in Basic nor in the password grant.
+            var headers = HTTPHeaders()
+            headers.basicAuthorization = BasicAuthorization(
+                username: "agent", password: DeskFixture.password("agent") + "\u{0}anything")
+            let basic = try await app.testing().sendRequest(.GET, "/api/now/table/incident", headers: headers)
+            #expect(basic.status == .unauthorized)
+            let client = try await DeskDirectory(app: app).createInboundEntity(name: "M365")
+            let grant = try await app.testing().sendRequest(
+                .POST, "/oauth_token.do", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                body: ByteBuffer(
+                    string: HTTPForm.encode([
+                        "grant_type": "password", "client_id": client.clientId, "client_secret": client.clientSecret,
+                        "username": "agent", "password": DeskFixture.password("agent") + "\u{0}x",
+                    ])))
+            #expect(grant.status == .unauthorized)
+            #expect(grant.object["error"] as? String == "server_error")
+        }
+    }
+
+    @Test func basicAuthAndThePasswordGrantShareTheThrottle() async throws {
+        let clock = TestClock()
+        try await withDesk(clock: clock) { app, _ in
+            var wrong = HTTPHeaders()
+            wrong.basicAuthorization = BasicAuthorization(username: "agent", password: "wrong")
+            for _ in 0..<3 {
+                #expect(
+                    try await app.testing().sendRequest(.GET, "/api/now/table/incident", headers: wrong).status
+                        == .unauthorized)
+            }
+            let client = try await DeskDirectory(app: app).createInboundEntity(name: "M365")
+            func grant(_ password: String) async throws -> TestingHTTPResponse {
+                try await app.testing().sendRequest(
+                    .POST, "/oauth_token.do", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                    body: ByteBuffer(
+                        string: HTTPForm.encode([
+                            "grant_type": "password", "client_id": client.clientId,
+                            "client_secret": client.clientSecret, "username": "agent", "password": password,
+                        ])))
+            }
+            #expect(try await grant("wrong").status == .unauthorized)
+            #expect(try await grant("wrong").status == .unauthorized)
+            // Five failures: even the right password is refused now, before any hash, in each interface's shape.
+            let locked = try await app.table(.GET, "incident", as: "agent")
+            #expect(locked.status == .tooManyRequests)
+            #expect(locked.errorMessage == "Too many failed sign-in attempts")
+            #expect(locked.headers.first(name: .retryAfter) != nil)
+            let lockedGrant = try await grant(DeskFixture.password("agent"))
+            #expect(lockedGrant.status == .tooManyRequests)
+            #expect(lockedGrant.object["error"] as? String == "temporarily_unavailable")
+            // Other users are not locked out by these failures.
+            #expect(try await app.table(.GET, "incident", as: "admin.user").status == .ok)
+
+            clock.advance(by: SignInThrottle.Limits.standard.window + 1)
+            #expect(try await app.table(.GET, "incident", as: "agent").status == .ok)
+        }
+    }
+
+    @Test func oauthTokenFailuresUseOAuthsShape() async throws {
+        try await withDesk { app, _ in
+            let big = try await app.testing(method: .running(port: 0)).sendRequest(
+                .POST, "/oauth_token.do", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "grant_type=password&x=" + String(repeating: "a", count: 200_000)))
+            #expect(big.status == .payloadTooLarge)
+            #expect(big.object["error"] as? String == "invalid_request")
+            #expect(big.object["error_description"] is String)
+            #expect(big.object["status"] == nil)
+            let garbage = try await app.testing().sendRequest(
+                .POST, "/oauth_token.do", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                body: ByteBuffer(bytes: [0x67, 0x3D, 0x25, 0xFF, 0xFE, 0x25, 0x7A]))
+            #expect(garbage.status == .badRequest)
+            #expect(garbage.object["error"] as? String == "invalid_request")
+        }
+    }
+
+    @Test(arguments: [
+        "/%09/evil.example", "//evil.example", "/\\evil.example", "https://evil.example", "/%2F%2Fevil.example",
+    ])
+    func signInNeverRedirectsOffTheDesk(goto: String) async throws {
+        #expect(SignInController.safeGoto(goto) == "/")
+    }
+}
