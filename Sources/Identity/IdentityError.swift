@@ -27,6 +27,11 @@ package struct IdentityError: Error, Sendable {
         case unsupportedResponseType
         case invalidCredentials
         case accountDisabled
+        case consentRequired
+        case scopeNotExposed
+        case pkceRequired
+        case adminConsentRequired
+        case consentDeclined
     }
 
     package let kind: Kind
@@ -61,6 +66,11 @@ package struct IdentityError: Error, Sendable {
         case .unsupportedResponseType: 70005
         case .invalidCredentials: 50126
         case .accountDisabled: 50057
+        case .consentRequired: 65001
+        case .scopeNotExposed: 650053
+        case .pkceRequired: 9002325
+        case .adminConsentRequired: 90094
+        case .consentDeclined: 65004
         }
     }
 
@@ -73,13 +83,20 @@ package struct IdentityError: Error, Sendable {
         case .invalidScope, .scopeWithoutDefault: "invalid_scope"
         case .resourceNotFound: "invalid_resource"
         case .invalidGrant, .codeAlreadyRedeemed, .pkceMismatch, .roleAssignmentRequired, .invalidCredentials,
-            .accountDisabled:
+            .accountDisabled, .consentRequired:
             "invalid_grant"
+        case .scopeNotExposed: "invalid_scope"
+        case .adminConsentRequired, .consentDeclined: "access_denied"
         case .unsupportedResponseType: "unsupported_response_type"
         case .tenantNotFound, .missingParameter, .resourceParameterNotSupported, .redirectURIMismatch,
-            .methodNotAllowed, .malformedRequest:
+            .methodNotAllowed, .malformedRequest, .pkceRequired:
             "invalid_request"
         }
+    }
+
+    /// What MSAL reads beside `error` to decide what to do next.
+    package var suberror: String? {
+        kind == .consentRequired ? "consent_required" : nil
     }
 
     package var status: HTTPResponseStatus {
@@ -195,4 +212,32 @@ package struct IdentityError: Error, Sendable {
 
     static let accountDisabled = Self(
         .accountDisabled, "The user account is disabled.")
+
+    static func consentRequired(client: String, name: String, missing: [String]) -> Self {
+        .init(
+            .consentRequired,
+            "The user or administrator has not consented to use the application with ID '\(client)' named '\(name)'. Send an interactive authorization request for this user and resource. Permissions without consent: \(missing.joined(separator: ", "))."
+        )
+    }
+
+    static func scopeNotExposed(_ scope: String, client: String, resource: String) -> Self {
+        .init(
+            .scopeNotExposed,
+            "The application '\(client)' asked for scope '\(scope)' that doesn't exist on the resource '\(resource)'. Contact the app vendor."
+        )
+    }
+
+    static let pkceRequired = Self(
+        .pkceRequired,
+        "Proof Key for Code Exchange is required: a public client must send a code_challenge (code_challenge_method S256) with the authorization request."
+    )
+
+    static func adminConsentRequired(_ permissions: [String]) -> Self {
+        .init(
+            .adminConsentRequired,
+            "Admin consent is required for the permissions requested by this application: \(permissions.joined(separator: ", ")). Ask a Global Administrator of the tenant to consent for the organization."
+        )
+    }
+
+    static let consentDeclined = Self(.consentDeclined, "User declined to consent to access the app.")
 }

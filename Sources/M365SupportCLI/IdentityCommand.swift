@@ -130,7 +130,8 @@ extension IdentityCommand {
 
     struct Apps: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "app", abstract: "App registrations.", subcommands: [Create.self, Secret.self, Grant.self])
+            commandName: "app", abstract: "App registrations.",
+            subcommands: [Create.self, Secret.self, Grant.self, Consent.self])
 
         struct Create: AsyncParsableCommand {
             @OptionGroup var store: IdentityStore
@@ -149,8 +150,43 @@ extension IdentityCommand {
                 help: "Access token version issued for this app as resource: 1 or 2.")
             var tokenVersion: Int = 1
             @Flag(name: .customLong("no-secret"), help: "Create no client secret.") var noSecret = false
+            @Option(help: "Delegated permission this app exposes that users may consent to; repeat for more.")
+            var scope: [String] = []
+            @Option(
+                name: .customLong("admin-scope"),
+                help: "Delegated permission this app exposes that only an administrator may consent to.")
+            var adminScope: [String] = []
+            @Option(
+                name: .customLong("require-scope"),
+                help:
+                    "Delegated permission the app requires, as RESOURCE=VALUE (https://graph.microsoft.com=User.Read).")
+            var requireScope: [String] = []
+            @Option(
+                name: .customLong("require-role"),
+                help: "Application role the app requires, as RESOURCE=VALUE.")
+            var requireRole: [String] = []
 
             func run() async throws {
+                var required: [String: IdentityAdmin.RequiredAccess] = [:]
+                for (entries, isScope) in [(requireScope, true), (requireRole, false)] {
+                    for entry in entries {
+                        guard let split = entry.lastIndex(of: "="), split != entry.startIndex else {
+                            throw ValidationError("'\(entry)' is not RESOURCE=VALUE.")
+                        }
+                        let resource = String(entry[..<split])
+                        let value = String(entry[entry.index(after: split)...])
+                        var access = required[resource] ?? IdentityAdmin.RequiredAccess(resource: resource)
+                        if isScope {
+                            access.scopes = (access.scopes ?? []) + [value]
+                        } else {
+                            access.roles = (access.roles ?? []) + [value]
+                        }
+                        required[resource] = access
+                    }
+                }
+                let exposed =
+                    scope.map { IdentityAdmin.ExposedScope(value: $0, adminConsentRequired: false) }
+                    + adminScope.map { IdentityAdmin.ExposedScope(value: $0, adminConsentRequired: true) }
                 try await store.run(
                     { admin, _ in
                         try await admin.createApp(
@@ -158,7 +194,8 @@ extension IdentityCommand {
                             .init(
                                 displayName: name, redirectUris: redirectURI, identifierUris: identifierURI,
                                 appRoles: appRole,
-                                accessTokenVersion: tokenVersion, withSecret: !noSecret))
+                                accessTokenVersion: tokenVersion, withSecret: !noSecret, exposedScopes: exposed,
+                                requiredResourceAccess: required.keys.sorted().compactMap { required[$0] }))
                     },
                     describe: { app in
                         var text =
@@ -206,6 +243,34 @@ extension IdentityCommand {
                     { admin, _ in
                         try await admin.grant(tenant: tenant, client: client, .init(resource: resource, role: role))
                     }, describe: { "Granted \($0.role) of \($0.resourceAppId) to \($0.clientAppId)" })
+            }
+        }
+
+        struct Consent: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Consent to delegated permissions of a resource for a client app: for the whole tenant "
+                    + "(admin consent), or with --user for one user.")
+
+            @OptionGroup var store: IdentityStore
+            @Option(help: "Tenant ID or domain.") var tenant: String
+            @Option(help: "The client app's appId.") var client: String
+            @Option(help: "Resource appId or identifier URI, e.g. https://graph.microsoft.com.") var resource: String
+            @Option(help: "Permission value; repeat for more (default: what the client requires of the resource).")
+            var scope: [String] = []
+            @Option(help: "User object ID or UPN consenting for themselves (default: the whole tenant).")
+            var user: String?
+
+            func run() async throws {
+                try await store.run(
+                    { admin, _ in
+                        try await admin.grantConsent(
+                            tenant: tenant, client: client,
+                            .init(resource: resource, scopes: scope.isEmpty ? nil : scope, user: user))
+                    },
+                    describe: { consent in
+                        "Consented (\(consent.consentType)\(consent.principalId.map { " \($0)" } ?? "")) to "
+                            + "\(consent.scopes.joined(separator: " ")) of \(consent.resourceAppId) for \(consent.clientAppId)"
+                    })
             }
         }
     }

@@ -19,6 +19,30 @@ struct AdminAPITests {
             .POST, path, headers: headers ?? auth, body: ByteBuffer(data: try JSONEncoder().encode(body)))
     }
 
+    @Test func refusesMalformedJSONAndUnsafeRedirectURIs() async throws {
+        try await withIdentity { app, fx in
+            let trailing = try await app.testing().sendRequest(
+                .POST, "/admin/api/tenants", headers: auth,
+                body: ByteBuffer(string: #"{"name":"Northwind","domains":["northwind.onmicrosoft.com"],}"#))
+            #expect(trailing.status == .badRequest)
+            #expect(try trailing.json(ProblemDetails.self).detail?.contains("comma") == true)
+            for uri in [
+                "https://client.test/\tcb", "https://client.test/cb#frag", "javascript:alert(1)", "/relative",
+                "https://client.test/a b", "https:///nohost", "https://client.test\\@evil.test/",
+            ] {
+                let res = try await post(
+                    app, "/admin/api/tenants/\(fx.tenantId)/apps",
+                    IdentityAdmin.CreateApp(displayName: "x", redirectUris: [uri]))
+                #expect(res.status == .badRequest, "\(uri)")
+            }
+            let native = try await post(
+                app, "/admin/api/tenants/\(fx.tenantId)/apps",
+                IdentityAdmin.CreateApp(
+                    displayName: "x", redirectUris: ["http://localhost:8765/callback", "msal1234://auth"]))
+            #expect(native.status == .created)
+        }
+    }
+
     @Test func requiresTheAdminToken() async throws {
         try await withIdentity { app, _ in
             let res = try await app.get("/admin/api/tenants", headers: ["Authorization": "Bearer nope"])

@@ -62,10 +62,26 @@ private func seedFixture(_ app: Application, clock: TestClock) async throws -> I
         tenant: tenant.id,
         .init(userPrincipalName: "adele@\(IdentityFixture.domain)", displayName: "Adele Vance", password: password))
     _ = try await admin.assignRole(tenant: tenant.id, user: user.id, role: "Service Support Administrator")
-    let client = try await admin.createApp(
-        tenant: tenant.id, .init(displayName: "Outbound", redirectUris: [IdentityFixture.redirectURI]))
     let api = try await admin.createApp(
-        tenant: tenant.id, .init(displayName: "REST API", appRoles: ["Tickets.Read"], withSecret: false))
+        tenant: tenant.id,
+        .init(
+            displayName: "REST API", appRoles: ["Tickets.Read"], withSecret: false,
+            exposedScopes: [
+                .init(value: "Tickets.Read", adminConsentRequired: false),
+                .init(value: "Tickets.ReadWrite.All", adminConsentRequired: true),
+            ]))
+    let client = try await admin.createApp(
+        tenant: tenant.id,
+        .init(
+            displayName: "Outbound", redirectUris: [IdentityFixture.redirectURI],
+            requiredResourceAccess: [
+                .init(resource: MicrosoftGraphResource.identifierURI, scopes: ["User.Read"]),
+                .init(resource: api.appId, scopes: ["Tickets.Read"]),
+            ]))
+    // An administrator consented to what the client requires, as the tenant's admin does in the portal.
+    for resource in [MicrosoftGraphResource.identifierURI, api.appId] {
+        _ = try await admin.grantConsent(tenant: tenant.id, client: client.appId, .init(resource: resource))
+    }
     let apiV2 = try await admin.createApp(
         tenant: tenant.id, .init(displayName: "Modern API", accessTokenVersion: 2, withSecret: false))
     _ = try await admin.grant(tenant: tenant.id, client: client.appId, .init(resource: api.appId, role: "Tickets.Read"))

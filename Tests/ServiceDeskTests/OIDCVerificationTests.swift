@@ -104,11 +104,14 @@ struct OIDCVerificationTests {
             }
             try await withDesk(clock: clock) { desk, _ in
                 try await Self.configureOIDC(
-                    desk, identity: identity, metadataURL: common, acceptedTenants: "00000000-0000-0000-0000-000000000001")
+                    desk, identity: identity, metadataURL: common,
+                    acceptedTenants: "00000000-0000-0000-0000-000000000001")
                 let token = try await identity.token(resource: identity.restAPI.appId)
                 #expect(try await Self.bearer(desk, token).status == .unauthorized)
                 #expect(
-                    try await Self.refusals(desk).contains { $0.contains("is not among the configuration's accepted tenants") })
+                    try await Self.refusals(desk).contains {
+                        $0.contains("is not among the configuration's accepted tenants")
+                    })
             }
             try await withDesk(clock: clock) { desk, _ in
                 try await Self.configureOIDC(

@@ -10,6 +10,7 @@ struct AdminController: RouteCollection {
 
     func boot(routes: any RoutesBuilder) throws {
         let api = routes.grouped(IdentityPath.adminAPI.pathComponents).grouped(AdminTokenMiddleware(token: adminToken))
+            .grouped(StrictJSONMiddleware())
         api.get("tenants", use: listTenants)
         api.post("tenants", use: createTenant)
         api.post("tenants", ":tenant", "users", use: createUser)
@@ -17,6 +18,8 @@ struct AdminController: RouteCollection {
         api.post("tenants", ":tenant", "apps", use: createApp)
         api.post("tenants", ":tenant", "apps", ":app", "secrets", use: addSecret)
         api.post("tenants", ":tenant", "apps", ":app", "grants", use: grant)
+        api.post("tenants", ":tenant", "apps", ":app", "consents", use: grantConsent)
+        api.get("tenants", ":tenant", "apps", ":app", "consents", use: listConsents)
         api.get("keys", use: listKeys)
         api.post("keys", "rotate", use: rotateKeys)
     }
@@ -69,6 +72,20 @@ struct AdminController: RouteCollection {
             try await admin(request).grant(
                 tenant: request.parameters.require("tenant"), client: request.parameters.require("app"), input),
             status: .created)
+    }
+
+    func grantConsent(_ request: Request) async throws -> JSONBody<IdentityAdmin.Consent> {
+        let input = try request.content.decode(IdentityAdmin.GrantConsent.self)
+        return JSONBody(
+            try await admin(request).grantConsent(
+                tenant: request.parameters.require("tenant"), client: request.parameters.require("app"), input),
+            status: .created)
+    }
+
+    func listConsents(_ request: Request) async throws -> JSONBody<[IdentityAdmin.Consent]> {
+        JSONBody(
+            try await admin(request).listConsents(
+                tenant: request.parameters.require("tenant"), client: request.parameters.require("app")))
     }
 
     func listKeys(_ request: Request) async throws -> JSONBody<[IdentityAdmin.SigningKey]> {

@@ -6,7 +6,8 @@ import Vapor
 import WireModels
 
 /// `GET|POST /{tenant}/oauth2/v2.0/authorize` (and v1's `/oauth2/authorize`): the authorization-code
-/// flow with PKCE and a server-rendered sign-in page. No consent step.
+/// flow with PKCE (required of public clients), a server-rendered sign-in page and, where permissions lack
+/// consent, a consent page (``AuthorizeFlow``).
 struct AuthorizeController: RouteCollection {
     static let flowCookie = "m365_identity_flow"
 
@@ -69,14 +70,24 @@ struct AuthorizeController: RouteCollection {
         case .v1:
             scope = parameters.scope ?? "openid"
         }
+        let permissions: DelegatedConsent.Request
         do {
-            _ = try ScopeRequest.parse(scope)
+            permissions = try DelegatedConsent.resolve(
+                ScopeRequest.parse(scope), v1Resource: endpoint == .v1 ? parameters.resource : nil, tenant: tenant,
+                client: app)
         } catch let error as IdentityError {
             return try await reply.send(error: error, request: request)
         }
         if let method = parameters.codeChallengeMethod, !["S256", "plain"].contains(method) {
             return try await reply.send(error: .malformedRequest, request: request)
         }
+        // A public client cannot prove at the token endpoint that it is the one that asked: PKCE does that.
+        if app.isPublicClient, (parameters.codeChallenge ?? "").isEmpty {
+            return try await reply.send(error: .pkceRequired, request: request)
+        }
+        let flow = AuthorizeFlow(
+            request: request, endpoint: endpoint, tenant: tenant, app: app, parameters: parameters, scope: scope,
+            permissions: permissions, redirectURI: redirectURI, reply: reply)
 
         let page = SignInPage(
             app: app, tenantName: tenant.primaryDomain, parameters: parameters,
@@ -86,6 +97,12 @@ struct AuthorizeController: RouteCollection {
         guard let flowToken = parameters.flowToken, request.cookies[Self.flowCookie]?.string == flowToken else {
             return try await page.render(
                 request, error: "Your sign-in session expired. Please sign in again.", login: parameters.login)
+        }
+        if let ticket = parameters.consentTicket {
+            return try await flow.answerConsent(ticket: ticket, accepted: parameters.consentAction == "accept") {
+                try await page.render(
+                    request, error: "Your sign-in session expired. Please sign in again.", login: nil)
+            }
         }
         let login = (parameters.login ?? "").lowercased()
         let password = parameters.passwd ?? ""
@@ -128,22 +145,10 @@ struct AuthorizeController: RouteCollection {
                 login: parameters.login)
         }
 
-        let code = RandomToken.urlSafe(byteCount: 48)
-        let now = request.identity.config.now()
-        try await AuthorizationCode(
-            codeDigest: RandomToken.digest(code), appID: app.id, userID: user.requireID(),
-            redirectURI: redirectURI, scope: scope, resource: endpoint == .v1 ? parameters.resource : nil,
-            nonce: parameters.nonce, codeChallenge: parameters.codeChallenge,
-            codeChallengeMethod: parameters.codeChallenge == nil ? nil : (parameters.codeChallengeMethod ?? "plain"),
-            expiresAt: now.addingTimeInterval(request.identity.config.authorizationCodeLifetime)
-        ).create(on: request.db)
         request.logger.info(
             "User signed in",
             metadata: ["tenant": "\(tenant.tenantId)", "client.id": "\(app.appId)", "user.id": "\(user.objectId)"])
-        let response = try await reply.send(
-            fields: [("code", code), ("session_state", UUID().uuidString.lowercased())], request: request)
-        response.cookies[Self.flowCookie] = .expired
-        return response
+        return try await flow.afterSignIn(user: user)
     }
 
     private func errorPage(_ error: IdentityError, _ request: Request) async throws -> Response {
@@ -174,6 +179,11 @@ struct AuthorizeParameters: Content {
     var login: String?
     var passwd: String?
     var flowToken: String?
+    /// The consent page's answer: the sealed ticket of the signed-in user, `accept` or `cancel`, and whether a
+    /// Global Administrator consents for the whole organization.
+    var consentTicket: String?
+    var consentAction: String?
+    var consentForOrganization: String?
 
     enum CodingKeys: String, CodingKey {
         case clientId = "client_id"
@@ -186,6 +196,9 @@ struct AuthorizeParameters: Content {
         case loginHint = "login_hint"
         case prompt, login, passwd
         case flowToken = "flow_token"
+        case consentTicket = "consent_ticket"
+        case consentAction = "consent_action"
+        case consentForOrganization = "consent_for_organization"
     }
 
     /// The original request, carried through the sign-in form as hidden fields.
@@ -194,7 +207,7 @@ struct AuthorizeParameters: Content {
             ("client_id", clientId), ("response_type", responseType), ("redirect_uri", redirectUri),
             ("scope", scope), ("resource", resource), ("state", state), ("nonce", nonce),
             ("code_challenge", codeChallenge), ("code_challenge_method", codeChallengeMethod),
-            ("response_mode", responseMode),
+            ("response_mode", responseMode), ("prompt", prompt),
         ]
         return pairs.compactMap { name, value in value.map { SignInPage.Field(name: name, value: $0) } }
     }
@@ -225,11 +238,22 @@ struct SignInPage {
     func render(_ request: Request, error: String?, login: String?, status: HTTPResponseStatus = .ok) async throws
         -> Response
     {
+        try await Self.renderFlowPage(request, status: status) { flowToken in
+            try await request.view.render(
+                "signin",
+                Context(
+                    appName: app.displayName, tenantName: tenantName, action: action, hidden: parameters.hiddenFields,
+                    flowToken: flowToken, login: login ?? "", error: error))
+        }
+    }
+
+    /// A page of the sign-in flow (sign-in, consent): its form carries a fresh flow token that must match a
+    /// SameSite cookie, so another site cannot post it for the user.
+    static func renderFlowPage(
+        _ request: Request, status: HTTPResponseStatus, _ view: (String) async throws -> View
+    ) async throws -> Response {
         let flowToken = RandomToken.urlSafe(byteCount: 24)
-        let context = Context(
-            appName: app.displayName, tenantName: tenantName, action: action, hidden: parameters.hiddenFields,
-            flowToken: flowToken, login: login ?? "", error: error)
-        let response = try await request.view.render("signin", context).encodeResponse(status: status, for: request)
+        let response = try await view(flowToken).encodeResponse(status: status, for: request)
         response.cookies[AuthorizeController.flowCookie] = HTTPCookies.Value(
             string: flowToken, maxAge: 900, path: "/",
             isSecure: request.application.identity.config.endpoint.publicURLIsHTTPS,

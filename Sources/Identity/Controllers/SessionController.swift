@@ -39,7 +39,10 @@ struct SessionController: RouteCollection {
     func logout(_ request: Request) async throws -> Response {
         let tenant = try request.parameters.require("tenant")
         let target = request.query[String.self, at: "post_logout_redirect_uri"]
-        if let target, let directory = try? await request.identity.directoryCache.directory(tenant, on: { request.db }),
+        // Only a registered redirect URI, and only one a browser reads as written (registrations made before
+        // that rule are held to it here too).
+        if let target, DirectoryAdmin.isRedirectURI(target),
+            let directory = try? await request.identity.directoryCache.directory(tenant, on: { request.db }),
             directory.hasRedirectURI(target), var components = URLComponents(string: target)
         {
             if let state = request.query[String.self, at: "state"] {

@@ -85,7 +85,7 @@ struct EntraErrorMiddleware: Middleware {
             "AADSTS\(error.aadsts): \(error.message)\r\nTrace ID: \(request.id.lowercased())\r\nCorrelation ID: \(correlationId)\r\nTimestamp: \(timestamp)"
         return EntraErrorBody(
             error: error.oauthError, errorDescription: description, errorCodes: [error.aadsts], timestamp: timestamp,
-            traceId: request.id.lowercased(), correlationId: correlationId)
+            traceId: request.id.lowercased(), correlationId: correlationId, suberror: error.suberror)
     }
 
     private func graphResponse(for error: any Error, request: Request) -> Response {

@@ -9,5 +9,6 @@ enum IdentityMigrations {
         CreateAuthorizationGrant(),
         CreateSigningKey(),
         CreateSignInFailures(),
+        AddDelegatedPermissions(),
     ]
 }

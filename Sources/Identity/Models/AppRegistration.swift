@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import WireModels
 
 /// An app registration and its service principal in one tenant (apps here are single-tenant).
 final class AppRegistration: Model, @unchecked Sendable {
@@ -21,6 +22,10 @@ final class AppRegistration: Model, @unchecked Sendable {
     @Field(key: "access_token_version") var accessTokenVersion: Int
     /// When true, only clients granted one of the app's roles get tokens for it (AADSTS501051 otherwise).
     @Field(key: "app_role_assignment_required") var appRoleAssignmentRequired: Bool
+    /// JSON of `[IdentityAdmin.ExposedScope]`: delegated permissions the app exposes as a resource.
+    @OptionalField(key: "exposed_scopes") var exposedScopesJSON: String?
+    /// JSON of `[IdentityAdmin.RequiredAccess]` with resources by appId: what the app requires.
+    @OptionalField(key: "required_resource_access") var requiredResourceAccessJSON: String?
     @Children(for: \.$app) var secrets: [ClientSecret]
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
@@ -42,6 +47,28 @@ final class AppRegistration: Model, @unchecked Sendable {
         self.appRoles = appRoles
         self.accessTokenVersion = accessTokenVersion
         self.appRoleAssignmentRequired = appRoleAssignmentRequired
+    }
+
+    /// Delegated permissions the app exposes; Microsoft Graph's are built in.
+    var exposedScopes: [IdentityAdmin.ExposedScope] {
+        get {
+            if appId == MicrosoftGraphResource.appId { return MicrosoftGraphResource.delegatedScopes }
+            return Self.decode(exposedScopesJSON) ?? []
+        }
+        set { exposedScopesJSON = Self.encode(newValue) }
+    }
+
+    var requiredResourceAccess: [IdentityAdmin.RequiredAccess] {
+        get { Self.decode(requiredResourceAccessJSON) ?? [] }
+        set { requiredResourceAccessJSON = Self.encode(newValue) }
+    }
+
+    private static func decode<T: Decodable>(_ json: String?) -> T? {
+        json.flatMap { try? JSONDecoder().decode(T.self, from: Data($0.utf8)) }
+    }
+
+    private static func encode<T: Encodable>(_ value: T) -> String? {
+        (try? JSONEncoder().encode(value)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     func isNamed(_ identifier: String) -> Bool {

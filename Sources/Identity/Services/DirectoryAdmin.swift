@@ -140,14 +140,29 @@ package struct DirectoryAdmin: Sendable {
         guard version == 1 || version == 2 else {
             throw Abort(.badRequest, reason: "accessTokenVersion must be 1 or 2.")
         }
-        for uri in input.redirectUris ?? [] where URL(string: uri)?.scheme == nil {
-            throw Abort(.badRequest, reason: "Redirect URI '\(uri)' is not an absolute URI.")
+        for uri in input.redirectUris ?? [] where !Self.isRedirectURI(uri) {
+            throw Abort(
+                .badRequest,
+                reason: "Redirect URI '\(uri.prefix(200))' is not an absolute http(s) or custom-scheme URI without "
+                    + "spaces, control characters, backslashes or a fragment.")
         }
+        var exposed: [IdentityAdmin.ExposedScope] = []
+        for scope in input.exposedScopes ?? [] {
+            guard Self.isPermissionValue(scope.value) else {
+                throw Abort(.badRequest, reason: "'\(scope.value.prefix(100))' is not a valid permission value.")
+            }
+            if !exposed.contains(where: { $0.value.caseInsensitiveCompare(scope.value) == .orderedSame }) {
+                exposed.append(scope)
+            }
+        }
+        let required = try await resolveRequiredAccess(input.requiredResourceAccess ?? [], in: tenant)
         let appId = UUID().uuidString.lowercased()
         let app = AppRegistration(
             tenantID: try tenant.requireID(), appId: appId, displayName: name, redirectURIs: input.redirectUris ?? [],
             identifierURIs: input.identifierUris.flatMap { $0.isEmpty ? nil : $0 }, appRoles: input.appRoles ?? [],
             accessTokenVersion: version, appRoleAssignmentRequired: input.appRoleAssignmentRequired ?? false)
+        if !exposed.isEmpty { app.exposedScopes = exposed }
+        if !required.isEmpty { app.requiredResourceAccess = required }
         try await app.create(on: database)
         var dto = app.toAdmin()
         if input.withSecret ?? true {
@@ -198,7 +213,130 @@ package struct DirectoryAdmin: Sendable {
         return IdentityAdmin.Grant(clientAppId: client.appId, resourceAppId: resource.appId, role: input.role)
     }
 
+    /// Required permissions with each resource named by appId, checked against what the resource offers.
+    private func resolveRequiredAccess(_ entries: [IdentityAdmin.RequiredAccess], in tenant: Tenant) async throws
+        -> [IdentityAdmin.RequiredAccess]
+    {
+        var resolved: [IdentityAdmin.RequiredAccess] = []
+        for entry in entries {
+            let resource = try await requireResource(entry.resource, in: tenant)
+            var scopes: [String] = []
+            for value in entry.scopes ?? [] {
+                guard
+                    let exposed = resource.exposedScopes.first(where: {
+                        $0.value.caseInsensitiveCompare(value) == .orderedSame
+                    })
+                else {
+                    throw Abort(
+                        .badRequest,
+                        reason: "\(resource.displayName) exposes no delegated permission '\(value.prefix(100))'. "
+                            + "It exposes: \(resource.exposedScopes.map(\.value).joined(separator: ", ")).")
+                }
+                scopes.append(exposed.value)
+            }
+            for role in entry.roles ?? [] where !resource.appRoles.contains(role) {
+                throw Abort(.badRequest, reason: "\(resource.displayName) offers no app role '\(role.prefix(100))'.")
+            }
+            resolved.append(
+                IdentityAdmin.RequiredAccess(
+                    resource: resource.appId, scopes: scopes.isEmpty ? nil : scopes,
+                    roles: (entry.roles ?? []).isEmpty ? nil : entry.roles))
+        }
+        return resolved
+    }
+
+    // MARK: Consent
+
+    /// Consent to delegated permissions: for the whole tenant (admin consent, as a Global Administrator gives
+    /// it in the portal) or, with `user`, for one user. Without `scopes`, every delegated permission the client
+    /// requires of the resource.
+    package func grantConsent(tenant identifier: String, client appId: String, _ input: IdentityAdmin.GrantConsent)
+        async throws -> IdentityAdmin.Consent
+    {
+        defer { cache?.invalidateAll() }
+        let tenant = try await requireTenant(identifier)
+        let client = try await requireApp(appId, in: tenant)
+        let resource = try await requireResource(input.resource, in: tenant)
+        let asked =
+            input.scopes
+            ?? client.requiredResourceAccess.filter { $0.resource == resource.appId }.flatMap { $0.scopes ?? [] }
+        guard !asked.isEmpty else {
+            throw Abort(
+                .badRequest,
+                reason: "Name the scopes: \(client.displayName) requires no delegated permission of "
+                    + "\(resource.displayName).")
+        }
+        var permissions: [String] = []
+        for value in asked {
+            guard
+                let exposed = resource.exposedScopes.first(where: {
+                    $0.value.caseInsensitiveCompare(value) == .orderedSame
+                })
+            else {
+                throw Abort(
+                    .badRequest,
+                    reason: "\(resource.displayName) exposes no delegated permission '\(value.prefix(100))'.")
+            }
+            if !permissions.contains(exposed.value) { permissions.append(exposed.value) }
+        }
+        var user: DirectoryUser?
+        if let key = input.user { user = try await requireUser(key, in: tenant) }
+        if user != nil,
+            let adminOnly = permissions.first(where: { value in
+                resource.exposedScopes.first { $0.value == value }?.adminConsentRequired ?? true
+            })
+        {
+            throw Abort(
+                .badRequest,
+                reason: "'\(adminOnly)' needs admin consent: a user cannot consent to it for themselves.")
+        }
+        let grant = try await DelegatedConsent(database: database).record(
+            client: client.requireID(), resource: resource.requireID(), permissions: permissions,
+            principal: try user?.requireID())
+        return IdentityAdmin.Consent(
+            clientAppId: client.appId, resourceAppId: resource.appId, consentType: grant.consentType,
+            principalId: user?.objectId, scopes: grant.scopes)
+    }
+
+    /// Every delegated permission grant of a client app.
+    package func listConsents(tenant identifier: String, client appId: String) async throws -> [IdentityAdmin.Consent] {
+        let tenant = try await requireTenant(identifier)
+        let client = try await requireApp(appId, in: tenant)
+        let grants = try await DelegatedPermissionGrant.query(on: database)
+            .filter(\.$clientApp.$id == client.requireID()).with(\.$resourceApp).with(\.$principal).all()
+        return grants.map { grant in
+            IdentityAdmin.Consent(
+                clientAppId: client.appId, resourceAppId: grant.resourceApp.appId, consentType: grant.consentType,
+                principalId: grant.principal?.objectId, scopes: grant.scopes)
+        }
+    }
+
     // MARK: Helpers
+
+    private func requireResource(_ identifier: String, in tenant: Tenant) async throws -> AppRegistration {
+        do {
+            return try await AppRegistration.resource(named: identifier, in: tenant, on: database)
+        } catch {
+            throw Abort(.notFound, reason: "No app named '\(identifier.prefix(200))' in the tenant.")
+        }
+    }
+
+    /// An absolute URI a browser can be sent to: http(s) or a custom scheme (native apps), nothing a browser
+    /// would read differently from how it is written.
+    static func isRedirectURI(_ uri: String) -> Bool {
+        guard uri.utf8.count <= 2048, !uri.contains("#"), !uri.contains("\\"),
+            uri.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7f && !$0.properties.isWhitespace }),
+            let url = URL(string: uri), let scheme = url.scheme?.lowercased(), !scheme.isEmpty
+        else { return false }
+        if scheme == "http" || scheme == "https" { return url.host?.isEmpty == false }
+        return !["javascript", "data", "vbscript", "file"].contains(scheme)
+    }
+
+    /// A permission value as Entra allows it: no spaces, not starting with a dot.
+    static func isPermissionValue(_ value: String) -> Bool {
+        !value.isEmpty && value.utf8.count <= 120 && !value.hasPrefix(".")
+            && value.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 0x20 && $0.value != 0x7f && $0 != "/" }
+    }
 
     private func addSecret(to app: AppRegistration, _ input: IdentityAdmin.AddSecret) async throws
         -> IdentityAdmin.Secret
@@ -278,6 +416,7 @@ extension AppRegistration {
             servicePrincipalId: servicePrincipalId.uuidString.lowercased(),
             tenantId: $tenant.id.uuidString.lowercased(),
             displayName: displayName, redirectUris: redirectURIs, identifierUris: identifierURIs, appRoles: appRoles,
-            accessTokenVersion: accessTokenVersion)
+            accessTokenVersion: accessTokenVersion, exposedScopes: exposedScopes.isEmpty ? nil : exposedScopes,
+            requiredResourceAccess: requiredResourceAccess.isEmpty ? nil : requiredResourceAccess)
     }
 }

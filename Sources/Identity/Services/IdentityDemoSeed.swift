@@ -51,7 +51,17 @@ package struct IdentityDemoSeed: Sendable {
         let client = try await admin.createApp(
             tenant: tenant.id,
             IdentityAdmin.CreateApp(
-                displayName: "Demo directory reader", redirectUris: ["http://localhost:8765/callback"]))
+                displayName: "Demo directory reader", redirectUris: ["http://localhost:8765/callback"],
+                requiredResourceAccess: [
+                    .init(
+                        resource: MicrosoftGraphResource.identifierURI, scopes: ["User.Read"],
+                        roles: [MicrosoftGraphResource.Role.directoryReadAll])
+                ]))
+        // The Global Administrator's consent for the tenant to what the app requires: its users sign in to it
+        // without a consent page.
+        _ = try await admin.grantConsent(
+            tenant: tenant.id, client: client.appId,
+            IdentityAdmin.GrantConsent(resource: MicrosoftGraphResource.identifierURI))
         _ = try await admin.grant(
             tenant: tenant.id, client: client.appId,
             IdentityAdmin.GrantAppRole(

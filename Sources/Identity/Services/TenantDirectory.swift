@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import Synchronization
+import WireModels
 
 /// One tenant's app registrations, client secrets and app-role grants, read once and shared by the
 /// token requests that follow: the token endpoints then touch no database at all for the client side.
@@ -15,9 +16,26 @@ struct TenantDirectory: Sendable {
         let accessTokenVersion: Int
         let appRoleAssignmentRequired: Bool
         let secrets: [Secret]
+        /// Delegated permissions the app exposes as a resource.
+        let exposedScopes: [IdentityAdmin.ExposedScope]
+        /// Permissions the app requires of resources (resources by appId).
+        let requiredResourceAccess: [IdentityAdmin.RequiredAccess]
 
         func isNamed(_ identifier: String) -> Bool {
             AppRegistration.identifier(identifier, names: appId, identifierURIs: identifierURIs)
+        }
+
+        /// A public client has no secret: it cannot keep one (a desktop, mobile or single-page app).
+        var isPublicClient: Bool { secrets.isEmpty }
+
+        /// The exposed permission `value` names, matched case-insensitively as Entra does.
+        func exposedScope(_ value: String) -> IdentityAdmin.ExposedScope? {
+            exposedScopes.first { $0.value.caseInsensitiveCompare(value) == .orderedSame }
+        }
+
+        /// Delegated permissions this app (as a client) requires of `resource`.
+        func requiredScopes(of resource: App) -> [String] {
+            requiredResourceAccess.filter { $0.resource == resource.appId }.flatMap { $0.scopes ?? [] }
         }
     }
 
@@ -77,7 +95,8 @@ struct TenantDirectory: Sendable {
                 id: id, appId: app.appId, servicePrincipalId: app.servicePrincipalId.uuidString.lowercased(),
                 displayName: app.displayName, redirectURIs: app.redirectURIs, identifierURIs: app.identifierURIs,
                 accessTokenVersion: app.accessTokenVersion, appRoleAssignmentRequired: app.appRoleAssignmentRequired,
-                secrets: (secretsByApp[id] ?? []).map { Secret(digest: $0.secretDigest, expiresAt: $0.expiresAt) })
+                secrets: (secretsByApp[id] ?? []).map { Secret(digest: $0.secretDigest, expiresAt: $0.expiresAt) },
+                exposedScopes: app.exposedScopes, requiredResourceAccess: app.requiredResourceAccess)
         }
         var roles: [GrantKey: [String]] = [:]
         for grant in grants {

@@ -65,13 +65,17 @@ struct TokenGrants {
             grant.$app.id == client.id, grant.expiresAt > now
         else { throw IdentityError.invalidGrant }
         guard grant.redeemedAt == nil else { throw IdentityError.codeAlreadyRedeemed }
-        if let redirectUri = form.redirectUri, redirectUri != grant.redirectURI {
+        // RFC 6749 §4.1.3: the redirect URI the code was sent to, again; every code here was sent to one.
+        let redirectUri = try form.redirectUri.required("redirect_uri")
+        guard redirectUri == grant.redirectURI else {
             throw IdentityError.redirectURIMismatch(redirectUri, appId: client.appId)
         }
         if let challenge = grant.codeChallenge {
             guard let verifier = form.codeVerifier,
                 PKCE.matches(verifier: verifier, challenge: challenge, method: grant.codeChallengeMethod)
             else { throw IdentityError.pkceMismatch }
+        } else if client.isPublicClient {
+            throw IdentityError.pkceRequired
         }
         // Claim the code atomically, so two concurrent redemptions cannot both succeed.
         guard try await markUsed(AuthorizationCode.schema, column: "redeemed_at", id: grant.requireID()) else {
@@ -112,12 +116,14 @@ struct TokenGrants {
         user: DirectoryUser, issuer: TokenIssuer, endpoint: EndpointVersion
     ) async throws -> IssuedTokens {
         let request = try ScopeRequest.parse(scope)
-        let requestedAs = v1Resource ?? request.resource ?? MicrosoftGraphResource.identifierURI
-        let resource = try tenant.resource(named: requestedAs)
+        // Only consented permissions reach the token; anything else asked is AADSTS65001, also on refresh.
+        let asked = try DelegatedConsent.resolve(request, v1Resource: v1Resource, tenant: tenant, client: client)
+        let permissions = try await DelegatedConsent(database: database).permissions(
+            for: asked, client: client, userID: user.requireID())
         let openID = endpoint == .v1 ? Array(Set(request.openID).union(["openid"])).sorted() : request.openID
         var issued = try await issuer.userTokens(
-            tenant: tenant, client: client, user: user, resource: resource, requestedAs: requestedAs,
-            permissions: request.permissions, openIDScopes: openID, nonce: nonce, endpoint: endpoint)
+            tenant: tenant, client: client, user: user, resource: asked.resource, requestedAs: asked.requestedAs,
+            permissions: permissions, openIDScopes: openID, nonce: nonce, endpoint: endpoint)
         if request.wantsRefreshToken || endpoint == .v1 {
             let value = RandomToken.urlSafe(byteCount: 48)
             try await RefreshToken(
@@ -146,7 +152,7 @@ struct TokenGrants {
 /// RFC 7636 code challenge checks.
 enum PKCE {
     static func matches(verifier: String, challenge: String, method: String?) -> Bool {
-        switch method?.uppercased() ?? "PLAIN" {
+        switch method?.uppercased() ?? "S256" {
         case "S256":
             return Data(SHA256.hash(data: Data(verifier.utf8))).base64URLEncodedString() == challenge
         case "PLAIN":

@@ -60,7 +60,8 @@ struct TokenIssuer {
             scope: "\(requestedAs)/.default")
     }
 
-    /// A delegated access token (and ID and refresh tokens when asked for) for a signed-in user.
+    /// A delegated access token (and ID and refresh tokens when asked for) for a signed-in user, carrying
+    /// `permissions`: the consented ones ``DelegatedConsent`` allowed.
     func userTokens(
         tenant: TenantDirectory, client: TenantDirectory.App, user: DirectoryUser, resource: TenantDirectory.App,
         requestedAs: String,
@@ -84,8 +85,8 @@ struct TokenIssuer {
         claims.name = user.displayName
         claims.oid = user.objectId
         claims.sub = pairwiseSubject(user: user, app: client)
-        let scp = permissions.filter { $0 != ".default" }
-        claims.scp = (scp.isEmpty ? ["User.Read"] : scp).joined(separator: " ")
+        let scp = permissions
+        claims.scp = scp.joined(separator: " ")
         claims.wids = roleTemplateIds.isEmpty ? nil : roleTemplateIds
         let accessToken = try await sign(claims, version: version)
 

@@ -12,11 +12,14 @@ package struct EntraErrorBody: Codable, Sendable, Equatable {
     package var traceId: String
     package var correlationId: String
     package var errorUri: String?
+    /// A finer reason MSAL acts on, e.g. `consent_required` with AADSTS65001.
+    package var suberror: String?
 
     package init(
         error: String, errorDescription: String, errorCodes: [Int], timestamp: String,
-        traceId: String, correlationId: String, errorUri: String? = nil
+        traceId: String, correlationId: String, errorUri: String? = nil, suberror: String? = nil
     ) {
+        self.suberror = suberror
         self.error = error
         self.errorDescription = errorDescription
         self.errorCodes = errorCodes
@@ -34,5 +37,6 @@ package struct EntraErrorBody: Codable, Sendable, Equatable {
         case traceId = "trace_id"
         case correlationId = "correlation_id"
         case errorUri = "error_uri"
+        case suberror
     }
 }

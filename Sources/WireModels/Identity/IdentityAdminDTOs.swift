@@ -79,11 +79,80 @@ package enum IdentityAdmin {
         }
     }
 
+    /// A delegated permission an app exposes as a resource (Entra's `oauth2PermissionScopes`).
+    package struct ExposedScope: Codable, Sendable, Equatable {
+        package var value: String
+        /// Only an administrator may consent (Entra's `type: "Admin"`); otherwise any user may, for themselves.
+        package var adminConsentRequired: Bool
+
+        package init(value: String, adminConsentRequired: Bool) {
+            self.value = value
+            self.adminConsentRequired = adminConsentRequired
+        }
+    }
+
+    /// Permissions an app requires of one resource (Entra's `requiredResourceAccess`): what `.default` asks
+    /// consent for and what admin consent grants when no scopes are named.
+    package struct RequiredAccess: Codable, Sendable, Equatable {
+        /// The resource's appId or identifier URI; answers carry the appId.
+        package var resource: String
+        /// Delegated permissions.
+        package var scopes: [String]?
+        /// Application roles.
+        package var roles: [String]?
+
+        package init(resource: String, scopes: [String]? = nil, roles: [String]? = nil) {
+            self.resource = resource
+            self.scopes = scopes
+            self.roles = roles
+        }
+    }
+
+    /// Consent to delegated permissions (Entra's `oAuth2PermissionGrant`).
+    package struct GrantConsent: Codable, Sendable {
+        /// The resource's appId or identifier URI.
+        package var resource: String
+        /// The permissions consented to; nil: every delegated permission the client requires of the resource.
+        package var scopes: [String]?
+        /// A user (object ID or UPN) who consents for themselves; nil: admin consent for the whole tenant.
+        package var user: String?
+
+        package init(resource: String, scopes: [String]? = nil, user: String? = nil) {
+            self.resource = resource
+            self.scopes = scopes
+            self.user = user
+        }
+    }
+
+    package struct Consent: Codable, Sendable, Equatable {
+        package var clientAppId: String
+        package var resourceAppId: String
+        /// `AllPrincipals` (admin consent for the tenant) or `Principal` (one user's own consent).
+        package var consentType: String
+        /// The consenting user's object ID, for `Principal`.
+        package var principalId: String?
+        package var scopes: [String]
+
+        package init(
+            clientAppId: String, resourceAppId: String, consentType: String, principalId: String?, scopes: [String]
+        ) {
+            self.clientAppId = clientAppId
+            self.resourceAppId = resourceAppId
+            self.consentType = consentType
+            self.principalId = principalId
+            self.scopes = scopes
+        }
+    }
+
     package struct CreateApp: Codable, Sendable {
         package var displayName: String
         package var redirectUris: [String]?
         package var identifierUris: [String]?
         package var appRoles: [String]?
+        /// Delegated permissions the app exposes as a resource.
+        package var exposedScopes: [ExposedScope]?
+        /// Permissions the app requires of resources.
+        package var requiredResourceAccess: [RequiredAccess]?
         /// 1 (default, as Entra's `accessTokenAcceptedVersion: null`) or 2.
         package var accessTokenVersion: Int?
         package var appRoleAssignmentRequired: Bool?
@@ -93,12 +162,15 @@ package enum IdentityAdmin {
         package init(
             displayName: String, redirectUris: [String]? = nil, identifierUris: [String]? = nil,
             appRoles: [String]? = nil, accessTokenVersion: Int? = nil, appRoleAssignmentRequired: Bool? = nil,
-            withSecret: Bool? = nil
+            withSecret: Bool? = nil, exposedScopes: [ExposedScope]? = nil,
+            requiredResourceAccess: [RequiredAccess]? = nil
         ) {
             self.displayName = displayName
             self.redirectUris = redirectUris
             self.identifierUris = identifierUris
             self.appRoles = appRoles
+            self.exposedScopes = exposedScopes
+            self.requiredResourceAccess = requiredResourceAccess
             self.accessTokenVersion = accessTokenVersion
             self.appRoleAssignmentRequired = appRoleAssignmentRequired
             self.withSecret = withSecret
@@ -115,6 +187,8 @@ package enum IdentityAdmin {
         package var identifierUris: [String]
         package var appRoles: [String]
         package var accessTokenVersion: Int
+        package var exposedScopes: [ExposedScope]?
+        package var requiredResourceAccess: [RequiredAccess]?
         /// Present only in the answer that created a secret.
         package var secret: String?
         package var secretId: String?
@@ -123,8 +197,11 @@ package enum IdentityAdmin {
         package init(
             appId: String, objectId: String, servicePrincipalId: String, tenantId: String, displayName: String,
             redirectUris: [String], identifierUris: [String], appRoles: [String], accessTokenVersion: Int,
+            exposedScopes: [ExposedScope]? = nil, requiredResourceAccess: [RequiredAccess]? = nil,
             secret: String? = nil, secretId: String? = nil, secretExpiresAt: Date? = nil
         ) {
+            self.exposedScopes = exposedScopes
+            self.requiredResourceAccess = requiredResourceAccess
             self.appId = appId
             self.objectId = objectId
             self.servicePrincipalId = servicePrincipalId

@@ -14,4 +14,21 @@ package enum MicrosoftGraphResource {
         package static let serviceMessageReadAll = "ServiceMessage.Read.All"
         package static let all = [directoryReadAll, userReadAll, serviceHealthReadAll, serviceMessageReadAll]
     }
+
+    /// Delegated permissions Graph exposes that this system knows, and whether only an administrator may
+    /// consent to them (as Entra's permission reference lists them).
+    package static let delegatedScopes: [IdentityAdmin.ExposedScope] = [
+        .init(value: "User.Read", adminConsentRequired: false),
+        .init(value: "User.ReadBasic.All", adminConsentRequired: false),
+        .init(value: "Mail.Read", adminConsentRequired: false),
+        .init(value: "User.Read.All", adminConsentRequired: true),
+        .init(value: "User.ReadWrite.All", adminConsentRequired: true),
+        .init(value: "Directory.Read.All", adminConsentRequired: true),
+        .init(value: "Directory.ReadWrite.All", adminConsentRequired: true),
+        .init(value: "Group.Read.All", adminConsentRequired: true),
+        .init(value: "GroupMember.Read.All", adminConsentRequired: true),
+        .init(value: "RoleManagement.Read.Directory", adminConsentRequired: true),
+        .init(value: "ServiceHealth.Read.All", adminConsentRequired: true),
+        .init(value: "ServiceMessage.Read.All", adminConsentRequired: true),
+    ]
 }
