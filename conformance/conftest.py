@@ -16,6 +16,25 @@ REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = Path(os.environ.get("M365_SCREENSHOT_DIR", REPO / ".ci-artifacts" / "screenshots"))
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI nothing may be skipped: a skip there means a missing dependency, which is a broken run."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which must run every conformance test: {report.longrepr}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = f"module skipped in CI, which must run every conformance test: {report.longrepr}"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

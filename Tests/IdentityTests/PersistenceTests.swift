@@ -13,7 +13,13 @@ import WireModels
 /// Identity's data survives restarts on SQLite files and on PostgreSQL (when `M365_TEST_POSTGRES_URL` is set).
 @Suite("Persistence", .serialized)
 struct PersistenceTests {
-    static let postgresURL = ProcessInfo.processInfo.environment["M365_TEST_POSTGRES_URL"]
+    static let postgresURL = TestPostgres.url("M365_TEST_POSTGRES_URL")
+
+    @Test(.enabled(if: TestPostgres.isRequired, "CI only"))
+    func ciRunsThePostgresTests() {
+        #expect(
+            Self.postgresURL != nil, "\(TestPostgres.notConfigured("M365_TEST_POSTGRES_URL")), but CI requires them")
+    }
 
     @Test func sqliteFileKeepsDirectoryAndSigningKeysAcrossRestarts() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("identity-\(UUID().uuidString).sqlite")
@@ -21,12 +27,12 @@ struct PersistenceTests {
         try await restartRoundTrip(.sqliteFile(file), revertAtEnd: false)
     }
 
-    @Test(.enabled(if: postgresURL != nil, "set M365_TEST_POSTGRES_URL to run against PostgreSQL"))
+    @Test(.enabled(if: postgresURL != nil, Comment(rawValue: TestPostgres.notConfigured("M365_TEST_POSTGRES_URL"))))
     func postgresKeepsDirectoryAndSigningKeysAcrossRestarts() async throws {
         try await restartRoundTrip(.postgres(url: Self.postgresURL!), revertAtEnd: true)
     }
 
-    @Test(.enabled(if: postgresURL != nil, "set M365_TEST_POSTGRES_URL to run against PostgreSQL"))
+    @Test(.enabled(if: postgresURL != nil, Comment(rawValue: TestPostgres.notConfigured("M365_TEST_POSTGRES_URL"))))
     func everyGrantWorksOnPostgres() async throws {
         try await withIdentity(database: .postgres(url: Self.postgresURL!)) { app, fx in
             let v1 = try await app.postForm(
@@ -114,7 +120,7 @@ struct PersistenceTests {
 
         let second = try await Application.make(.testing)
         try await configure(second, config: identityConfig(database: .sqliteFile(file), clock: clock))
-        await #expect(throws: (any Error).self) { try await second.prepareIdentity() }
+        await #expect(throws: MasterKey.OpenError.wrongKeyOrTampered) { try await second.prepareIdentity() }
         try await second.asyncShutdown()
     }
 }

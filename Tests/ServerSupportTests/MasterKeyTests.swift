@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+import Vapor
 
 @testable import ServerSupport
 
@@ -17,10 +18,13 @@ struct MasterKeyTests {
         let sealed = try key.seal("s3cret value")
         #expect(!sealed.contains("s3cret"))
         #expect(try key.open(sealed) == "s3cret value")
-        #expect(throws: (any Error).self) { try MasterKey(key: SymmetricKey(size: .bits256)).open(sealed) }
+        #expect(throws: MasterKey.OpenError.wrongKeyOrTampered) {
+            try MasterKey(key: SymmetricKey(size: .bits256)).open(sealed)
+        }
         var tampered = Array(sealed)
         tampered[10] = tampered[10] == "A" ? "B" : "A"
-        #expect(throws: (any Error).self) { try key.open(String(tampered)) }
+        #expect(throws: MasterKey.OpenError.wrongKeyOrTampered) { try key.open(String(tampered)) }
+        #expect(throws: MasterKey.OpenError.malformed) { try key.open("plain text") }
     }
 
     @Test func generatedKeyFileIsPrivateAndReused() throws {
@@ -53,7 +57,11 @@ struct DatabaseLocationTests {
             try DatabaseLocation.parse("sqlite:///tmp/x.sqlite") == .sqliteFile(URL(fileURLWithPath: "/tmp/x.sqlite")))
         #expect(try DatabaseLocation.parse("data/x.sqlite") == .sqliteFile(URL(fileURLWithPath: "data/x.sqlite")))
         #expect(try DatabaseLocation.parse(":memory:") == .sqliteMemory)
-        #expect(throws: (any Error).self) { try DatabaseLocation.parse("mysql://x") }
+        #expect {
+            try DatabaseLocation.parse("mysql://x")
+        } throws: { error in
+            (error as? any AbortError)?.reason == "Unsupported database URL scheme; use postgres:// or sqlite://"
+        }
     }
 
     @Test func redactsPasswords() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import SQLKit
 import ServerSupport
+import TestSupport
 import Testing
 import Vapor
 
@@ -9,11 +10,14 @@ import Vapor
 /// The Table API on PostgreSQL (when `M365_TEST_POSTGRES_DESK_URL` is set): queries, numbers, updates, deletes.
 @Suite("Desk on PostgreSQL", .serialized)
 struct DeskPostgresTests {
-    static let url = ProcessInfo.processInfo.environment["M365_TEST_POSTGRES_DESK_URL"].flatMap {
-        $0.isEmpty ? nil : $0
+    static let url = TestPostgres.url("M365_TEST_POSTGRES_DESK_URL")
+
+    @Test(.enabled(if: TestPostgres.isRequired, "CI only"))
+    func ciRunsThePostgresTests() {
+        #expect(Self.url != nil, "\(TestPostgres.notConfigured("M365_TEST_POSTGRES_DESK_URL")), but CI requires them")
     }
 
-    @Test(.enabled(if: url != nil, "set M365_TEST_POSTGRES_DESK_URL to run against PostgreSQL"))
+    @Test(.enabled(if: url != nil, Comment(rawValue: TestPostgres.notConfigured("M365_TEST_POSTGRES_DESK_URL"))))
     func tableAPIWorksOnPostgres() async throws {
         try await withDesk(database: .postgres(url: Self.url!)) { app, fx in
             for index in 0..<3 {
@@ -40,7 +44,7 @@ struct DeskPostgresTests {
         }
     }
 
-    @Test(.enabled(if: url != nil, "set M365_TEST_POSTGRES_DESK_URL to run against PostgreSQL"))
+    @Test(.enabled(if: url != nil, Comment(rawValue: TestPostgres.notConfigured("M365_TEST_POSTGRES_DESK_URL"))))
     func webSessionsThrottleAndTokenCacheWorkOnPostgres() async throws {
         try await withDesk(database: .postgres(url: Self.url!)) { app, _ in
             let browser = WebBrowser(app)

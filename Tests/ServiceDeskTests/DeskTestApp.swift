@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import ServerSupport
 import TestSupport
+import Testing
 import Vapor
 import VaporTesting
 
@@ -91,6 +92,14 @@ extension TestingHTTPResponse {
         (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] ?? [:]
     }
     var result: [String: Any] { object["result"] as? [String: Any] ?? [:] }
-    var results: [[String: Any]] { object["result"] as? [[String: Any]] ?? [] }
+    /// The records of a list answer; anything else (an error envelope, a single record) is a test failure, so
+    /// no assertion on an empty list passes on an error.
+    var results: [[String: Any]] {
+        guard let list = object["result"] as? [[String: Any]] else {
+            Issue.record("Expected a list of records, got \(status.code): \(body.string.prefix(300))")
+            return []
+        }
+        return list
+    }
     var errorMessage: String? { (object["error"] as? [String: Any])?["message"] as? String }
 }

@@ -52,11 +52,29 @@ package struct MasterKey: Sendable {
         return "v1." + combined.base64EncodedString()
     }
 
-    package func open(_ sealed: String) throws -> String {
-        guard sealed.hasPrefix("v1."), let data = Data(base64Encoded: String(sealed.dropFirst(3))) else {
-            throw CryptoKitError.incorrectParameterSize
+    /// Why a sealed value did not open. The crypto library's own codes differ by platform (BoringSSL reports
+    /// whatever is first on its error queue), so callers and operators get this instead.
+    package enum OpenError: Error, Equatable, CustomStringConvertible {
+        /// Not a value `seal` wrote.
+        case malformed
+        /// Sealed with another master key, or altered since.
+        case wrongKeyOrTampered
+
+        package var description: String {
+            switch self {
+            case .malformed: "the stored value is not a sealed secret"
+            case .wrongKeyOrTampered:
+                "the stored secret does not open with this master key (is M365_MASTER_KEY or DATA/master.key the "
+                    + "one the data was written with?)"
+            }
         }
-        let plaintext = try AES.GCM.open(AES.GCM.SealedBox(combined: data), using: key)
+    }
+
+    package func open(_ sealed: String) throws(OpenError) -> String {
+        guard sealed.hasPrefix("v1."), let data = Data(base64Encoded: String(sealed.dropFirst(3))),
+            let box = try? AES.GCM.SealedBox(combined: data)
+        else { throw .malformed }
+        guard let plaintext = try? AES.GCM.open(box, using: key) else { throw .wrongKeyOrTampered }
         return String(decoding: plaintext, as: UTF8.self)
     }
 }
