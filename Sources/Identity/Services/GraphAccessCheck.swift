@@ -1,4 +1,5 @@
 import Foundation
+import ServerSupport
 import Vapor
 import WireModels
 
@@ -43,7 +44,8 @@ struct GraphAccessCheck {
         }
         let now = Int(context.config.now().timeIntervalSince1970)
         let skew = 300
-        guard let exp = claims.exp, exp + skew > now, (claims.nbf ?? 0) - skew <= now, let tid = claims.tid,
+        guard let exp = claims.exp, InputNumber.saturatingSum(exp, skew) > now,
+            InputNumber.saturatingSum(claims.nbf ?? 0, -skew) <= now, let tid = claims.tid,
             let aud = claims.aud?.lowercased().trimmingSuffix("/"),
             aud == MicrosoftGraphResource.appId || aud == MicrosoftGraphResource.identifierURI,
             claims.iss == context.issuer.v1Issuer(tenantId: tid) || claims.iss == context.issuer.v2Issuer(tenantId: tid)
