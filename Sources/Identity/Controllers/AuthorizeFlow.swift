@@ -104,7 +104,7 @@ struct AuthorizeFlow {
                 ConsentContext.Permission(value: $0, adminOnly: needsAdmin.contains($0))
             },
             offersOrganization: isGlobalAdmin && !prompts.contains("admin_consent"),
-            forOrganization: prompts.contains("admin_consent"), blocked: blocked)
+            forOrganization: prompts.contains("admin_consent"), blocked: blocked, canAccept: blocked == nil)
         return try await SignInPage.renderFlowPage(request, status: .ok) { flowToken in
             var context = context
             context.flowToken = flowToken
@@ -174,28 +174,6 @@ private struct ConsentContext: Encodable {
     let forOrganization: Bool
     /// Why this user cannot accept, if they cannot.
     let blocked: String?
-    var canAccept: Bool { blocked == nil }
+    let canAccept: Bool
     var flowToken = ""
-
-    enum CodingKeys: String, CodingKey {
-        case appName, tenantName, userName, resourceName, action, hidden, ticket, permissions, offersOrganization
-        case forOrganization, blocked, canAccept, flowToken
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(appName, forKey: .appName)
-        try container.encode(tenantName, forKey: .tenantName)
-        try container.encode(userName, forKey: .userName)
-        try container.encode(resourceName, forKey: .resourceName)
-        try container.encode(action, forKey: .action)
-        try container.encode(hidden, forKey: .hidden)
-        try container.encode(ticket, forKey: .ticket)
-        try container.encode(permissions, forKey: .permissions)
-        try container.encode(offersOrganization, forKey: .offersOrganization)
-        try container.encode(forOrganization, forKey: .forOrganization)
-        try container.encodeIfPresent(blocked, forKey: .blocked)
-        try container.encode(canAccept, forKey: .canAccept)
-        try container.encode(flowToken, forKey: .flowToken)
-    }
 }

@@ -58,6 +58,11 @@ final class AppRegistration: Model, @unchecked Sendable {
         set { exposedScopesJSON = Self.encode(newValue) }
     }
 
+    /// The exposed permission `value` names, matched case-insensitively as Entra does.
+    func exposedScope(_ value: String) -> IdentityAdmin.ExposedScope? {
+        exposedScopes.first { $0.value.caseInsensitiveCompare(value) == .orderedSame }
+    }
+
     var requiredResourceAccess: [IdentityAdmin.RequiredAccess] {
         get { Self.decode(requiredResourceAccessJSON) ?? [] }
         set { requiredResourceAccessJSON = Self.encode(newValue) }

@@ -222,17 +222,7 @@ package struct DirectoryAdmin: Sendable {
             let resource = try await requireResource(entry.resource, in: tenant)
             var scopes: [String] = []
             for value in entry.scopes ?? [] {
-                guard
-                    let exposed = resource.exposedScopes.first(where: {
-                        $0.value.caseInsensitiveCompare(value) == .orderedSame
-                    })
-                else {
-                    throw Abort(
-                        .badRequest,
-                        reason: "\(resource.displayName) exposes no delegated permission '\(value.prefix(100))'. "
-                            + "It exposes: \(resource.exposedScopes.map(\.value).joined(separator: ", ")).")
-                }
-                scopes.append(exposed.value)
+                scopes.append(try Self.exposedScope(value, of: resource))
             }
             for role in entry.roles ?? [] where !resource.appRoles.contains(role) {
                 throw Abort(.badRequest, reason: "\(resource.displayName) offers no app role '\(role.prefix(100))'.")
@@ -268,23 +258,13 @@ package struct DirectoryAdmin: Sendable {
         }
         var permissions: [String] = []
         for value in asked {
-            guard
-                let exposed = resource.exposedScopes.first(where: {
-                    $0.value.caseInsensitiveCompare(value) == .orderedSame
-                })
-            else {
-                throw Abort(
-                    .badRequest,
-                    reason: "\(resource.displayName) exposes no delegated permission '\(value.prefix(100))'.")
-            }
-            if !permissions.contains(exposed.value) { permissions.append(exposed.value) }
+            let exposed = try Self.exposedScope(value, of: resource)
+            if !permissions.contains(exposed) { permissions.append(exposed) }
         }
         var user: DirectoryUser?
         if let key = input.user { user = try await requireUser(key, in: tenant) }
         if user != nil,
-            let adminOnly = permissions.first(where: { value in
-                resource.exposedScopes.first { $0.value == value }?.adminConsentRequired ?? true
-            })
+            let adminOnly = permissions.first(where: { resource.exposedScope($0)?.adminConsentRequired ?? true })
         {
             throw Abort(
                 .badRequest,
@@ -312,6 +292,17 @@ package struct DirectoryAdmin: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The permission as `resource` spells it, or a 400 that lists what it exposes.
+    private static func exposedScope(_ value: String, of resource: AppRegistration) throws -> String {
+        guard let exposed = resource.exposedScope(value) else {
+            throw Abort(
+                .badRequest,
+                reason: "\(resource.displayName) exposes no delegated permission '\(value.prefix(100))'. "
+                    + "It exposes: \(resource.exposedScopes.map(\.value).joined(separator: ", ")).")
+        }
+        return exposed.value
+    }
 
     private func requireResource(_ identifier: String, in tenant: Tenant) async throws -> AppRegistration {
         do {
