@@ -86,3 +86,36 @@ def test_oauth_token_failures_are_oauth_errors(desk):
                         headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=10)
     assert big.status_code == 413
     assert big.json()["error"] == "invalid_request"
+
+
+def raw_tls(base_url, ca_file, request: bytes) -> bytes:
+    """Sends bytes no HTTP library would send and reads the answer until the server closes."""
+    import socket
+    import ssl
+    from urllib.parse import urlparse
+    url = urlparse(base_url)
+    context = ssl.create_default_context(cafile=ca_file)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as plain:
+        with context.wrap_socket(plain, server_hostname=url.hostname) as tls:
+            tls.sendall(request)
+            answer = b""
+            while chunk := tls.recv(65536):
+                answer += chunk
+            return answer
+
+
+def test_headers_the_http_parser_refuses_are_answered_in_each_services_shape(identity, desk):
+    huge = b"GET /api/now/table/incident HTTP/1.1\r\nHost: x\r\nAuthorization: Basic " + b"A" * 100_000 + b"\r\n\r\n"
+    answer = raw_tls(desk.base_url, identity.ca_file, huge)
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
+    assert b'"status":"failure"' in answer
+    garbage = (b"POST /api/now/table/incident HTTP/1.1\r\nHost: x\r\nContent-Type: \x01\x02garbage\r\n"
+               b"Content-Length: 2\r\n\r\n{}")
+    answer = raw_tls(desk.base_url, identity.ca_file, garbage)
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    answer = raw_tls(identity.base_url, identity.ca_file,
+                     b"GET /common/v2.0/.well-known/openid-configuration HTTP/1.1\r\nHost: x\r\nX-Pad: "
+                     + b"p" * 100_000 + b"\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
+    assert b'"error_codes":[9002313]' in answer
+    still_serving(identity, desk)

@@ -25,7 +25,7 @@ enum DeskTableBenchmark {
             password: password, roles: ["itil"])
         guard try await DeskDemoSeed(app: app).seedIfNeeded() != nil else { throw Abort(.internalServerError) }
         try await app.server.start(address: .hostname("127.0.0.1", port: 0))
-        let base = "http://127.0.0.1:\(app.http.server.shared.localAddress!.port!)"
+        let base = "http://127.0.0.1:\((app.guardedServer?.localAddress?.port)!)"
 
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connections

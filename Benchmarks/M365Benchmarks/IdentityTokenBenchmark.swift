@@ -127,7 +127,7 @@ enum IdentityTokenBenchmark {
         try await configure(app, config: config)
         try await app.prepareIdentity()
         try await app.server.start(address: .hostname("127.0.0.1", port: 0))
-        let port = app.http.server.shared.localAddress!.port!
+        let port = (app.guardedServer?.localAddress?.port)!
         return RunningIdentity(app: app, baseURL: "\(tls.servesTLS ? "https" : "http")://127.0.0.1:\(port)")
     }
 }

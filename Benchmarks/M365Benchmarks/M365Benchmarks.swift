@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// `m365-benchmarks identity|desk [seconds per phase] [connections]`: throughput figures with a baseline from
+/// `m365-benchmarks identity|desk|server [seconds per phase] [connections]`: throughput figures with a baseline from
 /// the same run. Build in release mode: `swift build -c release --product m365-benchmarks`.
 @main
 enum M365Benchmarks {
@@ -18,8 +18,10 @@ enum M365Benchmarks {
         switch which {
         case "identity": try await IdentityTokenBenchmark.run(seconds: seconds, connections: connections)
         case "desk": try await DeskTableBenchmark.run(seconds: seconds, connections: connections)
+        case "server": try await ServerBenchmark.run(seconds: seconds, connections: connections)
         default:
-            FileHandle.standardError.write(Data("usage: m365-benchmarks identity|desk [seconds] [connections]\n".utf8))
+            FileHandle.standardError.write(
+                Data("usage: m365-benchmarks identity|desk|server [seconds] [connections]\n".utf8))
             exit(64)
         }
     }

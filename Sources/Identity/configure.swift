@@ -13,11 +13,15 @@ package func configure(_ app: Application, config: IdentityConfig) async throws 
     app.middleware.use(app.inFlightRequests)
     app.middleware.use(RouteLoggingMiddleware(logLevel: .debug))
     app.middleware.use(EntraErrorMiddleware(now: config.now))
+    app.middleware.use(BodyLimitMiddleware())
 
     if let tls = config.tls {
         try app.useTLS(tls)
     }
     app.bind(to: config.endpoint)
+    app.useGuardedServer { _, reason in
+        ("application/json; charset=utf-8", EntraErrorMiddleware.refusalBody(reason: reason, now: config.now()))
+    }
     app.passwords.use(.bcrypt(cost: config.passwordCost))
 
     app.useLeafViews(in: Bundle.module)

@@ -19,6 +19,11 @@ package func configure(_ app: Application, config: DeskConfig) async throws {
         try app.useTLS(tls)
     }
     app.bind(to: config.endpoint)
+    app.useGuardedServer { status, reason in
+        let body = ServiceNowErrorBody(message: status.reasonPhrase, detail: reason)
+        let json = (try? JSONEncoder().encode(body)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return ("application/json; charset=utf-8", json)
+    }
     app.passwords.use(.bcrypt(cost: config.passwordCost))
     let http = try OutboundHTTP(tls: config.tls)
     app.lifecycle.use(OutboundHTTPShutdown(http: http))
@@ -41,9 +46,11 @@ package func configure(_ app: Application, config: DeskConfig) async throws {
             headers: ["Content-Type": "application/javascript; charset=utf-8", "Cache-Control": "max-age=3600"],
             body: .init(data: script))
     }
-    try app.register(collection: TableAPIController())
-    try app.register(collection: OAuthTokenController())
-    let pages = app.grouped(WebPageMiddleware())
+    // Body limits are checked inside each kind of route's error handling, so a 413 has that interface's shape.
+    let api = app.grouped(BodyLimitMiddleware())
+    try api.register(collection: TableAPIController())
+    try api.register(collection: OAuthTokenController())
+    let pages = app.grouped(WebPageMiddleware(), BodyLimitMiddleware())
     try pages.register(collection: SignInController())
     try pages.register(collection: IncidentPages())
     try pages.register(collection: UserAdminPages())

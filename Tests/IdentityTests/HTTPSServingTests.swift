@@ -25,7 +25,7 @@ struct HTTPSServingTests {
             try await configure(app, config: config)
             try await app.prepareIdentity()
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))
-            let port = try #require(app.http.server.shared.localAddress?.port)
+            let port = try #require(app.guardedServer?.localAddress?.port)
 
             for host in ["127.0.0.1", "localhost"] {
                 let response = try await app.client.get(URI(string: "https://\(host):\(port)/healthz"))
@@ -41,5 +41,34 @@ struct HTTPSServingTests {
         }
         await app.server.shutdown()
         try await app.asyncShutdown()
+    }
+}
+
+@Suite("Identity: requests refused before routing")
+struct IdentityParserRefusalTests {
+    @Test func aHugeHeaderIsAnEntraShaped431AndIdentityKeepsServing() async throws {
+        try await withIdentity { app, _ in
+            let port = freeLoopbackPort()
+            try await app.server.start(address: .hostname("127.0.0.1", port: port))
+            do {
+                let request =
+                    "POST /common/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nX-Padding: "
+                    + String(repeating: "p", count: 90_000) + "\r\nContent-Length: 0\r\n\r\n"
+                let answer = try RawHTTP.exchange(port: port, Array(request.utf8))
+                #expect(answer.hasPrefix("HTTP/1.1 431"), "\(answer.prefix(200))")
+                let body = try #require(answer.components(separatedBy: "\r\n\r\n").last)
+                let error = try JSONDecoder().decode(EntraErrorBody.self, from: Data(body.utf8))
+                #expect(error.error == "invalid_request")
+                #expect(error.errorCodes == [9002313])
+                #expect(error.errorDescription.contains("larger than 80 KB"))
+                let health = try RawHTTP.exchange(
+                    port: port, Array("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+                #expect(health.hasPrefix("HTTP/1.1 200 OK"))
+            } catch {
+                await app.server.shutdown()
+                throw error
+            }
+            await app.server.shutdown()
+        }
     }
 }

@@ -98,7 +98,7 @@ struct DeskRobustnessTests {
                 #expect(res.body.string.contains("\"detail\":"))
             }
             // Over real HTTP: only a running server collects bodies up to a limit.
-            let big = try await app.testing(method: .running(port: 0)).sendRequest(
+            let big = try await app.testing(method: .running(port: freeLoopbackPort())).sendRequest(
                 .POST, "/api/now/table/incident", headers: DeskFixture.basic("agent"),
                 body: ByteBuffer(string: "{\"short_description\":\"" + String(repeating: "x", count: 70_000) + "\"}"))
             #expect(big.status == .payloadTooLarge)
@@ -254,7 +254,7 @@ struct DeskRobustnessTests {
 
     @Test func oauthTokenFailuresUseOAuthsShape() async throws {
         try await withDesk { app, _ in
-            let big = try await app.testing(method: .running(port: 0)).sendRequest(
+            let big = try await app.testing(method: .running(port: freeLoopbackPort())).sendRequest(
                 .POST, "/oauth_token.do", headers: ["Content-Type": "application/x-www-form-urlencoded"],
                 body: ByteBuffer(string: "grant_type=password&x=" + String(repeating: "a", count: 200_000)))
             #expect(big.status == .payloadTooLarge)
@@ -274,5 +274,82 @@ struct DeskRobustnessTests {
     ])
     func signInNeverRedirectsOffTheDesk(goto: String) async throws {
         #expect(SignInController.safeGoto(goto) == "/")
+    }
+}
+
+/// What NIO's HTTP parser refuses never reaches a handler; the server still answers it, in the envelope.
+@Suite("Desk: requests refused before routing")
+struct DeskParserRefusalTests {
+    func withServingDesk(_ body: (Application, Int) async throws -> Void) async throws {
+        try await withDesk { app, _ in
+            let port = freeLoopbackPort()
+            try await app.server.start(address: .hostname("127.0.0.1", port: port))
+            do {
+                try await body(app, port)
+            } catch {
+                await app.server.shutdown()
+                throw error
+            }
+            await app.server.shutdown()
+        }
+    }
+
+    func stillServing(_ port: Int) throws {
+        let answer = try RawHTTP.exchange(
+            port: port, Array("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+        #expect(answer.hasPrefix("HTTP/1.1 200 OK"), "\(answer.prefix(200))")
+    }
+
+    func envelope(_ answer: String) throws -> [String: Any] {
+        let body = try #require(answer.components(separatedBy: "\r\n\r\n").last)
+        return try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+    }
+
+    @Test func aHugeAuthorizationHeaderIs431() async throws {
+        try await withServingDesk { _, port in
+            let request =
+                "GET /api/now/table/incident HTTP/1.1\r\nHost: x\r\nAuthorization: Basic "
+                + String(repeating: "A", count: 100_000) + "\r\n\r\n"
+            let answer = try RawHTTP.exchange(port: port, Array(request.utf8))
+            #expect(answer.hasPrefix("HTTP/1.1 431 Request Header Fields Too Large"), "\(answer.prefix(200))")
+            let body = try envelope(answer)
+            #expect(body["status"] as? String == "failure")
+            #expect((body["error"] as? [String: Any])?["detail"] as? String != nil)
+            try stillServing(port)
+        }
+    }
+
+    @Test func aURLOfTenThousandQueryTermsIs431() async throws {
+        try await withServingDesk { _, port in
+            let query = (0..<10_000).map { "short_descriptionLIKEterm\($0)" }.joined(separator: "%5EOR")
+            let answer = try RawHTTP.exchange(
+                port: port, Array("GET /api/now/table/incident?sysparm_query=\(query) HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+            )
+            #expect(answer.hasPrefix("HTTP/1.1 431"), "\(answer.prefix(200))")
+            try stillServing(port)
+        }
+    }
+
+    @Test(arguments: [
+        "POST /api/now/table/incident HTTP/1.1\r\nHost: x\r\nContent-Type: \u{1}garbage\r\nContent-Length: 2\r\n\r\n{}",
+        "GET /api/now/table/incident HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n",
+        "GET /api/now/table/incident HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+    ])
+    func malformedHeadersAre400(request: String) async throws {
+        try await withServingDesk { _, port in
+            let answer = try RawHTTP.exchange(port: port, Array(request.utf8))
+            #expect(answer.hasPrefix("HTTP/1.1 400 Bad Request"), "\(answer.prefix(200))")
+            #expect(try envelope(answer)["status"] as? String == "failure")
+            try stillServing(port)
+        }
+    }
+
+    @Test func keepAliveServesSeveralRequestsOnOneConnection() async throws {
+        try await withServingDesk { _, port in
+            let one = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            let answer = try RawHTTP.exchange(
+                port: port, Array((one + one + "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").utf8))
+            #expect(answer.components(separatedBy: "HTTP/1.1 200 OK").count == 4, "\(answer)")
+        }
     }
 }

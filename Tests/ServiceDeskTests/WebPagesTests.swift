@@ -115,7 +115,7 @@ struct WebPagesTests {
             #expect(badImpact.html.contains("Invalid value for field &#39;impact&#39;"))
             // Over a real connection: the in-memory tester hands routes bodies already collected.
             let token = try WebBrowser.csrfToken(in: try await agent.get(page))
-            let tooLarge = try await app.testing(method: .running(port: 0)).sendRequest(
+            let tooLarge = try await app.testing(method: .running(port: freeLoopbackPort())).sendRequest(
                 .POST, "/incident.do",
                 headers: [
                     "Cookie": "desk_session=\(agent.cookies["desk_session"] ?? "")",

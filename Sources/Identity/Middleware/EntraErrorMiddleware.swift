@@ -78,6 +78,19 @@ struct EntraErrorMiddleware: Middleware {
             status: .notFound)
     }
 
+    /// Entra's error JSON for a request the server refused before routing (no request ID exists yet).
+    static func refusalBody(reason: String, now: Date) -> String {
+        let timestamp = entraTimestamp(now)
+        let trace = UUID().uuidString.lowercased()
+        let error = IdentityError.malformedRequest
+        let body = EntraErrorBody(
+            error: error.oauthError,
+            errorDescription:
+                "AADSTS\(error.aadsts): \(error.message) \(reason)\r\nTrace ID: \(trace)\r\nCorrelation ID: \(trace)\r\nTimestamp: \(timestamp)",
+            errorCodes: [error.aadsts], timestamp: timestamp, traceId: trace, correlationId: trace)
+        return (try? JSONEncoder().encode(body)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
     static func body(for error: IdentityError, request: Request, now: Date) -> EntraErrorBody {
         let timestamp = entraTimestamp(now)
         let correlationId = clientRequestId(request) ?? UUID().uuidString.lowercased()

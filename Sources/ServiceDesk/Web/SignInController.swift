@@ -37,7 +37,7 @@ struct SignInController: RouteCollection {
             return try await Self.signInPage(
                 request, userName: "", goto: Self.safeGoto(request.query["sysparm_goto"]), error: nil, info: info)
         }
-        routes.on(.POST, "login.do", body: .collect(maxSize: "64kb"), use: signIn)
+        routes.on(.POST, "login.do", body: .collect(maxSize: "64kb"), use: signIn).maxBodySize("64kb")
         routes.form("logout.do", roles: nil) { request, _ in
             if let token = request.cookies[WebPageMiddleware.sessionCookie]?.string {
                 try await WebSessionStore(sql: try request.sqlDatabase, now: request.desk.config.now()).delete(token)

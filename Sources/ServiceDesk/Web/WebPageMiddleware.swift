@@ -171,6 +171,6 @@ extension RoutesBuilder {
     ) {
         on(.POST, path, body: .collect(maxSize: "1mb")) { request in
             try await handler(request, try WebForm.read(request, roles: roles))
-        }
+        }.maxBodySize("1mb")
     }
 }
