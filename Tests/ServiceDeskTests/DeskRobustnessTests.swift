@@ -344,6 +344,25 @@ struct DeskParserRefusalTests {
         }
     }
 
+    @Test func randomRequestsNeverTakeTheServerDown() async throws {
+        try await withServingDesk { _, port in
+            var random = SeededRandom(seed: 23)
+            let paths = ["/api/now/table/incident", "/oauth_token.do", "/login.do", "/incident_list.do", "/x"]
+            let alphabet = Array("abc:;=,/%00 \r\n{}[]\"\\^ORsysparm_query".utf8) + [0x00, 0x01, 0x7f, 0xff, 0xc3]
+            for round in 0..<300 {
+                let method = ["GET", "POST", "PUT", "DELETE", "PATCH", "BREW"][round % 6]
+                let path = paths[round % paths.count]
+                let junk = random.bytes(from: alphabet, maxLength: 200)
+                var request = Array("\(method) \(path)?".utf8) + junk.prefix(40).filter { $0 > 0x20 && $0 < 0x7f }
+                request += Array(" HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Junk: ".utf8) + junk
+                request += Array("\r\nContent-Length: \(junk.count)\r\n\r\n".utf8) + junk
+                let answer = try RawHTTP.exchange(port: port, request, timeout: 5)
+                #expect(answer.hasPrefix("HTTP/1.1 "), "round \(round): \(answer.prefix(100))")
+            }
+            try stillServing(port)
+        }
+    }
+
     @Test func keepAliveServesSeveralRequestsOnOneConnection() async throws {
         try await withServingDesk { _, port in
             let one = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"

@@ -73,3 +73,39 @@ struct EncodedQueryTests {
         #expect(try Q.parse("a=1^ORb=2^ORDERBYc").fields == ["a", "b", "c"])
     }
 }
+
+@Suite("Encoded queries under random input")
+struct EncodedQueryFuzzTests {
+    /// A small deterministic generator (SplitMix64); WireModels' tests have no other dependency.
+    struct Random: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test func parsingNeverTrapsAndAcceptedQueriesAreWellFormed() {
+        var random = Random(state: 3)
+        let pieces = [
+            "^", "^OR", "^^", "ORDERBY", "ORDERBYDESC", "=", "!=", "<", "<=", ">", ">=", "LIKE", "NOT LIKE", "IN",
+            "NOT IN", "STARTSWITH", "ENDSWITH", "ISEMPTY", "ISNOTEMPTY", "state", "number", "a.b", "x", "1", ",",
+            " ", "é", "\u{0}", "Z",
+        ]
+        for _ in 0..<20_000 {
+            let text = (0..<Int.random(in: 0...12, using: &random)).map { _ in pieces.randomElement(using: &random)! }
+                .joined()
+            guard let query = try? EncodedQuery.parse(text) else { continue }
+            #expect(!text.contains("\u{0}"))
+            for field in query.fields {
+                #expect(!field.isEmpty && field.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "_" || $0 == "." })
+            }
+            for condition in query.groups.flatMap({ $0 }) where condition.op.isUnary {
+                #expect(condition.value.isEmpty)
+            }
+        }
+    }
+}
