@@ -9,6 +9,27 @@ import WireModels
 
 @Suite("Discovery documents, JWKS and key rotation")
 struct DiscoveryAndKeysTests {
+    @Test func unknownKeyIDsCostAtMostOneReReadOfTheKeysPerSecond() async throws {
+        try await withIdentity { app, fx in
+            let header = Data(#"{"alg":"RS256","typ":"JWT","kid":"no-such-key"}"#.utf8).base64URLEncodedString()
+            let claims = Data(#"{"aud":"https://graph.microsoft.com","tid":"x"}"#.utf8).base64URLEncodedString()
+            let forged = "\(header).\(claims).c2lnbmF0dXJl"
+            _ = try await app.get("/v1.0/users/\(fx.userUPN)", headers: ["Authorization": "Bearer \(forged)"])
+            let before = app.identity.keyRing.reloadCount
+            for _ in 0..<50 {
+                let res = try await app.get(
+                    "/v1.0/users/\(fx.userUPN)", headers: ["Authorization": "Bearer \(forged)"])
+                #expect(res.status == .unauthorized)
+            }
+            #expect(app.identity.keyRing.reloadCount == before)
+            fx.clock.advance(by: 1.5)
+            for _ in 0..<50 {
+                _ = try await app.get("/v1.0/users/\(fx.userUPN)", headers: ["Authorization": "Bearer \(forged)"])
+            }
+            #expect(app.identity.keyRing.reloadCount == before + 1)
+        }
+    }
+
     @Test func v1AndV2DocumentsAdvertiseTheTenantsEndpoints() async throws {
         try await withIdentity { app, fx in
             let v1 = try await app.get(IdentityPath.v1Discovery(tenant: IdentityFixture.domain))

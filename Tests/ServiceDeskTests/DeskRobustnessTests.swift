@@ -1,5 +1,6 @@
 import Foundation
 import ServerSupport
+import Synchronization
 import TestSupport
 import Testing
 import Vapor
@@ -214,9 +215,28 @@ struct DeskRobustnessTests {
         }
     }
 
+    /// bcrypt that counts its checks, to see that a locked-out attempt spends none.
+    final class CountingHasher: PasswordHasher {
+        let checks = Mutex(0)
+
+        func hash<Password: DataProtocol>(_ password: Password) throws -> [UInt8] {
+            Array(try Bcrypt.hash(String(decoding: password, as: UTF8.self), cost: 4).utf8)
+        }
+
+        func verify<Password: DataProtocol, Digest: DataProtocol>(_ password: Password, created digest: Digest)
+            throws -> Bool
+        {
+            checks.withLock { $0 += 1 }
+            return try Bcrypt.verify(
+                String(decoding: password, as: UTF8.self), created: String(decoding: digest, as: UTF8.self))
+        }
+    }
+
     @Test func basicAuthAndThePasswordGrantShareTheThrottle() async throws {
         let clock = TestClock()
         try await withDesk(clock: clock) { app, _ in
+            let hasher = CountingHasher()
+            app.passwords.use { _ in hasher }
             var wrong = HTTPHeaders()
             wrong.basicAuthorization = BasicAuthorization(username: "agent", password: "wrong")
             for _ in 0..<3 {
@@ -237,6 +257,8 @@ struct DeskRobustnessTests {
             #expect(try await grant("wrong").status == .unauthorized)
             #expect(try await grant("wrong").status == .unauthorized)
             // Five failures: even the right password is refused now, before any hash, in each interface's shape.
+            let checksBefore = hasher.checks.withLock { $0 }
+            #expect(checksBefore == 5)
             let locked = try await app.table(.GET, "incident", as: "agent")
             #expect(locked.status == .tooManyRequests)
             #expect(locked.errorMessage == "Too many failed sign-in attempts")
@@ -244,6 +266,7 @@ struct DeskRobustnessTests {
             let lockedGrant = try await grant(DeskFixture.password("agent"))
             #expect(lockedGrant.status == .tooManyRequests)
             #expect(lockedGrant.object["error"] as? String == "temporarily_unavailable")
+            #expect(hasher.checks.withLock { $0 } == checksBefore)
             // Other users are not locked out by these failures.
             #expect(try await app.table(.GET, "incident", as: "admin.user").status == .ok)
 

@@ -36,6 +36,10 @@ package final class SigningKeyRing: Sendable {
     /// How long retired keys stay in the JWKS: the longest token lifetime plus clock skew.
     private let retiredKeyGrace: TimeInterval
     private let snapshot = Mutex(Snapshot())
+    private let reloads = Mutex(0)
+
+    /// How many times the keys were re-read from the database (for tests of the re-read budget).
+    package var reloadCount: Int { reloads.withLock { $0 } }
     private static let publishedKeysMaxAge: TimeInterval = 1
 
     package init(
@@ -105,6 +109,7 @@ package final class SigningKeyRing: Sendable {
     }
 
     package func reload(on database: any Database) async throws {
+        reloads.withLock { $0 += 1 }
         let models = try await SigningKey.query(on: database).sort(\.$createdAt, .descending).all()
         let known = snapshot.withLock { Dictionary($0.published.map { ($0.kid, $0) }, uniquingKeysWith: { a, _ in a }) }
         let keys = try models.map { model in
