@@ -27,10 +27,16 @@ package func configure(_ app: Application, config: DeskConfig) async throws {
     app.passwords.use(.bcrypt(cost: config.passwordCost))
     let http = try OutboundHTTP(tls: config.tls)
     app.lifecycle.use(OutboundHTTPShutdown(http: http))
-    app.lifecycle.use(LogRetention(days: config.logRetentionDays))
+    let jobs = JobRunner(tables: DeskContext.jobTables, now: config.now)
+    app.lifecycle.use(jobs)
+    if config.logRetentionDays > 0 {
+        jobs.every(3600, name: LogRetention.jobName) { [days = config.logRetentionDays] app in
+            await LogRetention.sweep(app, days: days)
+        }
+    }
     app.desk = DeskContext(
         config: config, authenticator: DeskAuthenticator(now: config.now), http: http,
-        oidcCache: OIDCMetadataCache(now: config.now))
+        oidcCache: OIDCMetadataCache(now: config.now), jobs: jobs)
 
     app.useLeafViews(in: Bundle.module)
     _ = app.incidentFormTabs
@@ -69,6 +75,7 @@ enum DeskMigrations {
         AddIncidentFields(),
         CreateRefusalTally(),
         AddOIDCAcceptedTenants(),
+        CreateJobTables(),
     ]
 }
 
@@ -79,6 +86,10 @@ struct DeskContext: Sendable {
     /// The client of every outbound call, each logged in `sys_outbound_http_log`.
     let http: OutboundHTTP
     let oidcCache: OIDCMetadataCache
+    /// Periodic and queued background work, shared safely by every instance on the database.
+    let jobs: JobRunner
+
+    static let jobTables = JobTables(prefix: "desk")
 }
 
 /// Closes the outbound client's connections when the app stops.

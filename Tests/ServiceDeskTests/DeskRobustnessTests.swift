@@ -54,7 +54,8 @@ struct DeskRobustnessTests {
                     var config = app.desk.config
                     config.maxPageSize = 2
                     return config
-                }(), authenticator: app.desk.authenticator, http: app.desk.http, oidcCache: app.desk.oidcCache)
+                }(), authenticator: app.desk.authenticator, http: app.desk.http, oidcCache: app.desk.oidcCache,
+                jobs: app.desk.jobs)
             let res = try await raw(app, .GET, "/api/now/table/incident?sysparm_limit=9223372036854775807")
             #expect(res.status == .ok)
             #expect(res.results.count == 2)

@@ -75,11 +75,6 @@ final class WebBrowser {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 extension TestingHTTPResponse {
     var location: String? { headers.first(name: .location) }
     var html: String { body.string }

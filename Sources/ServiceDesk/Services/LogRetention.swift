@@ -1,34 +1,11 @@
 import Foundation
 import SQLKit
-import Synchronization
 import Vapor
 
-/// Keeps the system log and the outbound HTTP log to their retention: at start and every hour, entries older
-/// than `days` go. Several instances may sweep at once; the deletes do not conflict.
-final class LogRetention: LifecycleHandler, Sendable {
-    let days: Int
-    private let task = Mutex<Task<Void, Never>?>(nil)
-
-    init(days: Int) {
-        self.days = days
-    }
-
-    func didBootAsync(_ application: Application) async throws {
-        guard days > 0 else { return }
-        let started = Task { [days] in
-            while !Task.isCancelled {
-                await Self.sweep(application, days: days)
-                try? await Task.sleep(for: .seconds(3600))
-            }
-        }
-        task.withLock { $0 = started }
-    }
-
-    func shutdownAsync(_ application: Application) async {
-        let running = task.withLock { $0 }
-        running?.cancel()
-        await running?.value
-    }
+/// Keeps the system log and the outbound HTTP log to their retention: entries older than `days` go. Runs as a
+/// periodic job of the desk's ``JobRunner`` (at start, then hourly, on one instance).
+enum LogRetention {
+    static let jobName = "desk.log-retention"
 
     static func sweep(_ application: Application, days: Int) async {
         guard let sql = application.db as? any SQLDatabase else { return }

@@ -1,0 +1,162 @@
+import Fluent
+import Foundation
+import SQLKit
+import Synchronization
+import TestSupport
+import Testing
+import Vapor
+
+@testable import ServerSupport
+
+/// The background job runner, driven by a test clock: periodic jobs run once per period across instances,
+/// queued jobs run once, retry after a delay and park after their last attempt.
+@Suite("Background jobs", .serialized)
+struct JobRunnerTests {
+    static let tables = JobTables(prefix: "test")
+
+    struct CreateTables: AsyncMigration {
+        func prepare(on database: any Database) async throws { try await JobRunnerTests.tables.create(on: database) }
+        func revert(on database: any Database) async throws { try await JobRunnerTests.tables.delete(on: database) }
+    }
+
+    func withJobs(
+        database: DatabaseLocation = .sqliteMemory, _ body: (Application, TestClock) async throws -> Void
+    ) async throws {
+        let clock = TestClock()
+        try await withTestApp(
+            setUp: { app in
+                try database.register(on: app)
+                app.migrations.add(CreateTables())
+                try await app.autoMigrate()
+                return clock
+            }, body)
+    }
+
+    func sql(_ app: Application) throws -> any SQLDatabase {
+        guard let sql = app.db as? any SQLDatabase else { throw TestFailure("no SQL database") }
+        return sql
+    }
+
+    @Test func aPeriodicJobRunsOncePerPeriodWhicheverInstanceAsks() async throws {
+        try await withJobs { app, clock in
+            let runs = Mutex(0)
+            let instances = (0..<2).map { _ in JobRunner(tables: Self.tables, now: clock.provider) }
+            for runner in instances { runner.every(60, name: "tick") { _ in runs.withLock { $0 += 1 } } }
+            await instances[0].runDue(app)
+            await instances[1].runDue(app)
+            #expect(runs.withLock { $0 } == 1)
+            clock.advance(by: 30)
+            await instances[1].runDue(app)
+            #expect(runs.withLock { $0 } == 1)
+            clock.advance(by: 31)
+            await instances[1].runDue(app)
+            await instances[0].runDue(app)
+            #expect(runs.withLock { $0 } == 2)
+        }
+    }
+
+    @Test func aQueuedJobRunsOnceAndAFailureIsRetriedAfterADelay() async throws {
+        try await withJobs { app, clock in
+            let runner = JobRunner(tables: Self.tables, now: clock.provider)
+            let done = Mutex<[String]>([])
+            let failuresLeft = Mutex(1)
+            runner.handle(kind: "deliver") { _, job in
+                if job.payload == "flaky",
+                    failuresLeft.withLock({ value in
+                        defer { value -= 1 }
+                        return value > 0
+                    })
+                {
+                    throw TestFailure("the desk is down")
+                }
+                done.withLock { $0.append("\(job.payload)#\(job.attempt)") }
+            }
+            try await runner.enqueue(kind: "deliver", payload: "flaky", on: try sql(app))
+            try await runner.enqueue(kind: "deliver", payload: "steady", on: try sql(app))
+            await runner.runDue(app)
+            #expect(done.withLock { $0 } == ["steady#1"])
+            await runner.runDue(app)
+            #expect(done.withLock { $0 } == ["steady#1"])
+            clock.advance(by: 2.5)
+            await runner.runDue(app)
+            #expect(done.withLock { $0 } == ["steady#1", "flaky#2"])
+            let left = try await sql(app).select().column("id").from(Self.tables.jobs).all()
+            #expect(left.isEmpty)
+        }
+    }
+
+    @Test func aJobThatKeepsFailingIsParkedWithItsLastError() async throws {
+        try await withJobs { app, clock in
+            let runner = JobRunner(tables: Self.tables, now: clock.provider, maxAttempts: 3)
+            let attempts = Mutex(0)
+            runner.handle(kind: "deliver") { _, _ in
+                attempts.withLock { $0 += 1 }
+                throw TestFailure("HTTP 503 from the desk")
+            }
+            try await runner.enqueue(kind: "deliver", payload: "x", on: try sql(app))
+            for _ in 0..<6 {
+                await runner.runDue(app)
+                clock.advance(by: 3600)
+            }
+            #expect(attempts.withLock { $0 } == 3)
+            let row = try #require(
+                try await sql(app).select().columns("status", "last_error").from(Self.tables.jobs).first())
+            #expect(try row.decode(column: "status", as: String.self) == "parked")
+            #expect(try row.decode(column: "last_error", as: String.self).contains("HTTP 503 from the desk"))
+        }
+    }
+
+    @Test func aJobOfAnUnknownKindIsNotLostButParked() async throws {
+        try await withJobs { app, clock in
+            let runner = JobRunner(tables: Self.tables, now: clock.provider, maxAttempts: 1)
+            try await runner.enqueue(kind: "nobody-handles-this", payload: "x", on: try sql(app))
+            await runner.runDue(app)
+            let row = try #require(
+                try await sql(app).select().columns("status", "last_error").from(Self.tables.jobs).first())
+            #expect(try row.decode(column: "status", as: String.self) == "parked")
+            #expect(try row.decode(column: "last_error", as: String.self).contains("no handler"))
+        }
+    }
+
+    @Test func aJobQueuedInARolledBackTransactionDoesNotExist() async throws {
+        try await withJobs { app, clock in
+            let runner = JobRunner(tables: Self.tables, now: clock.provider)
+            struct Rollback: Error {}
+            do {
+                try await app.db.transaction { transaction in
+                    guard let sql = transaction as? any SQLDatabase else { return }
+                    try await runner.enqueue(kind: "deliver", payload: "x", on: sql)
+                    throw Rollback()
+                }
+            } catch is Rollback {}
+            #expect(try await sql(app).select().column("id").from(Self.tables.jobs).all().isEmpty)
+        }
+    }
+
+    static let postgresURL = TestPostgres.url("M365_TEST_POSTGRES_URL")
+
+    @Test func instancesRacingForTheQueueRunEachJobOnceOnSQLite() async throws {
+        try await withJobs { app, clock in try await race(app, clock) }
+    }
+
+    @Test(.enabled(if: postgresURL != nil, Comment(rawValue: TestPostgres.notConfigured("M365_TEST_POSTGRES_URL"))))
+    func instancesRacingForTheQueueRunEachJobOnceOnPostgres() async throws {
+        try await withJobs(database: .postgres(url: Self.postgresURL!)) { app, clock in try await race(app, clock) }
+    }
+
+    /// Four runners (as four instances) drain 60 jobs concurrently: every job runs exactly once.
+    func race(_ app: Application, _ clock: TestClock) async throws {
+        let seen = Mutex<[String: Int]>([:])
+        let runners = (0..<4).map { _ in JobRunner(tables: Self.tables, now: clock.provider) }
+        for runner in runners {
+            runner.handle(kind: "deliver") { _, job in seen.withLock { $0[job.payload, default: 0] += 1 } }
+        }
+        for index in 0..<60 { try await runners[0].enqueue(kind: "deliver", payload: "job\(index)", on: try sql(app)) }
+        await withTaskGroup(of: Void.self) { group in
+            for runner in runners { group.addTask { await runner.runDue(app) } }
+        }
+        let counts = seen.withLock { $0 }
+        #expect(counts.count == 60)
+        #expect(counts.values.allSatisfy { $0 == 1 })
+    }
+}
