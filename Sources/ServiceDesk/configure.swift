@@ -25,7 +25,7 @@ package func configure(_ app: Application, config: DeskConfig) async throws {
         return ("application/json; charset=utf-8", json)
     }
     app.passwords.use(.bcrypt(cost: config.passwordCost))
-    let http = try OutboundHTTP(tls: config.tls)
+    let http = try LoggedHTTPClient(tls: config.tls)
     app.lifecycle.use(OutboundHTTPShutdown(http: http))
     let jobs = JobRunner(tables: DeskContext.jobTables, now: config.now)
     app.lifecycle.use(jobs)
@@ -84,7 +84,7 @@ struct DeskContext: Sendable {
     let config: DeskConfig
     let authenticator: DeskAuthenticator
     /// The client of every outbound call, each logged in `sys_outbound_http_log`.
-    let http: OutboundHTTP
+    let http: any OutboundHTTPClient
     let oidcCache: OIDCMetadataCache
     /// Periodic and queued background work, shared safely by every instance on the database.
     let jobs: JobRunner
@@ -94,7 +94,7 @@ struct DeskContext: Sendable {
 
 /// Closes the outbound client's connections when the app stops.
 struct OutboundHTTPShutdown: LifecycleHandler {
-    let http: OutboundHTTP
+    let http: any OutboundHTTPClient
 
     func shutdownAsync(_ application: Application) async {
         do {

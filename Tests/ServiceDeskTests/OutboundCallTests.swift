@@ -37,6 +37,43 @@ struct OutboundCallTests {
             now: desk.desk.config.now, logger: desk.logger, correlationId: correlationId)
     }
 
+    @Test func aRecordingFakeAnswersExpectedCallsLogsThemRedactedAndRefusesOthers() async throws {
+        try await withDesk { desk, _ in
+            let fake = RecordingHTTPClient()
+            desk.desk = DeskContext(
+                config: desk.desk.config, authenticator: desk.desk.authenticator, http: fake,
+                oidcCache: desk.desk.oidcCache, jobs: desk.desk.jobs)
+            let secret = "Fake-" + RandomToken.urlSafe(byteCount: 18)
+            let entity = try await DeskDirectory(app: desk).insert(
+                DeskTables.oauthEntity,
+                [
+                    "name": "Faked provider", "type": "oauth_provider", "client_id": "app-1", "client_secret": secret,
+                    "token_url": "https://login.test/t/oauth2/token", "resource": "api://x",
+                ])
+            let sql = try #require(desk.db as? any SQLDatabase)
+            let profile = try #require(
+                try await sql.select().column("sys_id").from(DeskTables.oauthEntityProfile.databaseTable)
+                    .where("oauth_entity", .equal, (entity["sys_id"] ?? nil) ?? "").first()?
+                    .decode(column: "sys_id", as: String.self))
+
+            let unexpected = await #expect(throws: OutboundOAuth.Failure.self) {
+                try await Self.oauth(desk).token(profileId: profile)
+            }
+            #expect(unexpected?.message.contains("unexpected call in a test") == true)
+            #expect(fake.unexpected == ["POST https://login.test/t/oauth2/token"])
+
+            fake.expect(
+                .POST, "https://login.test/t/oauth2/token", body: #"{"access_token":"tok","expires_in":"3599"}"#)
+            let token = try await Self.oauth(desk).token(profileId: profile)
+            #expect(token.accessToken == "tok")
+            #expect(fake.calls.count == 1)
+            #expect(fake.calls.first?.body.contains("client_secret=") == true)
+            let log = try await desk.table(.GET, "sys_outbound_http_log", as: "admin.user")
+            #expect(log.results.count == 2)
+            #expect(!log.body.string.contains(secret))
+        }
+    }
+
     @Test func tokensAreFetchedOnceCachedSealedAndRenewedBeforeExpiry() async throws {
         let clock = TestClock(Date())
         try await withRunningIdentity(clock: clock) { identity in

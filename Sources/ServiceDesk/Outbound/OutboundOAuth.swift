@@ -27,7 +27,7 @@ struct OutboundOAuth {
     }
 
     let sql: any SQLDatabase
-    let http: OutboundHTTP
+    let http: any OutboundHTTPClient
     let masterKey: MasterKey
     let now: @Sendable () -> Date
     let logger: Logger
@@ -52,12 +52,12 @@ struct OutboundOAuth {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
-        let exchange: OutboundHTTP.Exchange
+        let exchange: OutboundExchange
         do {
             exchange = try await http.send(
                 request, body: ByteBuffer(string: Self.form(fields)), source: "oauth", correlationId: correlationId,
                 secrets: [provider.clientSecret], sql: sql, now: now, logger: logger)
-        } catch let failure as OutboundHTTP.Failure {
+        } catch let failure as OutboundFailure {
             throw Failure(message: "Token request failed. \(failure)", logId: failure.logId)
         }
         let host = URL(string: provider.tokenURL)?.host ?? provider.tokenURL

@@ -78,7 +78,7 @@ final class DeskAuthenticator: Sendable {
                 source: "oauth", "Bearer token refused: \(refusal.reason)",
                 address: Self.clientAddress(request), correlationId: request.correlationId)
             throw DeskError.notAuthenticated
-        } catch let failure as OutboundHTTP.Failure {
+        } catch let failure as OutboundFailure {
             try await request.systemLog().write(
                 .error, source: "oauth",
                 "Bearer token not checked: the OIDC provider's metadata could not be read. \(failure) "

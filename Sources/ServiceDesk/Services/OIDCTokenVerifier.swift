@@ -25,7 +25,7 @@ struct OIDCTokenVerifier {
 
     let sql: any SQLDatabase
     let cache: OIDCMetadataCache
-    let http: OutboundHTTP
+    let http: any OutboundHTTPClient
     let now: @Sendable () -> Date
     let logger: Logger
     let correlationId: String?

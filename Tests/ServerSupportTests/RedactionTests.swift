@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import Vapor
 
-@testable import ServiceDesk
+@testable import ServerSupport
 
 @Suite("Redaction of what the outbound HTTP log keeps")
 struct RedactionTests {
