@@ -36,7 +36,7 @@ package func configure(_ app: Application, config: DeskConfig) async throws {
     }
     app.desk = DeskContext(
         config: config, authenticator: DeskAuthenticator(now: config.now), http: http,
-        oidcCache: OIDCMetadataCache(now: config.now), jobs: jobs)
+        oidcCache: JWKSCache(now: config.now), jobs: jobs)
 
     app.useLeafViews(in: Bundle.module)
     _ = app.incidentFormTabs
@@ -85,7 +85,7 @@ struct DeskContext: Sendable {
     let authenticator: DeskAuthenticator
     /// The client of every outbound call, each logged in `sys_outbound_http_log`.
     let http: any OutboundHTTPClient
-    let oidcCache: OIDCMetadataCache
+    let oidcCache: JWKSCache
     /// Periodic and queued background work, shared safely by every instance on the database.
     let jobs: JobRunner
 

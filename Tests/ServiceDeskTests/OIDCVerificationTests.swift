@@ -185,7 +185,7 @@ struct OIDCVerificationTests {
 
                 // Expired: past `exp` and the skew.
                 #expect(try await Self.bearer(desk, good).status == .ok)
-                clock.advance(by: 3600 + OIDCTokenVerifier.skew + 5)
+                clock.advance(by: 3600 + RS256JWT.skew + 5)
                 #expect(try await Self.bearer(desk, good).status == .unauthorized)
                 #expect(try await Self.refusals(desk).contains { $0.contains("the token has expired") })
                 // No log line or log table ever holds a token.
@@ -210,7 +210,7 @@ struct OIDCVerificationTests {
                         != (try Self.segment(String(before.split(separator: ".")[0]))["kid"] as? String))
                 // The keys were fetched a moment ago: an unknown kid waits for the refetch interval.
                 #expect(try await Self.bearer(desk, after).status == .unauthorized)
-                clock.advance(by: OIDCTokenVerifier.keyRefetchInterval + 1)
+                clock.advance(by: JWKSCache.keyRefetchInterval + 1)
                 #expect(try await Self.bearer(desk, after).status == .ok)
                 // The old key stays published until its tokens expire, so older tokens still pass.
                 #expect(try await Self.bearer(desk, before).status == .ok)

@@ -25,32 +25,16 @@ package enum JWTCoder {
         return signingInput + "." + signature.rawRepresentation.base64URLEncodedString()
     }
 
-    package enum VerificationError: Error {
-        case malformed
-        case unsupportedAlgorithm
-        case unknownKey
-        case badSignature
-    }
-
-    /// Checks the shape, `alg` (RS256 only) and signature; returns the claims. Time and audience are the caller's.
+    /// Checks the shape, `alg` (RS256 only) and signature with ServerSupport's ``RS256JWT``; returns the claims.
+    /// Time and audience are the caller's.
     package static func verify(
         _ token: String, keyForKid: (String) async throws -> SigningKeyRing.Key?
     ) async throws -> TokenClaims {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerData = Data(base64URLEncoded: parts[0]),
-            let claimsData = Data(base64URLEncoded: parts[1]), let signature = Data(base64URLEncoded: parts[2]),
-            let header = try? JSONDecoder().decode(Header.self, from: headerData)
-        else { throw VerificationError.malformed }
-        guard header.alg == "RS256" else { throw VerificationError.unsupportedAlgorithm }
-        guard let kid = header.kid, let key = try await keyForKid(kid) else { throw VerificationError.unknownKey }
-        let signingInput = Data("\(parts[0]).\(parts[1])".utf8)
-        guard
-            key.privateKey.publicKey.isValidSignature(
-                _RSA.Signing.RSASignature(rawRepresentation: signature), for: signingInput,
-                padding: .insecurePKCS1v1_5)
-        else { throw VerificationError.badSignature }
-        guard let claims = try? JSONDecoder().decode(TokenClaims.self, from: claimsData) else {
-            throw VerificationError.malformed
+        let jwt = try RS256JWT.parse(token)
+        guard let key = try await keyForKid(jwt.kid) else { throw JWTRefusal(reason: "unknown signing key") }
+        guard jwt.isSigned(by: key.privateKey.publicKey) else { throw JWTRefusal(reason: "bad signature") }
+        guard let claims = try? JSONDecoder().decode(TokenClaims.self, from: jwt.payload) else {
+            throw JWTRefusal(reason: "the claims are not Identity's")
         }
         return claims
     }
