@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import ServerSupport
 import Vapor
 import WireModels
 
@@ -37,7 +38,7 @@ struct GraphController: RouteCollection {
     private func authorizedUser(_ request: Request) async throws -> DirectoryUser {
         let claims = try await GraphAccessCheck(request: request).requireRole(
             MicrosoftGraphResource.Role.directoryReadAll)
-        guard let tid = claims.tid.flatMap(UUID.init(uuidString:)) else { throw GraphAccessError.invalidToken }
+        guard let tid = claims.tid.flatMap(UUID.init(uuidString:)) else { throw GraphError.invalidToken }
         let key = try request.parameters.require("user")
         let query = DirectoryUser.query(on: request.db).filter(\.$tenant.$id == tid)
         if let id = UUID(uuidString: key) {
@@ -45,7 +46,7 @@ struct GraphController: RouteCollection {
         } else {
             query.filter(\.$userPrincipalName == key.lowercased())
         }
-        guard let user = try await query.first() else { throw GraphAccessError.notFound(key) }
+        guard let user = try await query.first() else { throw GraphError.notFound(key) }
         return user
     }
 

@@ -27,10 +27,10 @@ struct EntraErrorMiddleware: Middleware {
     private func response(for error: any Error, request: Request) -> Response {
         let path = request.url.path
         if path.hasPrefix("/\(IdentityPath.adminAPI)") {
-            return problemResponse(for: error, request: request)
+            return ProblemDetails.response(for: error, request: request)
         }
         if path.hasPrefix("/\(IdentityPath.graphVersion)/") || path.hasPrefix("//\(IdentityPath.graphVersion)/") {
-            return graphResponse(for: error, request: request)
+            return GraphError.response(for: error, request: request, now: now())
         }
         return entraResponse(for: error, request: request)
     }
@@ -101,57 +101,8 @@ struct EntraErrorMiddleware: Middleware {
             traceId: request.id.lowercased(), correlationId: correlationId, suberror: error.suberror)
     }
 
-    private func graphResponse(for error: any Error, request: Request) -> Response {
-        let status: HTTPResponseStatus
-        let code: String
-        let message: String
-        switch error {
-        case let error as GraphAccessError:
-            status = error.status
-            code = error.code
-            message = error.message
-        case let abort as any AbortError where abort.status == .notFound:
-            status = .notFound
-            code = "Request_ResourceNotFound"
-            message =
-                "Resource '\(request.url.path)' does not exist or one of its queried reference-property objects are not present."
-        case let abort as any AbortError where abort.status.code < 500:
-            status = abort.status
-            code = "BadRequest"
-            message = abort.reason
-        default:
-            request.logger.error("Unhandled error", metadata: ["error": "\(String(reflecting: error))"])
-            status = .internalServerError
-            code = "generalException"
-            message = "An unexpected error occurred."
-        }
-        let body = GraphErrorBody(
-            code: code, message: message, date: ISO8601DateFormatter().string(from: now()), requestId: request.id,
-            clientRequestId: Self.clientRequestId(request) ?? request.id)
-        return Response.json(body, status: status)
-    }
-
-    private func problemResponse(for error: any Error, request: Request) -> Response {
-        let problem: ProblemDetails
-        switch error {
-        case let abort as any AbortError where abort.status.code < 500:
-            problem = ProblemDetails(
-                title: abort.status.reasonPhrase, status: Int(abort.status.code), detail: abort.reason,
-                instance: request.url.path, correlationId: request.id)
-        default:
-            request.logger.error("Unhandled error", metadata: ["error": "\(String(reflecting: error))"])
-            problem = ProblemDetails(
-                title: "Internal Server Error", status: 500, detail: "An unexpected error occurred.",
-                instance: request.url.path, correlationId: request.id)
-        }
-        return problem.response(for: request)
-    }
-
     static func clientRequestId(_ request: Request) -> String? {
-        guard let value = request.headers.first(name: "client-request-id"), UUID(uuidString: value) != nil else {
-            return nil
-        }
-        return value.lowercased()
+        request.clientRequestId
     }
 
     static func entraTimestamp(_ date: Date) -> String {

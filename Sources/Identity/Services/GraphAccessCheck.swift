@@ -3,36 +3,13 @@ import ServerSupport
 import Vapor
 import WireModels
 
-/// Graph's answers for missing, invalid or insufficient tokens, and for unknown objects.
-struct GraphAccessError: Error {
-    let status: HTTPResponseStatus
-    let code: String
-    let message: String
-
-    static let missingToken = GraphAccessError(
-        status: .unauthorized, code: "InvalidAuthenticationToken", message: "Access token is empty.")
-    static let invalidToken = GraphAccessError(
-        status: .unauthorized, code: "InvalidAuthenticationToken",
-        message: "Access token validation failure. Invalid audience, issuer, signature or lifetime.")
-    static let insufficientPrivileges = GraphAccessError(
-        status: .forbidden, code: "Authorization_RequestDenied",
-        message: "Insufficient privileges to complete the operation.")
-
-    static func notFound(_ key: String) -> GraphAccessError {
-        GraphAccessError(
-            status: .notFound, code: "Request_ResourceNotFound",
-            message:
-                "Resource '\(key)' does not exist or one of its queried reference-property objects are not present.")
-    }
-}
-
 /// Verifies a bearer token Identity issued for Microsoft Graph and checks its permission.
 struct GraphAccessCheck {
     let request: Request
 
     /// The claims of a valid, unexpired token Identity issued for Graph.
     func validClaims() async throws -> TokenClaims {
-        guard let token = request.headers.bearerAuthorization?.token else { throw GraphAccessError.missingToken }
+        guard let token = request.headers.bearerAuthorization?.token else { throw GraphError.missingToken }
         let context = request.identity
         let claims: TokenClaims
         do {
@@ -40,7 +17,7 @@ struct GraphAccessCheck {
                 try await context.keyRing.verificationKey(kid: kid, on: request.db)
             }
         } catch {
-            throw GraphAccessError.invalidToken
+            throw GraphError.invalidToken
         }
         let now = Int(context.config.now().timeIntervalSince1970)
         let skew = 300
@@ -49,7 +26,7 @@ struct GraphAccessCheck {
             let aud = claims.aud?.lowercased().trimmingSuffix("/"),
             aud == MicrosoftGraphResource.appId || aud == MicrosoftGraphResource.identifierURI,
             claims.iss == context.issuer.v1Issuer(tenantId: tid) || claims.iss == context.issuer.v2Issuer(tenantId: tid)
-        else { throw GraphAccessError.invalidToken }
+        else { throw GraphError.invalidToken }
         return claims
     }
 
@@ -58,7 +35,7 @@ struct GraphAccessCheck {
         let claims = try await validClaims()
         let scopes = claims.scp?.split(separator: " ").map(String.init) ?? []
         guard (claims.roles ?? []).contains(role) || scopes.contains(role) else {
-            throw GraphAccessError.insufficientPrivileges
+            throw GraphError.insufficientPrivileges
         }
         return claims
     }
