@@ -59,6 +59,7 @@ struct OutboundCallTests {
             let unexpected = await #expect(throws: OutboundOAuth.Failure.self) {
                 try await Self.oauth(desk).token(profileId: profile)
             }
+            #expect(unexpected?.code == .unreachable)
             #expect(unexpected?.message.contains("unexpected call in a test") == true)
             #expect(fake.unexpected == ["POST https://login.test/t/oauth2/token"])
 
@@ -66,10 +67,18 @@ struct OutboundCallTests {
                 .POST, "https://login.test/t/oauth2/token", body: #"{"access_token":"tok","expires_in":"3599"}"#)
             let token = try await Self.oauth(desk).token(profileId: profile)
             #expect(token.accessToken == "tok")
-            #expect(fake.calls.count == 1)
+            fake.expect(
+                .POST, "https://login.test/t/oauth2/token", status: .unauthorized,
+                body: #"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret"}"#)
+            let refused = await #expect(throws: OutboundOAuth.Failure.self) {
+                try await Self.oauth(desk).token(profileId: profile, forceRefresh: true)
+            }
+            #expect(refused?.code == .refused)
+            #expect(refused?.message.contains("AADSTS7000215") == true)
+            #expect(fake.calls.count == 2)
             #expect(fake.calls.first?.body.contains("client_secret=") == true)
             let log = try await desk.table(.GET, "sys_outbound_http_log", as: "admin.user")
-            #expect(log.results.count == 2)
+            #expect(log.results.count == 3)
             #expect(!log.body.string.contains(secret))
         }
     }

@@ -2,16 +2,17 @@ import Foundation
 import SQLKit
 import ServerSupport
 import Vapor
+import WireModels
 
 /// ServiceNow's `POST /oauth_token.do`: the password grant and the refresh_token grant for inbound clients.
 struct OAuthTokenController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.post("oauth_token.do", use: token)
+        routes.post(DeskPath.oauthToken.pathComponents, use: token)
     }
 
     /// Whether a request is for this endpoint, whose failures are answered in OAuth's shape.
     static func handles(_ request: Request) -> Bool {
-        request.url.path == "/oauth_token.do"
+        request.url.path == DeskPath.oauthToken
     }
 
     /// OAuth's error body (RFC 6749 §5.2) for a failure that happened before or outside the grant checks.

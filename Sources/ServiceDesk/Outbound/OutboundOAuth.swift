@@ -20,7 +20,18 @@ struct OutboundOAuth {
     }
 
     /// Why no token could be had; `message` names the host and what it said, never a secret.
+    /// Why no token came, with a stable ``Code`` a caller can act on and a message an admin can read.
     struct Failure: Error, Sendable, CustomStringConvertible {
+        enum Code: String, Sendable {
+            /// The token endpoint did not answer (refused, timed out, TLS).
+            case unreachable
+            /// It answered without a token (an OAuth error such as AADSTS7000215, or not JSON).
+            case refused
+            /// No such profile, or its provider is inactive or incomplete.
+            case notConfigured
+        }
+
+        let code: Code
         let message: String
         let logId: String?
         var description: String { message }
@@ -58,7 +69,7 @@ struct OutboundOAuth {
                 request, body: ByteBuffer(string: Self.form(fields)), source: "oauth", correlationId: correlationId,
                 secrets: [provider.clientSecret], sql: sql, now: now, logger: logger)
         } catch let failure as OutboundFailure {
-            throw Failure(message: "Token request failed. \(failure)", logId: failure.logId)
+            throw Failure(code: .unreachable, message: "Token request failed. \(failure)", logId: failure.logId)
         }
         let host = URL(string: provider.tokenURL)?.host ?? provider.tokenURL
         let object = (try? JSONSerialization.jsonObject(with: Data(exchange.body.readableBytesView))) as? [String: Any]
@@ -70,6 +81,7 @@ struct OutboundOAuth {
                 return description.map { "\(code): \($0)" } ?? code
             }
             throw Failure(
+                code: .refused,
                 message: "The token endpoint \(host) answered \(exchange.status.code)"
                     + (error.map { " (\(Redaction.text($0, secrets: [provider.clientSecret])))" } ?? ""),
                 logId: exchange.logId)
@@ -104,16 +116,24 @@ struct OutboundOAuth {
                 WHERE p.sys_id = \(bind: profileId)
                 """
             ).first()
-        else { throw Failure(message: "The OAuth profile \(profileId) does not exist.", logId: nil) }
+        else {
+            throw Failure(code: .notConfigured, message: "The OAuth profile \(profileId) does not exist.", logId: nil)
+        }
         guard try row.decode(column: "type", as: String?.self) == "oauth_provider",
             try row.decode(column: "active", as: Bool?.self) ?? false
         else {
-            throw Failure(message: "The OAuth profile's provider is not an active third-party provider.", logId: nil)
+            throw Failure(
+                code: .notConfigured, message: "The OAuth profile's provider is not an active third-party provider.",
+                logId: nil)
         }
         guard let tokenURL = try row.decode(column: "token_url", as: String?.self), !tokenURL.isEmpty,
             let clientId = try row.decode(column: "client_id", as: String?.self),
             let sealed = try row.decode(column: "client_secret", as: String?.self)
-        else { throw Failure(message: "The OAuth provider has no token URL, client ID or client secret.", logId: nil) }
+        else {
+            throw Failure(
+                code: .notConfigured, message: "The OAuth provider has no token URL, client ID or client secret.",
+                logId: nil)
+        }
         func optional(_ column: String) throws -> String? {
             try row.decode(column: column, as: String?.self).flatMap { $0.isEmpty ? nil : $0 }
         }

@@ -4,6 +4,7 @@ import SQLKit
 import ServerSupport
 import Synchronization
 import Vapor
+import WireModels
 
 /// Who is calling, with every role they hold (contained roles included).
 struct DeskPrincipal: Sendable {
@@ -16,7 +17,7 @@ struct DeskPrincipal: Sendable {
 
     /// `admin` passes every check, as in ServiceNow.
     func hasAny(of wanted: Set<String>) -> Bool {
-        roles.contains("admin") || !roles.isDisjoint(with: wanted)
+        roles.contains(DeskRole.admin) || !roles.isDisjoint(with: wanted)
     }
 }
 

@@ -42,10 +42,10 @@ package struct DeskDemoSeed: Sendable {
         guard existing.total == 0 else { return nil }
 
         let people: [(String, String, String, [String], Bool)] = [
-            ("desk.admin", "Dana", "Admin", ["admin"], false),
-            ("beth.anglin", "Beth", "Anglin", ["itil", "x_mioms_m365_assis.insights_user"], false),
-            ("david.loo", "David", "Loo", ["itil", "x_mioms_m365_assis.administrator"], false),
-            ("m365.integration", "Microsoft 365", "Integration", ["itil"], true),
+            ("desk.admin", "Dana", "Admin", [DeskRole.admin], false),
+            ("beth.anglin", "Beth", "Anglin", [DeskRole.itil, M365SupportScope.insightsUser], false),
+            ("david.loo", "David", "Loo", [DeskRole.itil, M365SupportScope.administrator], false),
+            ("m365.integration", "Microsoft 365", "Integration", [DeskRole.itil], true),
             ("abel.tuter", "Abel", "Tuter", [], false),
         ]
         var credentials: [Credentials.User] = []

@@ -8,12 +8,12 @@ import WireModels
 package struct DeskDirectory: Sendable {
     /// The built-in roles: name, description and the roles each contains.
     static let builtInRoles: [(String, String, [String])] = [
-        ("admin", "System administrator", []),
-        ("itil", "Service desk agent: works incidents", []),
-        ("x_mioms_m365_assis.insights_user", "Sees Microsoft 365 service health and recommended solutions", []),
+        (DeskRole.admin, "System administrator", []),
+        (DeskRole.itil, "Service desk agent: works incidents", []),
+        (M365SupportScope.insightsUser, "Sees Microsoft 365 service health and recommended solutions", []),
         (
-            "x_mioms_m365_assis.administrator", "Also opens Microsoft 365 support cases and links an account",
-            ["x_mioms_m365_assis.insights_user"]
+            M365SupportScope.administrator, "Also opens Microsoft 365 support cases and links an account",
+            [M365SupportScope.insightsUser]
         ),
     ]
 

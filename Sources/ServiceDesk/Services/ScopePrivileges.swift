@@ -1,10 +1,11 @@
 import Foundation
 import SQLKit
+import WireModels
 
 /// Cross-scope access: what an application scope may do with tables outside it (`sys_scope_privilege`).
 /// An operation is allowed only by a record whose status is `allowed`.
 enum ScopePrivileges {
-    static let appScope = "x_mioms_m365_assis"
+    static let appScope = M365SupportScope.name
 
     /// Installed with the app: it reads the Application Registry to find its OAuth entities and profiles.
     static let defaults: [(sourceScope: String, table: String, operation: String)] = [

@@ -1,4 +1,5 @@
 import Foundation
+import WireModels
 
 /// The tables the desk serves through its Table API.
 enum DeskTables {
@@ -23,7 +24,7 @@ enum DeskTables {
             .init("web_service_access_only", .boolean),
         ],
         displayColumn: "name",
-        access: TableAccess(read: nil, write: ["admin"], delete: ["admin"]))
+        access: TableAccess(read: nil, write: [DeskRole.admin], delete: [DeskRole.admin]))
 
     static let role = TableSchema(
         name: "sys_user_role",
@@ -33,7 +34,7 @@ enum DeskTables {
             .init("contains_roles", .string),
         ],
         displayColumn: "name",
-        access: TableAccess(read: nil, write: ["admin"], delete: ["admin"]))
+        access: TableAccess(read: nil, write: [DeskRole.admin], delete: [DeskRole.admin]))
 
     static let userRole = TableSchema(
         name: "sys_user_has_role",
@@ -42,7 +43,7 @@ enum DeskTables {
             .init("role", .reference(table: "sys_user_role")),
         ],
         displayColumn: "sys_id",
-        access: TableAccess(read: nil, write: ["admin"], delete: ["admin"]))
+        access: TableAccess(read: nil, write: [DeskRole.admin], delete: [DeskRole.admin]))
 
     static let incident = TableSchema(
         name: "incident",
@@ -85,7 +86,7 @@ enum DeskTables {
         ],
         displayColumn: "number",
         access: TableAccess(
-            read: ["itil", "x_mioms_m365_assis.insights_user"], write: ["itil"], delete: ["admin"]))
+            read: [DeskRole.itil, M365SupportScope.insightsUser], write: [DeskRole.itil], delete: [DeskRole.admin]))
 
     /// System OAuth › Application Registry. `type`: `client` (an OAuth API endpoint for external clients:
     /// the desk issues tokens), `oauth_provider` (a third-party provider the desk gets tokens from),
@@ -115,7 +116,7 @@ enum DeskTables {
             .init("oidc_provider_configuration", .reference(table: "oidc_provider_configuration")),
         ],
         displayColumn: "name",
-        access: TableAccess(read: ["admin"], write: ["admin"], delete: ["admin"]))
+        access: TableAccess(read: [DeskRole.admin], write: [DeskRole.admin], delete: [DeskRole.admin]))
 
     /// Journal entries (work notes and additional comments) of any record.
     static let journal = TableSchema(
@@ -127,7 +128,7 @@ enum DeskTables {
             .init("value", .string, readOnly: true),
         ],
         displayColumn: "sys_created_on",
-        access: TableAccess(read: ["itil"], write: ["admin"], delete: ["admin"]))
+        access: TableAccess(read: [DeskRole.itil], write: [DeskRole.admin], delete: [DeskRole.admin]))
 
     static let all = [
         user, role, userRole, incident, oauthEntity, journal, oidcProviderConfiguration, oauthEntityProfile, syslog,

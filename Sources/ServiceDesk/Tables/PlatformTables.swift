@@ -1,4 +1,5 @@
 import Foundation
+import WireModels
 
 /// The platform tables behind the Application Registry, the logs and cross-scope access.
 extension DeskTables {
@@ -17,7 +18,7 @@ extension DeskTables {
             .init("accepted_tenants", .string),
         ],
         displayColumn: "oidc_provider",
-        access: TableAccess(read: ["admin"], write: ["admin"], delete: ["admin"]))
+        access: TableAccess(read: [DeskRole.admin], write: [DeskRole.admin], delete: [DeskRole.admin]))
 
     /// OAuth profiles: how the desk asks an outbound provider (`oauth_entity`) for tokens.
     static let oauthEntityProfile = TableSchema(
@@ -33,7 +34,7 @@ extension DeskTables {
             .init("is_default", .boolean),
         ],
         displayColumn: "name",
-        access: TableAccess(read: ["admin"], write: ["admin"], delete: ["admin"]))
+        access: TableAccess(read: [DeskRole.admin], write: [DeskRole.admin], delete: [DeskRole.admin]))
 
     static let syslogLevels = ["-1": "Debug", "0": "Information", "1": "Warning", "2": "Error"]
 
@@ -47,7 +48,7 @@ extension DeskTables {
             .init("correlation_id", .string),
         ],
         displayColumn: "message",
-        access: TableAccess(read: ["admin"], write: ["admin"], delete: ["admin"]))
+        access: TableAccess(read: [DeskRole.admin], write: [DeskRole.admin], delete: [DeskRole.admin]))
 
     /// Every outbound HTTP call the desk makes, with secrets, tokens and Authorization headers redacted.
     /// `response_time` in milliseconds; `url` without query values that could carry secrets.
@@ -68,7 +69,7 @@ extension DeskTables {
             .init("source", .string),
         ],
         displayColumn: "path",
-        access: TableAccess(read: ["admin"], write: ["admin"], delete: ["admin"]))
+        access: TableAccess(read: [DeskRole.admin], write: [DeskRole.admin], delete: [DeskRole.admin]))
 
     /// Cross-scope privileges: what an application scope may do with a table outside it.
     static let scopePrivilege = TableSchema(
@@ -84,5 +85,5 @@ extension DeskTables {
             .init("status", .string, choices: ["allowed": "Allowed", "denied": "Denied", "requested": "Requested"]),
         ],
         displayColumn: "target_name",
-        access: TableAccess(read: ["admin"], write: ["admin"], delete: ["admin"]))
+        access: TableAccess(read: [DeskRole.admin], write: [DeskRole.admin], delete: [DeskRole.admin]))
 }

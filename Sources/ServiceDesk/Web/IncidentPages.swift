@@ -37,15 +37,15 @@ struct IncidentPages: RouteCollection {
     static let stateOrder = ["1", "2", "3", "6", "7", "8"]
 
     func boot(routes: any RoutesBuilder) throws {
-        routes.get("incident_list.do") { request in
+        routes.get(DeskPath.incidentList.pathComponents) { request in
             let user = try request.requireWebUser(WebAccess.incidentsRead)
             return try await Self.list.render(
                 request, heading: "Incidents",
                 newLink: user.principal.hasAny(of: WebAccess.incidentsWrite)
-                    ? ("/incident.do?sys_id=-1", "New incident") : nil)
+                    ? (DeskPath.new(DeskPath.incident), "New incident") : nil)
         }
-        routes.get("incident.do", use: show)
-        routes.form("incident.do", roles: WebAccess.incidentsWrite, use: save)
+        routes.get(DeskPath.incident.pathComponents, use: show)
+        routes.form(DeskPath.incident.pathComponents, roles: WebAccess.incidentsWrite, use: save)
     }
 
     static let list = ListView(
@@ -72,7 +72,7 @@ struct IncidentPages: RouteCollection {
                     field: "priority", options: ["1", "2", "3", "4", "5"].map { ($0, DeskTables.priorities[$0] ?? $0) })
             ),
         ],
-        recordPath: "/incident.do", defaultOrder: .init(field: "number", descending: true))
+        recordPath: DeskPath.incident, defaultOrder: .init(field: "number", descending: true))
 
     // MARK: Form
 

@@ -6,34 +6,34 @@ import WireModels
 /// What an admin reads and decides: the system log, the outbound HTTP log and the cross-scope privileges.
 struct LogPages: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.get("syslog_list.do") { request in
+        routes.get(DeskPath.syslogList.pathComponents) { request in
             _ = try request.requireWebUser(WebAccess.admin)
             return try await Self.syslog.render(request, heading: "System log")
         }
-        routes.get("sys_outbound_http_log_list.do") { request in
+        routes.get(DeskPath.outboundLogList.pathComponents) { request in
             _ = try request.requireWebUser(WebAccess.admin)
             return try await Self.outbound.render(request, heading: "Outbound HTTP requests")
         }
-        routes.get("syslog.do") { request in
+        routes.get(DeskPath.syslog.pathComponents) { request in
             _ = try request.requireWebUser(WebAccess.admin)
             return try await entry(
-                request, table: DeskTables.syslog, heading: "System log entry", back: "/syslog_list.do")
+                request, table: DeskTables.syslog, heading: "System log entry", back: DeskPath.syslogList)
         }
-        routes.get("sys_outbound_http_log.do") { request in
+        routes.get(DeskPath.outboundLog.pathComponents) { request in
             _ = try request.requireWebUser(WebAccess.admin)
             return try await entry(
                 request, table: DeskTables.outboundHTTPLog, heading: "Outbound HTTP request",
-                back: "/sys_outbound_http_log_list.do")
+                back: DeskPath.outboundLogList)
         }
-        routes.get("sys_scope_privilege_list.do") { request in
+        routes.get(DeskPath.scopePrivilegeList.pathComponents) { request in
             _ = try request.requireWebUser(WebAccess.admin)
             return try await Self.privileges.render(request, heading: "Cross-scope privileges")
         }
-        routes.get("sys_scope_privilege.do") { request in
+        routes.get(DeskPath.scopePrivilege.pathComponents) { request in
             _ = try request.requireWebUser(WebAccess.admin)
             return try await privilegeForm(request, sysId: request.query["sys_id"] ?? "")
         }
-        routes.form("sys_scope_privilege.do", roles: WebAccess.admin) { request, form in
+        routes.form(DeskPath.scopePrivilege.pathComponents, roles: WebAccess.admin) { request, form in
             let sql = try request.sqlDatabase
             let sysId = form["sys_id"] ?? ""
             let store = TableStore(table: DeskTables.scopePrivilege, sql: sql)
@@ -48,7 +48,7 @@ struct LogPages: RouteCollection {
                 "\(form.user.userName) set \((existing["operation"] ?? nil) ?? "") on "
                     + "'\((existing["target_name"] ?? nil) ?? "")' for scope '\((existing["source_scope"] ?? nil) ?? "")' to \(status)",
                 correlationId: request.correlationId)
-            return request.seeOther("/sys_scope_privilege_list.do", notice: "Privilege saved: \(status).")
+            return request.seeOther(DeskPath.scopePrivilegeList, notice: "Privilege saved: \(status).")
         }
     }
 
@@ -70,7 +70,7 @@ struct LogPages: RouteCollection {
                 parameter: "sysparm_search", label: "Message or correlation ID",
                 kind: .text(fields: ["message", "correlation_id", "sys_id"])),
         ],
-        recordPath: "/syslog.do", defaultOrder: .init(field: "sys_created_on", descending: true))
+        recordPath: DeskPath.syslog, defaultOrder: .init(field: "sys_created_on", descending: true))
 
     static let outbound = ListView(
         table: DeskTables.outboundHTTPLog,
@@ -88,7 +88,7 @@ struct LogPages: RouteCollection {
                 parameter: "sysparm_search", label: "Path, error or correlation ID",
                 kind: .text(fields: ["path", "error_message", "correlation_id", "sys_id"])),
         ],
-        recordPath: "/sys_outbound_http_log.do", defaultOrder: .init(field: "sys_created_on", descending: true))
+        recordPath: DeskPath.outboundLog, defaultOrder: .init(field: "sys_created_on", descending: true))
 
     static let privileges = ListView(
         table: DeskTables.scopePrivilege,
@@ -102,7 +102,7 @@ struct LogPages: RouteCollection {
                 parameter: "sysparm_search", label: "Scope or table",
                 kind: .text(fields: ["source_scope", "target_name"]))
         ],
-        recordPath: "/sys_scope_privilege.do", defaultOrder: .init(field: "target_name", descending: false))
+        recordPath: DeskPath.scopePrivilege, defaultOrder: .init(field: "target_name", descending: false))
 
     struct Entry: Encodable, Sendable {
         let heading: String
@@ -134,7 +134,7 @@ struct LogPages: RouteCollection {
         else { throw WebError.notFound("The privilege") }
         let value = { (name: String) in (record[name] ?? nil) ?? "" }
         let form = RecordForm(
-            heading: "Cross-scope privilege", action: "/sys_scope_privilege.do", sysId: sysId,
+            heading: "Cross-scope privilege", action: DeskPath.scopePrivilege, sysId: sysId,
             fields: [
                 .readonly("Source scope", value("source_scope")), .readonly("Target scope", value("target_scope")),
                 .readonly("Target table", value("target_name")), .readonly("Operation", value("operation")),
@@ -144,7 +144,7 @@ struct LogPages: RouteCollection {
                     help: "Denied: the scope's requests for this operation fail with the cross-scope policy error."),
             ],
             buttons: [.init(value: "save", title: "Update", id: "save")], secondaryButtons: [],
-            backHref: "/sys_scope_privilege_list.do", error: nil, secret: nil, secretLabel: nil, facts: [])
+            backHref: DeskPath.scopePrivilegeList, error: nil, secret: nil, secretLabel: nil, facts: [])
         return try await request.page("record", title: form.heading, form)
     }
 }

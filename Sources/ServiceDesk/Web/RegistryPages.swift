@@ -23,12 +23,12 @@ struct RegistryPages: RouteCollection {
     ]
 
     func boot(routes: any RoutesBuilder) throws {
-        routes.get("oauth_entity_list.do") { request in
+        routes.get(DeskPath.oauthEntityList.pathComponents) { request in
             _ = try request.requireWebUser(WebAccess.admin)
             return try await Self.list.render(
-                request, heading: "Application Registry", newLink: ("/oauth_entity.do?sys_id=-1", "New"))
+                request, heading: "Application Registry", newLink: (DeskPath.new(DeskPath.oauthEntity), "New"))
         }
-        routes.get("oauth_entity.do") { request in
+        routes.get(DeskPath.oauthEntity.pathComponents) { request in
             _ = try request.requireWebUser(WebAccess.admin)
             let sysId = request.query[String.self, at: "sys_id"] ?? "-1"
             if sysId == "-1" {
@@ -39,7 +39,7 @@ struct RegistryPages: RouteCollection {
             }
             return try await form(request, sysId: sysId, type: nil, entered: [:])
         }
-        routes.form("oauth_entity.do", roles: WebAccess.admin, use: save)
+        routes.form(DeskPath.oauthEntity.pathComponents, roles: WebAccess.admin, use: save)
     }
 
     static let list = ListView(
@@ -55,7 +55,7 @@ struct RegistryPages: RouteCollection {
                 parameter: "sysparm_type", label: "Type",
                 kind: .choice(field: "type", options: kinds.map { ($0.type, $0.title) })),
         ],
-        recordPath: "/oauth_entity.do", defaultOrder: .init(field: "name", descending: false))
+        recordPath: DeskPath.oauthEntity, defaultOrder: .init(field: "name", descending: false))
 
     struct Choices: Encodable, Sendable {
         struct Choice: Encodable, Sendable {
@@ -137,7 +137,8 @@ struct RegistryPages: RouteCollection {
                     help: "For example https://login.microsoftonline.com/{tenant}/oauth2/token", required: true),
                 .text(
                     "redirect_url", "Redirect URL",
-                    record["redirect_url"] ?? "\(request.desk.config.endpoint.publicURL)/oauth_redirect.do", kind: "url"
+                    record["redirect_url"] ?? request.desk.config.endpoint.publicURL + DeskPath.oauthRedirect,
+                    kind: "url"
                 ),
                 .text(
                     "resource", "Resource", record["resource"], help: "Sent as `resource` (Entra v1 token endpoint)."),
@@ -186,11 +187,12 @@ struct RegistryPages: RouteCollection {
         fields.append(.checkbox("active", "Active", (record["active"] ?? "true") == "true"))
         let title = Self.kinds.first { $0.type == kind }?.title ?? "OAuth application"
         let form = RecordForm(
-            heading: isNew ? title : "\(record["name"] ?? "OAuth application") — \(title)", action: "/oauth_entity.do",
+            heading: isNew ? title : "\(record["name"] ?? "OAuth application") — \(title)",
+            action: DeskPath.oauthEntity,
             sysId: sysId,
             fields: fields + [.hidden("type", kind)],
             buttons: [.init(value: "save", title: isNew ? "Submit" : "Update", id: "save")],
-            secondaryButtons: secondary, backHref: "/oauth_entity_list.do", error: error, secret: secret,
+            secondaryButtons: secondary, backHref: DeskPath.oauthEntityList, error: error, secret: secret,
             secretLabel: secret == nil ? nil : "Client secret:", facts: facts)
         return try await request.page("record", title: form.heading, form, status: status, notice: notice)
     }

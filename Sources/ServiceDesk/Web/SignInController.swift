@@ -1,6 +1,7 @@
 import Foundation
 import ServerSupport
 import Vapor
+import WireModels
 
 /// `/login.do` and `/logout.do`: web sign-in with database sessions, throttled failures and login CSRF
 /// protection (a token both in a SameSite cookie and in the form).
@@ -20,9 +21,9 @@ struct SignInController: RouteCollection {
             let user = try request.requireWebUser()
             return request.seeOther(
                 user.principal.hasAny(of: WebAccess.incidentsRead)
-                    ? "/incident_list.do" : user.isAdmin ? "/sys_user_list.do" : "/welcome.do")
+                    ? DeskPath.incidentList : user.isAdmin ? DeskPath.userList : DeskPath.welcome)
         }
-        routes.get("welcome.do") { request in
+        routes.get(DeskPath.welcome.pathComponents) { request in
             let user = try request.requireWebUser()
             return try await request.page(
                 "message", title: "Welcome",
@@ -31,14 +32,15 @@ struct SignInController: RouteCollection {
                     text: "Your account has no desk role yet. Ask a desk administrator for the role you need.",
                     link: nil))
         }
-        routes.get("login.do") { request in
+        routes.get(DeskPath.login.pathComponents) { request in
             if request.webUser != nil { return request.seeOther(Self.safeGoto(request.query["sysparm_goto"])) }
             let info = request.query[String.self, at: "sysparm_signed_out"] == "true" ? "You are signed out." : nil
             return try await Self.signInPage(
                 request, userName: "", goto: Self.safeGoto(request.query["sysparm_goto"]), error: nil, info: info)
         }
-        routes.on(.POST, "login.do", body: .collect(maxSize: "64kb"), use: signIn).maxBodySize("64kb")
-        routes.form("logout.do", roles: nil) { request, _ in
+        routes.on(.POST, DeskPath.login.pathComponents, body: .collect(maxSize: "64kb"), use: signIn).maxBodySize(
+            "64kb")
+        routes.form(DeskPath.logout.pathComponents, roles: nil) { request, _ in
             if let token = request.cookies[WebPageMiddleware.sessionCookie]?.string {
                 try await WebSessionStore(sql: try request.sqlDatabase, now: request.desk.config.now()).delete(token)
             }
@@ -95,7 +97,7 @@ struct SignInController: RouteCollection {
         response.cookies[WebPageMiddleware.sessionCookie] = HTTPCookies.Value(
             string: token, path: "/", isSecure: request.desk.config.endpoint.publicURLIsHTTPS,
             isHTTPOnly: true, sameSite: .lax)
-        response.cookies[Self.loginTokenCookie] = HTTPCookies.Value(string: "", maxAge: 0, path: "/login.do")
+        response.cookies[Self.loginTokenCookie] = HTTPCookies.Value(string: "", maxAge: 0, path: DeskPath.login)
         return response
     }
 
@@ -109,7 +111,7 @@ struct SignInController: RouteCollection {
             SignInForm(userName: userName, goto: goto, loginToken: loginToken, error: error, info: info),
             status: status)
         response.cookies[loginTokenCookie] = HTTPCookies.Value(
-            string: loginToken, maxAge: 3600, path: "/login.do",
+            string: loginToken, maxAge: 3600, path: DeskPath.login,
             isSecure: request.desk.config.endpoint.publicURLIsHTTPS, isHTTPOnly: true, sameSite: .strict)
         return response
     }

@@ -8,26 +8,26 @@ import WireModels
 /// `sys_user_role.do`.
 struct UserAdminPages: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.get("sys_user_list.do") { request in
+        routes.get(DeskPath.userList.pathComponents) { request in
             _ = try request.requireWebUser(WebAccess.admin)
             return try await Self.userList.render(
-                request, heading: "Users", newLink: ("/sys_user.do?sys_id=-1", "New user"))
+                request, heading: "Users", newLink: (DeskPath.new(DeskPath.user), "New user"))
         }
-        routes.get("sys_user.do") { request in
+        routes.get(DeskPath.user.pathComponents) { request in
             _ = try request.requireWebUser(WebAccess.admin)
             return try await userForm(request, sysId: request.query["sys_id"] ?? "-1", error: nil)
         }
-        routes.form("sys_user.do", roles: WebAccess.admin, use: saveUser)
-        routes.get("sys_user_role_list.do") { request in
+        routes.form(DeskPath.user.pathComponents, roles: WebAccess.admin, use: saveUser)
+        routes.get(DeskPath.roleList.pathComponents) { request in
             _ = try request.requireWebUser(WebAccess.admin)
             return try await Self.roleList.render(
-                request, heading: "Roles", newLink: ("/sys_user_role.do?sys_id=-1", "New role"))
+                request, heading: "Roles", newLink: (DeskPath.new(DeskPath.role), "New role"))
         }
-        routes.get("sys_user_role.do") { request in
+        routes.get(DeskPath.role.pathComponents) { request in
             _ = try request.requireWebUser(WebAccess.admin)
             return try await roleForm(request, sysId: request.query["sys_id"] ?? "-1", values: nil, error: nil)
         }
-        routes.form("sys_user_role.do", roles: WebAccess.admin, use: saveRole)
+        routes.form(DeskPath.role.pathComponents, roles: WebAccess.admin, use: saveRole)
     }
 
     static let userList = ListView(
@@ -44,7 +44,7 @@ struct UserAdminPages: RouteCollection {
                 parameter: "sysparm_active", label: "Active",
                 kind: .choice(field: "active", options: [("true", "Active"), ("false", "Inactive")])),
         ],
-        recordPath: "/sys_user.do", defaultOrder: .init(field: "user_name", descending: false))
+        recordPath: DeskPath.user, defaultOrder: .init(field: "user_name", descending: false))
 
     static let roleList = ListView(
         table: DeskTables.role,
@@ -53,7 +53,7 @@ struct UserAdminPages: RouteCollection {
             .init(field: "contains_roles", label: "Contains roles"),
         ],
         filters: [.init(parameter: "sysparm_search", label: "Search", kind: .text(fields: ["name", "description"]))],
-        recordPath: "/sys_user_role.do", defaultOrder: .init(field: "name", descending: false))
+        recordPath: DeskPath.role, defaultOrder: .init(field: "name", descending: false))
 
     // MARK: Users
 
@@ -80,7 +80,7 @@ struct UserAdminPages: RouteCollection {
             return (name, description.isEmpty ? name : "\(name) — \(description)", held.contains(name))
         }
         let form = RecordForm(
-            heading: isNew ? "New user" : "User \(record["user_name"] ?? "")", action: "/sys_user.do", sysId: sysId,
+            heading: isNew ? "New user" : "User \(record["user_name"] ?? "")", action: DeskPath.user, sysId: sysId,
             fields: [
                 .text("user_name", "User ID", record["user_name"], required: true),
                 .text("first_name", "First name", record["first_name"]),
@@ -100,7 +100,7 @@ struct UserAdminPages: RouteCollection {
             buttons: [
                 RecordForm.Action(value: isNew ? "insert" : "update", title: isNew ? "Submit" : "Update", id: "save")
             ],
-            secondaryButtons: [], backHref: "/sys_user_list.do", error: error, secret: nil, secretLabel: nil, facts: [])
+            secondaryButtons: [], backHref: DeskPath.userList, error: error, secret: nil, secretLabel: nil, facts: [])
         return try await request.page("record", title: form.heading, form, status: status)
     }
 
@@ -130,7 +130,7 @@ struct UserAdminPages: RouteCollection {
         let name = [form.text("first_name"), form.text("last_name")].compactMap { $0 }.joined(separator: " ")
         fields["name"] = name.isEmpty ? form.text("user_name") : name
         let wantedRoles = Set(MultiValueForm.values("roles", in: request.body.data))
-        if sysId == form.user.sysId, !wantedRoles.contains("admin") || form["active"] != "true" {
+        if sysId == form.user.sysId, !wantedRoles.contains(DeskRole.admin) || form["active"] != "true" {
             return try await again("You cannot remove your own admin role or deactivate yourself.")
         }
 
@@ -156,7 +156,7 @@ struct UserAdminPages: RouteCollection {
         }
         request.desk.authenticator.forgetAll()
         request.logger.info("User saved", metadata: ["user": "\(form.text("user_name") ?? "")"])
-        return request.seeOther("/sys_user_list.do", notice: "User \(form.text("user_name") ?? "") saved.")
+        return request.seeOther(DeskPath.userList, notice: "User \(form.text("user_name") ?? "") saved.")
     }
 
     private func setRoles(_ wanted: Set<String>, of userId: String, request: Request, by userName: String) async throws
@@ -196,7 +196,7 @@ struct UserAdminPages: RouteCollection {
         }
         if let values { record.merge(values) { $1 } }
         let form = RecordForm(
-            heading: sysId == "-1" ? "New role" : "Role \(record["name"] ?? "")", action: "/sys_user_role.do",
+            heading: sysId == "-1" ? "New role" : "Role \(record["name"] ?? "")", action: DeskPath.role,
             sysId: sysId,
             fields: [
                 .text("name", "Name", record["name"], required: true),
@@ -206,7 +206,7 @@ struct UserAdminPages: RouteCollection {
                     help: "Comma-separated names of roles a holder of this role also gets."),
             ],
             buttons: [.init(value: "save", title: sysId == "-1" ? "Submit" : "Update", id: "save")],
-            secondaryButtons: [], backHref: "/sys_user_role_list.do", error: error, secret: nil, secretLabel: nil,
+            secondaryButtons: [], backHref: DeskPath.roleList, error: error, secret: nil, secretLabel: nil,
             facts: [])
         return try await request.page("record", title: form.heading, form, status: status)
     }
@@ -237,6 +237,6 @@ struct UserAdminPages: RouteCollection {
                 status: .badRequest)
         }
         request.desk.authenticator.forgetAll()
-        return request.seeOther("/sys_user_role_list.do", notice: "Role \(values["name"] ?? "") saved.")
+        return request.seeOther(DeskPath.roleList, notice: "Role \(values["name"] ?? "") saved.")
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import ServerSupport
 import Vapor
+import WireModels
 
 /// The user signed in to the web UI for this request, with their session's CSRF token.
 struct WebUser: Sendable {
@@ -11,7 +12,7 @@ struct WebUser: Sendable {
     var sysId: String { principal.sysId }
     var name: String { principal.name }
     var userName: String { principal.userName }
-    var isAdmin: Bool { principal.roles.contains("admin") }
+    var isAdmin: Bool { principal.roles.contains(DeskRole.admin) }
 }
 
 /// Failures of web pages; ``WebPageMiddleware`` turns them into pages (never ServiceNow's JSON envelope).
@@ -28,9 +29,9 @@ enum WebError: Error, Sendable {
 
 /// Roles that open each part of the UI.
 enum WebAccess {
-    static let incidentsRead: Set<String> = ["itil", "x_mioms_m365_assis.insights_user"]
-    static let incidentsWrite: Set<String> = ["itil"]
-    static let admin: Set<String> = ["admin"]
+    static let incidentsRead: Set<String> = [DeskRole.itil, M365SupportScope.insightsUser]
+    static let incidentsWrite: Set<String> = [DeskRole.itil]
+    static let admin: Set<String> = [DeskRole.admin]
 }
 
 /// What every page's frame shows: title, navigation, who is signed in and the CSRF token for its forms.
@@ -62,21 +63,21 @@ struct PageChrome: Encodable, Sendable {
         }
         var nav: [NavLink] = []
         if let user, user.principal.hasAny(of: WebAccess.incidentsRead) {
-            nav.append(link("Incidents", "/incident_list.do"))
+            nav.append(link("Incidents", DeskPath.incidentList))
         }
         if let user, user.principal.hasAny(of: WebAccess.incidentsWrite) {
-            nav.append(link("Create new incident", "/incident.do?sys_id=-1"))
+            nav.append(link("Create new incident", DeskPath.new(DeskPath.incident)))
         }
         self.nav = nav
         self.adminNav =
             user?.isAdmin == true
             ? [
-                link("Users", "/sys_user_list.do"),
-                link("Roles", "/sys_user_role_list.do"),
-                link("Application Registry", "/oauth_entity_list.do"),
-                link("Cross-scope privileges", "/sys_scope_privilege_list.do"),
-                link("System log", "/syslog_list.do"),
-                link("Outbound HTTP log", "/sys_outbound_http_log_list.do"),
+                link("Users", DeskPath.userList),
+                link("Roles", DeskPath.roleList),
+                link("Application Registry", DeskPath.oauthEntityList),
+                link("Cross-scope privileges", DeskPath.scopePrivilegeList),
+                link("System log", DeskPath.syslogList),
+                link("Outbound HTTP log", DeskPath.outboundLogList),
             ] : []
     }
 }

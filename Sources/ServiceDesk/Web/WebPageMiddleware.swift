@@ -1,6 +1,7 @@
 import Foundation
 import ServerSupport
 import Vapor
+import WireModels
 
 /// Frames every web page: finds the session, sets protective headers, and turns failures into pages
 /// (sign-in redirect, "not allowed", "not found", "form expired") instead of ServiceNow's JSON envelope.
@@ -79,9 +80,9 @@ struct WebPageMiddleware: AsyncMiddleware {
             var target = request.url.path
             if request.method == .GET, let query = request.url.query { target += "?" + query }
             var components = URLComponents()
-            components.path = "/login.do"
+            components.path = DeskPath.login
             components.queryItems = [URLQueryItem(name: "sysparm_goto", value: target)]
-            return request.seeOther(components.string ?? "/login.do")
+            return request.seeOther(components.string ?? DeskPath.login)
         case .notAllowed:
             request.logger.notice(
                 "Web page refused: missing role",
@@ -167,6 +168,13 @@ extension RoutesBuilder {
     /// Registers a form post for users holding one of `roles`; the handler runs only with a valid CSRF token.
     func form(
         _ path: PathComponent..., roles: Set<String>?,
+        use handler: @escaping @Sendable (Request, WebForm) async throws -> Response
+    ) {
+        form(path, roles: roles, use: handler)
+    }
+
+    func form(
+        _ path: [PathComponent], roles: Set<String>?,
         use handler: @escaping @Sendable (Request, WebForm) async throws -> Response
     ) {
         on(.POST, path, body: .collect(maxSize: "1mb")) { request in
