@@ -177,6 +177,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
+            resources: [.copy("Resources/Views")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

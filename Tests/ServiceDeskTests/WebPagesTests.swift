@@ -280,14 +280,36 @@ struct WebPagesTests {
     }
 }
 
-/// A tab such as the Microsoft 365 support app adds to the incident form.
+/// A tab such as the Microsoft 365 support app adds to the incident form, with a template of its own bundle.
 struct TestIncidentTab: IncidentFormTab {
-    let id = "test_tab"
-    let title = "Test tab"
-    let roles: Set<String> = ["x_mioms_m365_assis.administrator"]
+    struct Context: Encodable, Sendable {
+        let incident: String
+        let note: String
+    }
 
-    func render(incidentSysId: String, request: Request) async throws -> String {
-        "<p id=\"test-tab-content\">Tab for \(incidentSysId)</p>"
+    var id = "test_tab"
+    var title = "Test tab"
+    var roles: Set<String> = ["x_mioms_m365_assis.administrator"]
+    var template = "x_test_app/tab"
+    var timeLimit: Duration = .seconds(5)
+    /// What the tab does before answering: nothing, fail, or wait (as a Connector that does not answer).
+    var behaviour: Behaviour = .answer
+
+    enum Behaviour: Sendable {
+        case answer
+        case fail
+        case hang
+    }
+
+    struct ConnectorDown: Error {}
+
+    func context(incidentSysId: String, request: Request) async throws -> any Encodable & Sendable {
+        switch behaviour {
+        case .answer: break
+        case .fail: throw ConnectorDown()
+        case .hang: try await Task.sleep(for: .seconds(60))
+        }
+        return Context(incident: incidentSysId, note: "<b>escaped</b>")
     }
 }
 
@@ -295,6 +317,7 @@ struct TestIncidentTab: IncidentFormTab {
 struct IncidentFormTabTests {
     @Test func aRegisteredTabShowsForItsRolesOnly() async throws {
         try await withDesk { app, _ in
+            try app.addLeafViews(from: Bundle.module, name: "x_test_app")
             app.incidentFormTabs.add(TestIncidentTab())
             let created = try await app.table(.POST, "incident", as: "agent", json: ["short_description": "Tabbed"])
             let id = try #require(created.result["sys_id"] as? String)
@@ -304,8 +327,34 @@ struct IncidentFormTabTests {
             let admin = WebBrowser(app)
             try await admin.signIn("admin.user")
             let page = try await admin.get("/incident.do?sys_id=\(id)")
-            #expect(page.html.contains("<p id=\"test-tab-content\">Tab for \(id)</p>"))
+            #expect(page.html.contains("<p id=\"test-tab-content\">Tab for \(id) — &lt;b&gt;escaped&lt;/b&gt;</p>"))
             #expect(page.html.contains("id=\"tab-test_tab\""))
+        }
+    }
+
+    @Test func aFailingOrSlowTabIsAPanelWithTheLogReferenceAndThePageStillWorks() async throws {
+        try await withDesk { app, _ in
+            try app.addLeafViews(from: Bundle.module, name: "x_test_app")
+            app.incidentFormTabs.add(TestIncidentTab(id: "broken", title: "Broken", behaviour: .fail))
+            app.incidentFormTabs.add(
+                TestIncidentTab(id: "slow", title: "Slow", timeLimit: .milliseconds(200), behaviour: .hang))
+            app.incidentFormTabs.add(TestIncidentTab(id: "working", title: "Working"))
+            let created = try await app.table(.POST, "incident", as: "agent", json: ["short_description": "Tabbed"])
+            let id = try #require(created.result["sys_id"] as? String)
+            let admin = WebBrowser(app)
+            try await admin.signIn("admin.user")
+            let page = try await admin.get("/incident.do?sys_id=\(id)")
+            #expect(page.status == .ok)
+            #expect(page.html.contains("id=\"short_description\""))
+            #expect(page.html.contains("id=\"panel-broken-failure\""))
+            #expect(page.html.contains("id=\"panel-slow-failure\""))
+            #expect(page.html.contains("did not answer within"))
+            #expect(page.html.contains("id=\"test-tab-content\""))
+            let log = try await app.table(.GET, "syslog?sysparm_query=source=ui", as: "admin.user").results
+            #expect(log.count == 2)
+            let reference = try #require(log.first?["sys_id"] as? String)
+            #expect(page.html.contains("System log entry: \(reference)."))
+            #expect(log.contains { ($0["message"] as? String)?.contains("ConnectorDown") == true })
         }
     }
 }

@@ -15,4 +15,16 @@ extension Application {
                 fileio: fileio, limits: [.toSandbox, .onlyLeafExtensions], sandboxDirectory: views, viewDirectory: views
             ))
     }
+
+    /// Adds the `Views` folder of another module's bundle (a scoped app's) to the templates Leaf searches,
+    /// after the service's own; `name` keeps the sources apart.
+    package func addLeafViews(from bundle: Bundle, name: String) throws {
+        guard let views = bundle.resourceURL?.appendingPathComponent("Views").path else { return }
+        try leaf.sources.register(
+            source: name,
+            using: NIOLeafFiles(
+                fileio: fileio, limits: [.toSandbox, .onlyLeafExtensions], sandboxDirectory: views,
+                viewDirectory: views),
+            searchable: true)
+    }
 }

@@ -4,25 +4,6 @@ import Synchronization
 import Vapor
 import WireModels
 
-/// A tab another module adds to the incident form: the Microsoft 365 support app adds its own.
-package protocol IncidentFormTab: Sendable {
-    var id: String { get }
-    var title: String { get }
-    /// Roles that see the tab (admin sees every tab).
-    var roles: Set<String> { get }
-    /// The tab's HTML for this incident; the tab escapes whatever it shows.
-    func render(incidentSysId: String, request: Request) async throws -> String
-}
-
-/// The tabs registered for the incident form, in order.
-package final class IncidentFormTabs: Sendable {
-    private let tabs = Mutex<[any IncidentFormTab]>([])
-
-    package var all: [any IncidentFormTab] { tabs.withLock { $0 } }
-
-    package func add(_ tab: any IncidentFormTab) { tabs.withLock { $0.append(tab) } }
-}
-
 /// `incident_list.do` and `incident.do`: the agents' incident list and form.
 struct IncidentPages: RouteCollection {
     static let categories = [
@@ -90,12 +71,6 @@ struct IncidentPages: RouteCollection {
         let text: String
     }
 
-    struct Tab: Encodable, Sendable {
-        let id: String
-        let title: String
-        let html: String
-    }
-
     struct Form: Encodable, Sendable {
         let isNew: Bool
         let sysId: String
@@ -119,7 +94,7 @@ struct IncidentPages: RouteCollection {
         let canWrite: Bool
         let canResolve: Bool
         let canReopen: Bool
-        let tabs: [Tab]
+        let tabs: [IncidentFormTabs.Rendered]
         let error: String?
     }
 
@@ -248,19 +223,16 @@ struct IncidentPages: RouteCollection {
         let levels = ["1", "2", "3"].map { ($0, DeskTables.impactOrUrgency[$0] ?? $0) }
 
         var journal: [JournalEntry] = []
-        var tabs: [Tab] = []
+        var tabs: [IncidentFormTabs.Rendered] = []
         if !isNew {
             journal = try await Journal(sql: sql).entries(of: DeskTables.incident.name, ids: [sysId]).map { entry in
                 JournalEntry(
                     time: entry.createdOn, author: entry.createdBy, kind: entry.label,
                     isWorkNote: entry.element == "work_notes", text: entry.value)
             }
-            for tab in request.application.incidentFormTabs.all where user.principal.hasAny(of: tab.roles) {
-                tabs.append(
-                    Tab(
-                        id: tab.id, title: tab.title, html: try await tab.render(incidentSysId: sysId, request: request)
-                    ))
-            }
+            tabs = await IncidentFormTabs.render(
+                request.application.incidentFormTabs.all.filter { user.principal.hasAny(of: $0.roles) },
+                incidentSysId: sysId, number: record["number"] ?? sysId, request: request)
         }
         let content = Form(
             isNew: isNew, sysId: sysId, number: record["number"] ?? "",
@@ -282,19 +254,5 @@ struct IncidentPages: RouteCollection {
             canReopen: canWrite && state == "6", tabs: tabs, error: error)
         return try await request.page(
             "incident", title: isNew ? "New incident" : (record["number"] ?? "Incident"), content, status: status)
-    }
-}
-
-extension Application {
-    private struct IncidentFormTabsKey: StorageKey {
-        typealias Value = IncidentFormTabs
-    }
-
-    /// Tabs other modules add to the incident form.
-    package var incidentFormTabs: IncidentFormTabs {
-        if let tabs = storage[IncidentFormTabsKey.self] { return tabs }
-        let tabs = IncidentFormTabs()
-        storage[IncidentFormTabsKey.self] = tabs
-        return tabs
     }
 }
