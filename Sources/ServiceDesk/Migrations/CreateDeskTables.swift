@@ -1,65 +1,85 @@
 import Fluent
 import SQLKit
 
-/// Creates the Table API's tables from their schemas, with the uniqueness ServiceNow enforces.
+/// The desk's first tables: users, roles, role assignments and incidents, as they shipped. Like every migration,
+/// it states its schema literally: later changes are later migrations, never edits here.
 struct CreateDeskTables: AsyncMigration {
-    static let unique: [String: [String]] = [
-        "oauth_entity": ["client_id"],
-        "sys_user": ["user_name"],
-        "sys_user_role": ["name"],
-        "sys_user_has_role": ["user", "role"],
-        "incident": ["number"],
-    ]
-
-    static let tables = [DeskTables.user, DeskTables.role, DeskTables.userRole, DeskTables.incident]
-
     func prepare(on database: any Database) async throws {
-        for table in Self.tables {
-            // The columns this migration shipped with; later migrations add the rest.
-            let shipped = table.name == DeskTables.incident.name ? table.excluding(AddIncidentFields.added) : table
-            try await Self.create(shipped, on: database)
-        }
-        try await database.schema(NumberCounter.schema)
+        try await database.schema("desk_sys_user")
+            .field("sys_id", .string, .identifier(auto: false))
+            .field("sys_created_on", .string)
+            .field("sys_created_by", .string)
+            .field("sys_updated_on", .string)
+            .field("sys_updated_by", .string)
+            .field("user_name", .string)
+            .field("first_name", .string)
+            .field("last_name", .string)
+            .field("name", .string)
+            .field("email", .string)
+            .field("user_password", .string)
+            .field("active", .bool)
+            .field("web_service_access_only", .bool)
+            .unique(on: "user_name", name: "desk_sys_user_unique")
+            .create()
+        try await database.schema("desk_sys_user_role")
+            .field("sys_id", .string, .identifier(auto: false))
+            .field("sys_created_on", .string)
+            .field("sys_created_by", .string)
+            .field("sys_updated_on", .string)
+            .field("sys_updated_by", .string)
+            .field("name", .string)
+            .field("description", .string)
+            .field("contains_roles", .string)
+            .unique(on: "name", name: "desk_sys_user_role_unique")
+            .create()
+        try await database.schema("desk_sys_user_has_role")
+            .field("sys_id", .string, .identifier(auto: false))
+            .field("sys_created_on", .string)
+            .field("sys_created_by", .string)
+            .field("sys_updated_on", .string)
+            .field("sys_updated_by", .string)
+            .field("user", .string)
+            .field("role", .string)
+            .unique(on: "user", "role", name: "desk_sys_user_has_role_unique")
+            .create()
+        try await database.schema("desk_incident")
+            .field("sys_id", .string, .identifier(auto: false))
+            .field("sys_created_on", .string)
+            .field("sys_created_by", .string)
+            .field("sys_updated_on", .string)
+            .field("sys_updated_by", .string)
+            .field("number", .string)
+            .field("short_description", .string)
+            .field("description", .string)
+            .field("caller_id", .string)
+            .field("category", .string)
+            .field("impact", .int)
+            .field("urgency", .int)
+            .field("priority", .int)
+            .field("state", .int)
+            .field("assigned_to", .string)
+            .field("opened_at", .string)
+            .field("resolved_at", .string)
+            .field("closed_at", .string)
+            .field("close_code", .string)
+            .field("close_notes", .string)
+            .unique(on: "number", name: "desk_incident_unique")
+            .create()
+        try await database.schema("desk_number_counters")
             .field("table_name", .string, .identifier(auto: false))
             .field("last", .int, .required)
             .create()
         guard let sql = database as? any SQLDatabase else { return }
-        try await sql.insert(into: NumberCounter.schema)
+        try await sql.insert(into: "desk_number_counters")
             .columns("table_name", "last")
-            .values(SQLBind(DeskTables.incident.name), SQLBind(10000))
+            .values(SQLBind("incident"), SQLBind(10000))
             .run()
     }
 
-    /// Creates `table` from its schema, with its unique keys.
-    static func create(_ table: TableSchema, on database: any Database) async throws {
-        var builder = database.schema(table.databaseTable)
-        for column in table.storedColumns {
-            let key = FieldKey(stringLiteral: column.name)
-            if column.name == "sys_id" {
-                builder = builder.field(key, .string, .identifier(auto: false))
-                continue
-            }
-            let type: DatabaseSchema.DataType =
-                switch column.type {
-                case .integer: .int
-                case .boolean: .bool
-                case .string, .dateTime, .reference, .password, .secret, .journal: .string
-                }
-            builder = builder.field(key, type)
-        }
-        if let columns = Self.unique[table.name] {
-            builder = builder.constraint(
-                .constraint(
-                    .unique(fields: columns.map { .key(FieldKey(stringLiteral: $0)) }),
-                    name: "\(table.databaseTable)_unique"))
-        }
-        try await builder.create()
-    }
-
     func revert(on database: any Database) async throws {
-        try await database.schema(NumberCounter.schema).delete()
-        for table in Self.tables.reversed() {
-            try await database.schema(table.databaseTable).delete()
+        try await database.schema("desk_number_counters").delete()
+        for table in ["desk_incident", "desk_sys_user_has_role", "desk_sys_user_role", "desk_sys_user"] {
+            try await database.schema(table).delete()
         }
     }
 }

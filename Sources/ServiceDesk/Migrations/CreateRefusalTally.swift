@@ -4,7 +4,7 @@ import Fluent
 /// and minute, so a flood of bad credentials cannot grow the system log without bound.
 struct CreateRefusalTally: AsyncMigration {
     func prepare(on database: any Database) async throws {
-        try await database.schema(SystemLog.refusalTally)
+        try await database.schema("desk_refusal_tally")
             .field("tally_key", .string, .identifier(auto: false))
             .field("syslog_sys_id", .string, .required)
             .field("minute", .int, .required)
@@ -13,6 +13,6 @@ struct CreateRefusalTally: AsyncMigration {
     }
 
     func revert(on database: any Database) async throws {
-        try await database.schema(SystemLog.refusalTally).delete()
+        try await database.schema("desk_refusal_tally").delete()
     }
 }

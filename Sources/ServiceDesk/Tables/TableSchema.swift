@@ -53,13 +53,6 @@ struct TableSchema: Sendable {
 
     func column(_ name: String) -> Column? { columns.first { $0.name == name } }
 
-    /// The same table without some columns: a migration creates a table as it was when that migration shipped.
-    func excluding(_ names: [String]) -> TableSchema {
-        TableSchema(
-            name: name, columns: columns.filter { !names.contains($0.name) }, displayColumn: displayColumn,
-            access: access)
-    }
-
     /// Columns the Table API shows and filters on: all but passwords and secrets.
     var visibleColumns: [Column] { columns.filter { $0.type != .password && $0.type != .secret } }
 
