@@ -15,6 +15,13 @@ import WireModels
 struct PersistenceTests {
     static let postgresURL = TestPostgres.url("M365_TEST_POSTGRES_URL")
 
+    /// In this serialized suite: it builds and reverts Identity's tables on the shared database.
+    @Test(.enabled(if: postgresURL != nil, Comment(rawValue: TestPostgres.notConfigured("M365_TEST_POSTGRES_URL"))))
+    func anUpgradedPostgresDatabaseEqualsAFreshOne() async throws {
+        let location = DatabaseLocation.postgres(url: Self.postgresURL!)
+        try await IdentityMigrationHistoryTests.check(fresh: location, upgraded: location)
+    }
+
     @Test(.enabled(if: TestPostgres.isRequired, "CI only"))
     func ciRunsThePostgresTests() {
         #expect(

@@ -14,22 +14,27 @@ import Vapor
 struct JobRunnerTests {
     static let tables = JobTables(prefix: "test")
 
-    struct CreateTables: AsyncMigration {
-        func prepare(on database: any Database) async throws { try await JobRunnerTests.tables.create(on: database) }
-        func revert(on database: any Database) async throws { try await JobRunnerTests.tables.delete(on: database) }
-    }
-
     func withJobs(
         database: DatabaseLocation = .sqliteMemory, _ body: (Application, TestClock) async throws -> Void
     ) async throws {
         let clock = TestClock()
+        // The tables directly, not through a migration: no shared migration log for other suites to race on.
         try await withTestApp(
             setUp: { app in
                 try database.register(on: app)
-                app.migrations.add(CreateTables())
-                try await app.autoMigrate()
+                try? await Self.tables.delete(on: app.db)
+                try await Self.tables.create(on: app.db)
                 return clock
-            }, body)
+            },
+            { app, clock in
+                do {
+                    try await body(app, clock)
+                } catch {
+                    try? await Self.tables.delete(on: app.db)
+                    throw error
+                }
+                try await Self.tables.delete(on: app.db)
+            })
     }
 
     func sql(_ app: Application) throws -> any SQLDatabase {

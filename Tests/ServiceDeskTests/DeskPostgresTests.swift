@@ -12,6 +12,13 @@ import Vapor
 struct DeskPostgresTests {
     static let url = TestPostgres.url("M365_TEST_POSTGRES_DESK_URL")
 
+    /// In this serialized suite: it builds and reverts the desk's tables on the shared database.
+    @Test(.enabled(if: url != nil, Comment(rawValue: TestPostgres.notConfigured("M365_TEST_POSTGRES_DESK_URL"))))
+    func anUpgradedPostgresDatabaseEqualsAFreshOne() async throws {
+        let location = DatabaseLocation.postgres(url: Self.url!)
+        try await MigrationHistoryTests.check(fresh: location, upgraded: location)
+    }
+
     @Test(.enabled(if: TestPostgres.isRequired, "CI only"))
     func ciRunsThePostgresTests() {
         #expect(Self.url != nil, "\(TestPostgres.notConfigured("M365_TEST_POSTGRES_DESK_URL")), but CI requires them")
