@@ -7,6 +7,7 @@ import TestSupport
 import Testing
 import Vapor
 import VaporTesting
+import WireModels
 
 @testable import ServiceDesk
 
@@ -67,6 +68,21 @@ struct OutboundCallTests {
                 .POST, "https://login.test/t/oauth2/token", body: #"{"access_token":"tok","expires_in":"3599"}"#)
             let token = try await Self.oauth(desk).token(profileId: profile)
             #expect(token.accessToken == "tok")
+
+            // The app's scope reads the registry through its cross-scope privileges; revoked, it is told why.
+            var scoped = try Self.oauth(desk)
+            scoped.callerScope = M365SupportScope.name
+            #expect(try await scoped.token(profileId: profile).accessToken == "tok")
+            try await sql.update(DeskTables.scopePrivilege.databaseTable).set("status", to: "requested")
+                .where("target_name", .equal, "oauth_entity").run()
+            let notAllowed = await #expect(throws: OutboundOAuth.Failure.self) {
+                try await scoped.token(profileId: profile)
+            }
+            #expect(notAllowed?.code == .notAllowed)
+            #expect(
+                notAllowed?.message
+                    == "Read operation against 'oauth_entity' from scope 'x_mioms_m365_assis' has been refused due to "
+                    + "the table's cross-scope access policy")
             fake.expect(
                 .POST, "https://login.test/t/oauth2/token", status: .unauthorized,
                 body: #"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret"}"#)

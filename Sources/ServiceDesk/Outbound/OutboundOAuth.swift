@@ -29,6 +29,8 @@ struct OutboundOAuth {
             case refused
             /// No such profile, or its provider is inactive or incomplete.
             case notConfigured
+            /// The calling app's scope may not read the Application Registry (its cross-scope privileges).
+            case notAllowed
         }
 
         let code: Code
@@ -43,9 +45,23 @@ struct OutboundOAuth {
     let now: @Sendable () -> Date
     let logger: Logger
     let correlationId: String?
+    /// The application scope asking (the Microsoft 365 support app's); nil for the platform itself. A scoped
+    /// caller reads the Application Registry only as its cross-scope privileges allow.
+    var callerScope: String? = nil
 
     /// A valid access token for the OAuth profile `profileId`.
     func token(profileId: String, forceRefresh: Bool = false) async throws -> Token {
+        // Before the cache too: a cached token is still the registry's data.
+        if let callerScope {
+            do {
+                for table in [DeskTables.oauthEntityProfile.name, DeskTables.oauthEntity.name] {
+                    try await ScopePrivileges.require(
+                        sourceScope: callerScope, table: table, operation: "read", sql: sql)
+                }
+            } catch let refusal as CrossScopeRefusal {
+                throw Failure(code: .notAllowed, message: refusal.description, logId: nil)
+            }
+        }
         let cache = OutboundTokenCache(sql: sql, masterKey: masterKey)
         if !forceRefresh, let cached = try await cache.find(profileId),
             cached.expiresAt.timeIntervalSince(now()) > Self.renewBefore
