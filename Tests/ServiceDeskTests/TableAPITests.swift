@@ -260,3 +260,45 @@ extension HTTPHeaders {
         return merged
     }
 }
+
+@Suite("The one write path: RecordService")
+struct RecordServiceTests {
+    struct Rollback: Error {}
+
+    @Test func aFailedTransactionLeavesNothingBehind() async throws {
+        try await withDesk { app, _ in
+            let service = RecordService(app: app, by: "admin.user")
+            await #expect(throws: Rollback.self) {
+                try await service.transaction { writer in
+                    _ = try await writer.insert(
+                        DeskTables.user, .init(["user_name": "half.made", "user_password": "Passw0rd!long"]))
+                    throw Rollback()
+                }
+            }
+            let found = try await app.table(.GET, "sys_user?sysparm_query=user_name=half.made", as: "admin.user")
+            #expect(found.results.isEmpty)
+            // A duplicate inside a transaction rolls back the rows before it too.
+            await #expect(throws: DeskError.self) {
+                try await service.transaction { writer in
+                    _ = try await writer.insert(DeskTables.role, .init(["name": "x_new_role"]))
+                    _ = try await writer.insert(DeskTables.role, .init(["name": "x_new_role"]))
+                }
+            }
+            let roles = try await app.table(.GET, "sys_user_role?sysparm_query=name=x_new_role", as: "admin.user")
+            #expect(roles.results.isEmpty)
+        }
+    }
+
+    @Test func changingUsersForgetsRememberedCredentials() async throws {
+        try await withDesk { app, _ in
+            #expect(try await app.table(.GET, "incident", as: "agent").status == .ok)
+            let agent = try #require(
+                try await app.table(.GET, "sys_user?sysparm_query=user_name=agent", as: "admin.user").results.first?[
+                    "sys_id"] as? String)
+            _ = try await RecordService(app: app, by: "admin.user").update(
+                DeskTables.user, agent, .init(["active": false]))
+            // Remembered for a minute before; the change makes the next request check again.
+            #expect(try await app.table(.GET, "incident", as: "agent").status == .unauthorized)
+        }
+    }
+}

@@ -58,12 +58,8 @@ struct TableAPIController: RouteCollection {
 
     func create(_ request: Request) async throws -> Response {
         let (table, principal) = try await authorize(request, \.write)
-        let store = TableStore(table: table, sql: try sql(request))
-        let fields = try TableWrite.fields(of: bodyData(request))
-        let write = try writer(request, table, principal)
-        let record = try await store.insert(try await write.insertValues(fields))
-        try await write.afterInsert(fields, record: record)
-        afterWrite(request, table)
+        let fields = RecordService.Fields(try TableWrite.fields(of: bodyData(request)))
+        let record = try await RecordService(request: request, by: principal.userName).insert(table, fields)
         request.logger.info(
             "Record created", metadata: ["table": "\(table.name)", "sys_id": "\((record["sys_id"] ?? nil) ?? "")"])
         return try envelope(
@@ -72,25 +68,21 @@ struct TableAPIController: RouteCollection {
 
     func update(_ request: Request) async throws -> Response {
         let (table, principal) = try await authorize(request, \.write)
-        let store = TableStore(table: table, sql: try sql(request))
         let id = try sysId(request)
-        guard let existing = try await store.find(id) else { throw DeskError.recordNotFound }
-        let fields = try TableWrite.fields(of: bodyData(request))
-        let write = try writer(request, table, principal)
-        guard let record = try await store.update(id, try await write.updateValues(fields, existing: existing)) else {
+        guard try await TableStore(table: table, sql: try sql(request)).find(id) != nil else {
             throw DeskError.recordNotFound
         }
-        try await write.afterUpdate(fields, record: record)
-        afterWrite(request, table)
+        let fields = RecordService.Fields(try TableWrite.fields(of: bodyData(request)))
+        guard let record = try await RecordService(request: request, by: principal.userName).update(table, id, fields)
+        else { throw DeskError.recordNotFound }
         return try envelope(try await presenter(request, table).present([record]), single: true, table: table)
     }
 
     func delete(_ request: Request) async throws -> Response {
-        let (table, _) = try await authorize(request, \.delete)
-        guard try await TableStore(table: table, sql: try sql(request)).delete(sysId(request)) else {
+        let (table, principal) = try await authorize(request, \.delete)
+        guard try await RecordService(request: request, by: principal.userName).delete(table, sysId(request)) else {
             throw DeskError.recordNotFound
         }
-        afterWrite(request, table)
         return Response(status: .noContent)
     }
 
@@ -162,10 +154,6 @@ struct TableAPIController: RouteCollection {
         return text.first == "-" ? Int.min : Int.max
     }
 
-    private func writer(_ request: Request, _ table: TableSchema, _ principal: DeskPrincipal) throws -> TableWrite {
-        request.application.tableWrite(table, sql: try sql(request), by: principal.userName)
-    }
-
     private func presenter(_ request: Request, _ table: TableSchema) throws -> RecordPresenter {
         let mode =
             RecordPresenter.DisplayMode(
@@ -180,16 +168,6 @@ struct TableAPIController: RouteCollection {
             table: table, sql: try sql(request), baseURL: request.desk.config.endpoint.publicURL, mode: mode,
             fields: fields,
             excludeReferenceLinks: flag(request, "sysparm_exclude_reference_link"))
-    }
-
-    /// Users and role assignments decide who passes; forget remembered credentials when they change.
-    private func afterWrite(_ request: Request, _ table: TableSchema) {
-        if [DeskTables.user.name, DeskTables.userRole.name, DeskTables.role.name].contains(table.name) {
-            request.desk.authenticator.forgetAll()
-        }
-        if [DeskTables.oauthEntity.name, DeskTables.oidcProviderConfiguration.name].contains(table.name) {
-            request.desk.oidcCache.removeAll()
-        }
     }
 
     private func envelope(

@@ -60,18 +60,20 @@ package struct DeskDirectory: Sendable {
             }
             roleIds.append(roleId)
         }
-        let user = try await insert(
-            DeskTables.user,
-            [
-                "user_name": userName, "first_name": firstName, "last_name": lastName, "email": email,
-                "user_password": password, "web_service_access_only": webServiceAccessOnly,
-            ])
-        guard let userId = user["sys_id"] ?? nil else { throw DeskError.internalError }
-        for roleId in roleIds {
-            _ = try await insert(DeskTables.userRole, ["user": userId, "role": roleId])
+        let user = RecordService.Fields([
+            "user_name": userName, "first_name": firstName, "last_name": lastName, "email": email,
+            "user_password": password, "web_service_access_only": webServiceAccessOnly,
+        ])
+        let assigned = roleIds
+        return try await RecordService(app: app, by: "system").transaction { writer in
+            guard let userId = try await writer.insert(DeskTables.user, user)["sys_id"] ?? nil else {
+                throw DeskError.internalError
+            }
+            for roleId in assigned {
+                _ = try await writer.insert(DeskTables.userRole, .init(["user": userId, "role": roleId]))
+            }
+            return userId
         }
-        app.desk.authenticator.forgetAll()
-        return userId
     }
 
     /// An inbound OAuth entity ("OAuth API endpoint for external clients"): a generated client ID and a
@@ -100,9 +102,6 @@ package struct DeskDirectory: Sendable {
     func insert(_ table: TableSchema, _ fields: [String: Any], by userName: String = "system") async throws
         -> TableStore.Record
     {
-        let writer = app.tableWrite(table, sql: try sql, by: userName)
-        let record = try await TableStore(table: table, sql: try sql).insert(try await writer.insertValues(fields))
-        try await writer.afterInsert(fields, record: record)
-        return record
+        try await RecordService(app: app, by: userName).insert(table, .init(fields))
     }
 }

@@ -156,17 +156,16 @@ struct IncidentPages: RouteCollection {
                 request, record: merged, error: "Short description is required.", status: .badRequest)
         }
 
-        let write = request.application.tableWrite(DeskTables.incident, sql: sql, by: form.user.userName)
+        let service = RecordService(request: request, by: form.user.userName)
         let record: TableStore.Record
         do {
             if let existing, let id = existing["sys_id"] ?? nil {
-                guard let updated = try await store.update(id, try await write.updateValues(fields, existing: existing))
-                else { throw WebError.notFound("The incident") }
-                try await write.afterUpdate(fields, record: updated)
+                guard let updated = try await service.update(DeskTables.incident, id, .init(fields)) else {
+                    throw WebError.notFound("The incident")
+                }
                 record = updated
             } else {
-                record = try await store.insert(try await write.insertValues(fields))
-                try await write.afterInsert(fields, record: record)
+                record = try await service.insert(DeskTables.incident, .init(fields))
             }
         } catch let error as DeskError where error.kind == .badRequest {
             return try await self.form(request, record: merged, error: error.description, status: .badRequest)
@@ -182,7 +181,8 @@ struct IncidentPages: RouteCollection {
             default: "updated"
             }
         return request.seeOther(
-            "/incident.do?sys_id=\((record["sys_id"] ?? nil) ?? "")", notice: "Incident \(number) \(outcome).")
+            DeskPath.record(DeskPath.incident, sysId: (record["sys_id"] ?? nil) ?? ""),
+            notice: "Incident \(number) \(outcome).")
     }
 
     private func form(

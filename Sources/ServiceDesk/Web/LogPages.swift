@@ -41,8 +41,8 @@ struct LogPages: RouteCollection {
             guard let status = form["status"], ["allowed", "denied", "requested"].contains(status) else {
                 throw DeskError.badRequest("Unknown status", detail: "Choose Allowed, Denied or Requested.")
             }
-            let write = request.application.tableWrite(DeskTables.scopePrivilege, sql: sql, by: form.user.userName)
-            _ = try await store.update(sysId, try await write.updateValues(["status": status], existing: existing))
+            _ = try await RecordService(request: request, by: form.user.userName).update(
+                DeskTables.scopePrivilege, sysId, .init(["status": status]))
             try await request.systemLog().write(
                 .information, source: "sys_scope_privilege",
                 "\(form.user.userName) set \((existing["operation"] ?? nil) ?? "") on "

@@ -218,6 +218,7 @@ struct RegistryPages: RouteCollection {
         }
         guard let name = form.text("name") else { return try await again("Name is required.") }
         var fields: [String: Any] = ["name": name, "type": kind, "active": form["active"] == "true"]
+        var oidcConfiguration: (String?, RecordService.Fields)?
         var generatedSecret: String?
         switch kind {
         case "client":
@@ -270,34 +271,36 @@ struct RegistryPages: RouteCollection {
                 "oidc_config_cache_life_span": lifespan,
                 "accepted_tenants": form.text("accepted_tenants") ?? "",
             ]
-            let configStore = TableStore(table: DeskTables.oidcProviderConfiguration, sql: sql)
-            let configWrite = request.application.tableWrite(
-                DeskTables.oidcProviderConfiguration, sql: sql, by: form.user.userName)
-            if let configId = existing?["oidc_provider_configuration"] ?? nil,
-                let current = try await configStore.find(configId)
-            {
-                _ = try await configStore.update(
-                    configId, try await configWrite.updateValues(configFields, existing: current))
-            } else {
-                let config = try await configStore.insert(try await configWrite.insertValues(configFields))
-                fields["oidc_provider_configuration"] = (config["sys_id"] ?? nil) ?? ""
-            }
-            request.desk.oidcCache.removeAll()
+            oidcConfiguration = (
+                existing.flatMap { $0["oidc_provider_configuration"] ?? nil }, RecordService.Fields(configFields)
+            )
         }
 
-        let write = request.application.tableWrite(DeskTables.oauthEntity, sql: sql, by: form.user.userName)
+        let entityFields = RecordService.Fields(fields)
+        let isUpdate = existing != nil
+        let configuration = oidcConfiguration
         let record: TableStore.Record
         do {
-            if let existing {
-                guard
-                    let updated = try await store.update(
-                        sysId, try await write.updateValues(fields, existing: existing))
-                else { throw WebError.notFound("The OAuth application") }
-                try await write.afterUpdate(fields, record: updated)
-                record = updated
-            } else {
-                record = try await store.insert(try await write.insertValues(fields))
-                try await write.afterInsert(fields, record: record)
+            // The entity and its OIDC configuration change together or not at all.
+            record = try await RecordService(request: request, by: form.user.userName).transaction { writer in
+                var entity = entityFields.values
+                if let (configId, configFields) = configuration {
+                    var updated: TableStore.Record?
+                    if let configId {
+                        updated = try await writer.update(DeskTables.oidcProviderConfiguration, configId, configFields)
+                    }
+                    if updated == nil {
+                        let config = try await writer.insert(DeskTables.oidcProviderConfiguration, configFields)
+                        entity["oidc_provider_configuration"] = (config["sys_id"] ?? nil) ?? ""
+                    }
+                }
+                if isUpdate {
+                    guard let updated = try await writer.update(DeskTables.oauthEntity, sysId, .init(entity)) else {
+                        throw WebError.notFound("The OAuth application")
+                    }
+                    return updated
+                }
+                return try await writer.insert(DeskTables.oauthEntity, .init(entity))
             }
         } catch let error as DeskError where error.kind == .badRequest {
             return try await again(
@@ -312,7 +315,8 @@ struct RegistryPages: RouteCollection {
                 request, sysId: id, type: kind, entered: [:], secret: generatedSecret,
                 notice: "OAuth application \(name) created.")
         }
-        return request.seeOther("/oauth_entity.do?sys_id=\(id)", notice: "OAuth application \(name) saved.")
+        return request.seeOther(
+            DeskPath.record(DeskPath.oauthEntity, sysId: id), notice: "OAuth application \(name) saved.")
     }
 
     /// "Get OAuth token": asks the provider now with the entity's default profile; shows when the token

@@ -134,50 +134,50 @@ struct UserAdminPages: RouteCollection {
             return try await again("You cannot remove your own admin role or deactivate yourself.")
         }
 
-        let write = request.application.tableWrite(DeskTables.user, sql: sql, by: form.user.userName)
-        let userId: String
+        let record = RecordService.Fields(fields)
+        let isUpdate = existing != nil
         do {
-            if let existing {
-                guard
-                    let updated = try await store.update(
-                        sysId, try await write.updateValues(fields, existing: existing))
-                else { throw WebError.notFound("The user") }
-                try await write.afterUpdate(fields, record: updated)
-                userId = sysId
-            } else {
-                let record = try await store.insert(try await write.insertValues(fields))
-                userId = (record["sys_id"] ?? nil) ?? ""
+            // The user and their roles change together or not at all.
+            _ = try await RecordService(request: request, by: form.user.userName).transaction { writer in
+                let userId: String
+                if isUpdate {
+                    guard try await writer.update(DeskTables.user, sysId, record) != nil else {
+                        throw WebError.notFound("The user")
+                    }
+                    userId = sysId
+                } else {
+                    userId = (try await writer.insert(DeskTables.user, record)["sys_id"] ?? nil) ?? ""
+                }
+                try await Self.setRoles(wantedRoles, of: userId, writer: writer)
             }
-            try await setRoles(wantedRoles, of: userId, request: request, by: form.user.userName)
         } catch let error as DeskError where error.kind == .badRequest {
             return try await again(
                 error.detail == "Unique key violation detected by database"
                     ? "A user with this user ID already exists." : error.description)
         }
-        request.desk.authenticator.forgetAll()
         request.logger.info("User saved", metadata: ["user": "\(form.text("user_name") ?? "")"])
         return request.seeOther(DeskPath.userList, notice: "User \(form.text("user_name") ?? "") saved.")
     }
 
-    private func setRoles(_ wanted: Set<String>, of userId: String, request: Request, by userName: String) async throws
-    {
-        let sql = try request.sqlDatabase
+    private static func setRoles(_ wanted: Set<String>, of userId: String, writer: RecordService.Writer) async throws {
+        let sql = writer.sql
         let roles = try await sql.select().columns("sys_id", "name").from(DeskTables.role.databaseTable).all()
         let ids = Dictionary(
             uniqueKeysWithValues: try roles.map {
                 (try $0.decode(column: "name", as: String.self), try $0.decode(column: "sys_id", as: String.self))
             })
         let held = try await DeskAuthenticator.directRoles(of: userId, sql: sql)
+        let assignments = try await sql.select().columns("sys_id", "role").from(DeskTables.userRole.databaseTable)
+            .where("user", .equal, userId).all()
         for name in held.subtracting(wanted) {
             guard let roleId = ids[name] else { continue }
-            try await sql.delete(from: DeskTables.userRole.databaseTable).where("user", .equal, userId)
-                .where("role", .equal, roleId).run()
+            for row in assignments where try row.decode(column: "role", as: String.self) == roleId {
+                _ = try await writer.delete(DeskTables.userRole, try row.decode(column: "sys_id", as: String.self))
+            }
         }
-        let write = request.application.tableWrite(DeskTables.userRole, sql: sql, by: userName)
-        let store = TableStore(table: DeskTables.userRole, sql: sql)
         for name in wanted.subtracting(held) {
             guard let roleId = ids[name] else { throw DeskError.badRequest("Unknown role '\(name)'", detail: nil) }
-            _ = try await store.insert(try await write.insertValues(["user": userId, "role": roleId]))
+            _ = try await writer.insert(DeskTables.userRole, RecordService.Fields(["user": userId, "role": roleId]))
         }
     }
 
@@ -212,7 +212,6 @@ struct UserAdminPages: RouteCollection {
     }
 
     private func saveRole(_ request: Request, _ form: WebForm) async throws -> Response {
-        let sql = try request.sqlDatabase
         let sysId = form["sys_id"] ?? "-1"
         let values = [
             "name": form.text("name") ?? "", "description": form.text("description") ?? "",
@@ -222,21 +221,20 @@ struct UserAdminPages: RouteCollection {
             return try await roleForm(
                 request, sysId: sysId, values: values, error: "Name is required.", status: .badRequest)
         }
-        let store = TableStore(table: DeskTables.role, sql: sql)
-        let write = request.application.tableWrite(DeskTables.role, sql: sql, by: form.user.userName)
+        let service = RecordService(request: request, by: form.user.userName)
         do {
             if sysId == "-1" {
-                _ = try await store.insert(try await write.insertValues(values))
+                _ = try await service.insert(DeskTables.role, RecordService.Fields(values))
             } else {
-                guard let existing = try await store.find(sysId) else { throw WebError.notFound("The role") }
-                _ = try await store.update(sysId, try await write.updateValues(values, existing: existing))
+                guard try await service.update(DeskTables.role, sysId, RecordService.Fields(values)) != nil else {
+                    throw WebError.notFound("The role")
+                }
             }
         } catch let error as DeskError where error.kind == .badRequest {
             return try await roleForm(
                 request, sysId: sysId, values: values, error: "A role with this name already exists.",
                 status: .badRequest)
         }
-        request.desk.authenticator.forgetAll()
         return request.seeOther(DeskPath.roleList, notice: "Role \(values["name"] ?? "") saved.")
     }
 }
