@@ -24,7 +24,8 @@ enum DeskTables {
             .init("web_service_access_only", .boolean),
         ],
         displayColumn: "name",
-        access: TableAccess(read: nil, write: [DeskRole.admin], delete: [DeskRole.admin]))
+        access: TableAccess(read: nil, write: [DeskRole.admin], delete: [DeskRole.admin]),
+        behaviour: UserTable())
 
     static let role = TableSchema(
         name: "sys_user_role",
@@ -34,7 +35,8 @@ enum DeskTables {
             .init("contains_roles", .string),
         ],
         displayColumn: "name",
-        access: TableAccess(read: nil, write: [DeskRole.admin], delete: [DeskRole.admin]))
+        access: TableAccess(read: nil, write: [DeskRole.admin], delete: [DeskRole.admin]),
+        behaviour: AccessTable())
 
     static let userRole = TableSchema(
         name: "sys_user_has_role",
@@ -43,7 +45,8 @@ enum DeskTables {
             .init("role", .reference(table: "sys_user_role")),
         ],
         displayColumn: "sys_id",
-        access: TableAccess(read: nil, write: [DeskRole.admin], delete: [DeskRole.admin]))
+        access: TableAccess(read: nil, write: [DeskRole.admin], delete: [DeskRole.admin]),
+        behaviour: AccessTable())
 
     static let incident = TableSchema(
         name: "incident",
@@ -86,7 +89,8 @@ enum DeskTables {
         ],
         displayColumn: "number",
         access: TableAccess(
-            read: [DeskRole.itil, M365SupportScope.insightsUser], write: [DeskRole.itil], delete: [DeskRole.admin]))
+            read: [DeskRole.itil, M365SupportScope.insightsUser], write: [DeskRole.itil], delete: [DeskRole.admin]),
+        behaviour: IncidentTable())
 
     /// System OAuth › Application Registry. `type`: `client` (an OAuth API endpoint for external clients:
     /// the desk issues tokens), `oauth_provider` (a third-party provider the desk gets tokens from),
@@ -116,7 +120,8 @@ enum DeskTables {
             .init("oidc_provider_configuration", .reference(table: "oidc_provider_configuration")),
         ],
         displayColumn: "name",
-        access: TableAccess(read: [DeskRole.admin], write: [DeskRole.admin], delete: [DeskRole.admin]))
+        access: TableAccess(read: [DeskRole.admin], write: [DeskRole.admin], delete: [DeskRole.admin]),
+        behaviour: OAuthEntityTable())
 
     /// Journal entries (work notes and additional comments) of any record.
     static let journal = TableSchema(

@@ -18,7 +18,8 @@ extension DeskTables {
             .init("accepted_tenants", .string),
         ],
         displayColumn: "oidc_provider",
-        access: TableAccess(read: [DeskRole.admin], write: [DeskRole.admin], delete: [DeskRole.admin]))
+        access: TableAccess(read: [DeskRole.admin], write: [DeskRole.admin], delete: [DeskRole.admin]),
+        behaviour: OIDCConfigurationTable())
 
     /// OAuth profiles: how the desk asks an outbound provider (`oauth_entity`) for tokens.
     static let oauthEntityProfile = TableSchema(

@@ -104,17 +104,18 @@ struct RecordService: Sendable {
     }
 }
 
-/// What the desk keeps in memory about records, and the tables whose changes make it stale.
-enum DeskCaches {
-    /// Users, roles and role assignments decide who passes: remembered credentials go.
-    static let credentialTables: Set<String> = [
-        DeskTables.user.name, DeskTables.userRole.name, DeskTables.role.name,
-    ]
-    /// OIDC entities and configurations name metadata and keys: cached ones go.
-    static let oidcTables: Set<String> = [DeskTables.oauthEntity.name, DeskTables.oidcProviderConfiguration.name]
+/// What the desk keeps in memory about records; a table's behaviour names what its changes make stale.
+enum DeskCache: Sendable, Hashable {
+    /// Remembered Basic credentials (users, roles and assignments decide who passes).
+    case credentials
+    /// OIDC metadata and keys (OIDC entities and configurations name them).
+    case oidcMetadata
+}
 
+enum DeskCaches {
     static func forget(after tables: Set<String>, in app: Application) {
-        if !tables.isDisjoint(with: credentialTables) { app.desk.authenticator.forgetAll() }
-        if !tables.isDisjoint(with: oidcTables) { app.desk.oidcCache.removeAll() }
+        let stale = Set(tables.compactMap(DeskTables.named).flatMap(\.behaviour.staleCaches))
+        if stale.contains(.credentials) { app.desk.authenticator.forgetAll() }
+        if stale.contains(.oidcMetadata) { app.desk.oidcCache.removeAll() }
     }
 }

@@ -47,6 +47,8 @@ struct TableSchema: Sendable {
     /// The column shown for a record where it is referenced (`number`, `name`).
     let displayColumn: String
     let access: TableAccess
+    /// The table's rules: defaults, computed values, what a change implies and makes stale.
+    var behaviour: any TableBehaviour = PlainTable()
 
     /// The database table: desk tables are prefixed, so one database can host every service.
     var databaseTable: String { "desk_\(name)" }

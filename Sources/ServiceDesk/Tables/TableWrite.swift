@@ -41,7 +41,7 @@ struct TableWrite {
         values["sys_created_by"] = userName
         values["sys_updated_on"] = stamp
         values["sys_updated_by"] = userName
-        try await TableRules.beforeInsert(table: table, values: &values, sql: sql, now: now, userName: userName)
+        try await table.behaviour.beforeInsert(&values, self)
         return values
     }
 
@@ -49,48 +49,28 @@ struct TableWrite {
         var values = try await converted(fields)
         values["sys_updated_on"] = DeskTime.format(now)
         values["sys_updated_by"] = userName
-        try await TableRules.beforeUpdate(
-            table: table, values: &values, existing: existing, sql: sql, now: now, userName: userName)
+        try await table.behaviour.beforeUpdate(&values, existing: existing, self)
         return values
     }
 
-    /// What follows an insert: the journal entries the fields carry and the records ServiceNow creates along
-    /// (a third-party OAuth provider gets its default OAuth profile).
+    /// What follows an insert: the journal entries the fields carry, then the table's own rules.
     func afterInsert(_ fields: [String: Any], record: TableStore.Record) async throws {
         guard let sysId = record["sys_id"] ?? nil else { return }
         try await appendJournal(fields, to: sysId)
-        if table.name == DeskTables.oauthEntity.name, record["type"] == "oauth_provider" {
-            let profile = TableWrite(
-                table: DeskTables.oauthEntityProfile, sql: sql, userName: userName, now: now,
-                hashPassword: hashPassword, sealSecret: sealSecret)
-            let name = ((record["name"] ?? nil) ?? "OAuth provider") + " default_profile"
-            _ = try await TableStore(table: DeskTables.oauthEntityProfile, sql: sql).insert(
-                try await profile.insertValues([
-                    "name": name, "oauth_entity": sysId,
-                    "grant_type": (record["default_grant_type"] ?? nil) ?? "client_credentials", "is_default": true,
-                ]))
-        }
+        try await table.behaviour.afterInsert(fields, record: record, self)
     }
 
-    /// What follows an update: the journal entries; a changed OAuth provider forgets its cached tokens; a user
-    /// deactivated, given a new password or made web-service-only loses every open web session.
+    /// What follows an update: the journal entries, then the table's own rules.
     func afterUpdate(_ fields: [String: Any], record: TableStore.Record) async throws {
         guard let sysId = record["sys_id"] ?? nil else { return }
         try await appendJournal(fields, to: sysId)
-        if table.name == DeskTables.user.name,
-            record["active"] == "false" || record["web_service_access_only"] == "true"
-                || (fields["user_password"].flatMap(Self.text).map { !$0.isEmpty } ?? false)
-        {
-            try await WebSessionStore(sql: sql, now: now).deleteAll(userId: sysId)
-        }
-        if table.name == DeskTables.oauthEntity.name {
-            try await sql.raw(
-                """
-                DELETE FROM \(ident: OutboundTokenCache.schema) WHERE profile_id IN
-                (SELECT sys_id FROM \(ident: DeskTables.oauthEntityProfile.databaseTable) WHERE oauth_entity = \(bind: sysId))
-                """
-            ).run()
-        }
+        try await table.behaviour.afterUpdate(fields, record: record, self)
+    }
+
+    /// A writer for another table in the same transaction, by the same user.
+    func writing(_ other: TableSchema) -> TableWrite {
+        TableWrite(
+            table: other, sql: sql, userName: userName, now: now, hashPassword: hashPassword, sealSecret: sealSecret)
     }
 
     /// Appends the journal entries (`work_notes`, `comments`) the fields carry to the record `sysId`.
@@ -172,8 +152,7 @@ struct TableWrite {
     /// value, the one record whose display column (a user's name; for users also the user ID) equals it.
     private func referencedSysId(_ text: String, in target: TableSchema) async throws -> String? {
         if TableStore.isSysId(text), try await TableStore(table: target, sql: sql).find(text) != nil { return text }
-        var columns = [target.displayColumn]
-        if target.name == DeskTables.user.name { columns.append("user_name") }
+        let columns = [target.displayColumn] + target.behaviour.referenceKeys
         for column in columns where column != "sys_id" {
             let rows = try await sql.select().column("sys_id").from(target.databaseTable)
                 .where(SQLIdentifier(column), .equal, SQLBind(text)).limit(2).all()
@@ -186,7 +165,7 @@ struct TableWrite {
         .badRequest("Invalid value for field '\(field)'", detail: "'\(value.prefix(100))' is not a valid value")
     }
 
-    private static func text(_ raw: Any) -> String? {
+    static func text(_ raw: Any) -> String? {
         switch raw {
         case let string as String: string
         case is NSNull: nil
