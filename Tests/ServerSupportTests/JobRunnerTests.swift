@@ -14,6 +14,32 @@ import Vapor
 struct JobRunnerTests {
     static let tables = JobTables(prefix: "test")
 
+    /// The tables as a service's migration states them.
+    static func create(on database: any Database) async throws {
+        try await database.schema(tables.schedules)
+            .field("name", .string, .identifier(auto: false))
+            .field("next_run_at", .double, .required)
+            .field("locked_by", .string)
+            .create()
+        try await database.schema(tables.jobs)
+            .field("id", .string, .identifier(auto: false))
+            .field("kind", .string, .required)
+            .field("payload", .string, .required)
+            .field("run_at", .double, .required)
+            .field("attempts", .int, .required)
+            .field("status", .string, .required)
+            .field("locked_by", .string)
+            .field("locked_until", .double)
+            .field("last_error", .string)
+            .field("created_at", .double, .required)
+            .create()
+    }
+
+    static func delete(on database: any Database) async throws {
+        try await database.schema(tables.jobs).delete()
+        try await database.schema(tables.schedules).delete()
+    }
+
     func withJobs(
         database: DatabaseLocation = .sqliteMemory, _ body: (Application, TestClock) async throws -> Void
     ) async throws {
@@ -22,18 +48,18 @@ struct JobRunnerTests {
         try await withTestApp(
             setUp: { app in
                 try database.register(on: app)
-                try? await Self.tables.delete(on: app.db)
-                try await Self.tables.create(on: app.db)
+                try? await Self.delete(on: app.db)
+                try await Self.create(on: app.db)
                 return clock
             },
             { app, clock in
                 do {
                     try await body(app, clock)
                 } catch {
-                    try? await Self.tables.delete(on: app.db)
+                    try? await Self.delete(on: app.db)
                     throw error
                 }
-                try await Self.tables.delete(on: app.db)
+                try await Self.delete(on: app.db)
             })
     }
 

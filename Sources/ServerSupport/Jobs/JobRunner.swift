@@ -196,7 +196,11 @@ package final class JobRunner: LifecycleHandler, Sendable {
     }
 }
 
-/// The two tables of a service's ``JobRunner``, named with the service's prefix.
+/// The two tables of a service's ``JobRunner``, named with the service's prefix. Each service creates them in
+/// a migration of its own, stated literally (see the desk's `CreateJobTables`):
+/// `{prefix}_job_schedules` (`name` string key, `next_run_at` double, `locked_by` string?) and `{prefix}_jobs`
+/// (`id` string key, `kind`, `payload`, `run_at` double, `attempts` int, `status`, `locked_by`?,
+/// `locked_until` double?, `last_error`?, `created_at` double).
 package struct JobTables: Sendable {
     package let schedules: String
     package let jobs: String
@@ -207,31 +211,5 @@ package struct JobTables: Sendable {
     package init(prefix: String) {
         schedules = "\(prefix)_job_schedules"
         jobs = "\(prefix)_jobs"
-    }
-
-    /// Creates both tables (in a migration of the service that owns them).
-    package func create(on database: any Database) async throws {
-        try await database.schema(schedules)
-            .field("name", .string, .identifier(auto: false))
-            .field("next_run_at", .double, .required)
-            .field("locked_by", .string)
-            .create()
-        try await database.schema(jobs)
-            .field("id", .string, .identifier(auto: false))
-            .field("kind", .string, .required)
-            .field("payload", .string, .required)
-            .field("run_at", .double, .required)
-            .field("attempts", .int, .required)
-            .field("status", .string, .required)
-            .field("locked_by", .string)
-            .field("locked_until", .double)
-            .field("last_error", .string)
-            .field("created_at", .double, .required)
-            .create()
-    }
-
-    package func delete(on database: any Database) async throws {
-        try await database.schema(jobs).delete()
-        try await database.schema(schedules).delete()
     }
 }
