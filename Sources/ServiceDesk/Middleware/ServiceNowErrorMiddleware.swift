@@ -39,6 +39,8 @@ struct ServiceNowErrorMiddleware: Middleware {
         switch error {
         case let error as DeskError:
             return error
+        case let refusal as CrossScopeRefusal:
+            return DeskError(kind: .notAuthorized, message: "Cross-scope access refused", detail: refusal.description)
         case let abort as any AbortError where abort.status == .notFound:
             return DeskError(kind: .notFound, message: "Requested URI does not represent any resource", detail: nil)
         case let abort as any AbortError where abort.status == .payloadTooLarge:

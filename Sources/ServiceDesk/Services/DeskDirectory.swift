@@ -33,7 +33,8 @@ package struct DeskDirectory: Sendable {
     /// Inserts the built-in roles that are missing.
     func installRoles() async throws {
         let store = TableStore(table: DeskTables.role, sql: try sql)
-        for (name, description, contains) in Self.builtInRoles {
+        let appRoles = app.deskApps.all.flatMap(\.roles).map { ($0.name, $0.description, $0.contains) }
+        for (name, description, contains) in Self.builtInRoles + appRoles {
             let existing = try await store.list(
                 EncodedQuery(groups: [[.init(field: "name", op: .equals, value: name)]]), limit: 1, offset: 0)
             guard existing.total == 0 else { continue }

@@ -43,12 +43,12 @@ enum ScopePrivileges {
 }
 
 /// A table operation refused by the cross-scope access policy, in ServiceNow's words.
-struct CrossScopeRefusal: Error, Sendable, CustomStringConvertible {
-    let sourceScope: String
-    let table: String
-    let operation: String
+package struct CrossScopeRefusal: Error, Sendable, CustomStringConvertible {
+    package let sourceScope: String
+    package let table: String
+    package let operation: String
 
-    var description: String {
+    package var description: String {
         "\(operation.prefix(1).uppercased() + operation.dropFirst()) operation against '\(table)' from scope "
             + "'\(sourceScope)' has been refused due to the table's cross-scope access policy"
     }

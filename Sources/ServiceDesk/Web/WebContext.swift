@@ -5,13 +5,13 @@ import Vapor
 import WireModels
 
 /// The user signed in to the web UI for this request, with their session's CSRF token.
-struct WebUser: Sendable {
+package struct WebUser: Sendable {
     let principal: DeskPrincipal
     let csrfToken: String
 
-    var sysId: String { principal.sysId }
-    var name: String { principal.name }
-    var userName: String { principal.userName }
+    package var sysId: String { principal.sysId }
+    package var name: String { principal.name }
+    package var userName: String { principal.userName }
     var isAdmin: Bool { principal.roles.contains(DeskRole.admin) }
 }
 
@@ -50,7 +50,10 @@ struct PageChrome: Encodable, Sendable {
     let adminNav: [NavLink]
     let notice: String?
 
-    init(title: String, user: WebUser?, path: String = "", query: String? = nil, notice: String? = nil) {
+    init(
+        title: String, user: WebUser?, path: String = "", query: String? = nil, notice: String? = nil,
+        appMenu: [DeskMenuEntry] = []
+    ) {
         let address = query.map { "\(path)?\($0)" } ?? path
         self.title = title
         self.userName = user?.userName
@@ -68,6 +71,7 @@ struct PageChrome: Encodable, Sendable {
         if let user, user.principal.hasAny(of: WebAccess.incidentsWrite) {
             nav.append(link("Create new incident", DeskPath.new(DeskPath.incident)))
         }
+        nav += appMenu.map { link($0.title, $0.path) }
         self.nav = nav
         self.adminNav =
             user?.isAdmin == true
@@ -100,7 +104,7 @@ extension Request {
     }
 
     /// The signed-in user holding one of `roles` (nil: any signed-in user).
-    func requireWebUser(_ roles: Set<String>? = nil) throws -> WebUser {
+    package func requireWebUser(_ roles: Set<String>? = nil) throws -> WebUser {
         guard let user = webUser else { throw WebError.signInRequired }
         if let roles, !user.principal.hasAny(of: roles) { throw WebError.notAllowed }
         return user
@@ -113,13 +117,14 @@ extension Request {
         }
     }
 
-    /// Renders `template` with `content` inside the page frame.
-    func page<Content: Encodable & Sendable>(
+    /// Renders `template` with `content` inside the page frame (apps' pages too).
+    package func page<Content: Encodable & Sendable>(
         _ template: String, title: String, _ content: Content, status: HTTPResponseStatus = .ok,
         notice: String? = nil
     ) async throws -> Response {
         let chrome = PageChrome(
-            title: title, user: webUser, path: url.path, query: url.query, notice: notice ?? pendingNotice)
+            title: title, user: webUser, path: url.path, query: url.query, notice: notice ?? pendingNotice,
+            appMenu: webUser.map { application.deskApps.menu(for: $0.principal) } ?? [])
         return try await view.render(template, Page(chrome: chrome, content: content))
             .encodeResponse(status: status, for: self)
     }
