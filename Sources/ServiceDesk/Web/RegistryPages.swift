@@ -213,103 +213,25 @@ struct RegistryPages: RouteCollection {
             return try await getToken(request, entity: existing)
         }
         let entered = form.fields.filter { !["sysparm_ck", "client_secret", "sys_id"].contains($0.key) }
-        func again(_ error: String) async throws -> Response {
-            try await self.form(request, sysId: sysId, type: kind, entered: entered, error: error, status: .badRequest)
-        }
-        guard let name = form.text("name") else { return try await again("Name is required.") }
-        var fields: [String: Any] = ["name": name, "type": kind, "active": form["active"] == "true"]
-        var oidcConfiguration: (String?, RecordService.Fields)?
-        var generatedSecret: String?
-        switch kind {
-        case "client":
-            for field in ["access_token_lifespan", "refresh_token_lifespan"] {
-                guard let value = InputNumber.parse(form.text(field) ?? "", in: 1...315_360_000) else {
-                    return try await again(
-                        "Token lifespans are whole numbers of seconds, from 1 to 315360000 (ten years).")
-                }
-                fields[field] = value
-            }
-            fields["redirect_url"] = form.text("redirect_url") ?? ""
-            if let secret = form.text("client_secret") {
-                fields["client_secret"] = secret
-            } else if isNew {
-                generatedSecret = DeskDirectory.generateClientSecret()
-                fields["client_secret"] = generatedSecret
-            }
-        case "oauth_provider":
-            guard let clientId = form.text("client_id"), let tokenURL = form.text("token_url") else {
-                return try await again("Client ID and token URL are required.")
-            }
-            guard let url = URL(string: tokenURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
-                return try await again("The token URL must be an http or https URL.")
-            }
-            guard isNew ? form.text("client_secret") != nil : true else {
-                return try await again("The client secret is required.")
-            }
-            fields["client_id"] = clientId
-            fields["token_url"] = tokenURL
-            fields["default_grant_type"] = form.text("default_grant_type") ?? "client_credentials"
-            for field in ["redirect_url", "resource", "scope"] { fields[field] = form.text(field) ?? "" }
-            if let secret = form.text("client_secret") { fields["client_secret"] = secret }
-        default:
-            guard let clientId = form.text("client_id"), let metadata = form.text("oidc_metadata_url") else {
-                return try await again("Client ID and OIDC metadata URL are required.")
-            }
-            guard let url = URL(string: metadata), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
-                return try await again("The OIDC metadata URL must be an http or https URL.")
-            }
-            guard let lifespan = InputNumber.parse(form.text("oidc_config_cache_life_span") ?? "120", in: 0...525_600)
-            else {
-                return try await again("The cache life span is a whole number of minutes, from 0 to 525600 (a year).")
-            }
-            fields["client_id"] = clientId
-            if let secret = form.text("client_secret") { fields["client_secret"] = secret }
-            let configFields: [String: Any] = [
-                "oidc_provider": form.text("oidc_provider") ?? name, "oidc_metadata_url": metadata,
-                "user_claim": form.text("user_claim") ?? "sub",
-                "user_field": OIDCTokenVerifier.userFields[form.text("user_field") ?? ""] ?? "user_name",
-                "oidc_config_cache_life_span": lifespan,
-                "accepted_tenants": form.text("accepted_tenants") ?? "",
-            ]
-            oidcConfiguration = (
-                existing.flatMap { $0["oidc_provider_configuration"] ?? nil }, RecordService.Fields(configFields)
-            )
-        }
-
-        let entityFields = RecordService.Fields(fields)
-        let isUpdate = existing != nil
-        let configuration = oidcConfiguration
-        let record: TableStore.Record
+        let input = OAuthApplications.Input(
+            kind: kind,
+            values: form.fields.compactMapValues { value in
+                let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+                return trimmed.isEmpty ? nil : trimmed
+            }, active: form["active"] == "true")
+        let saved: OAuthApplications.Saved
         do {
-            // The entity and its OIDC configuration change together or not at all.
-            record = try await RecordService(request: request, by: form.user.userName).transaction { writer in
-                var entity = entityFields.values
-                if let (configId, configFields) = configuration {
-                    var updated: TableStore.Record?
-                    if let configId {
-                        updated = try await writer.update(DeskTables.oidcProviderConfiguration, configId, configFields)
-                    }
-                    if updated == nil {
-                        let config = try await writer.insert(DeskTables.oidcProviderConfiguration, configFields)
-                        entity["oidc_provider_configuration"] = (config["sys_id"] ?? nil) ?? ""
-                    }
-                }
-                if isUpdate {
-                    guard let updated = try await writer.update(DeskTables.oauthEntity, sysId, .init(entity)) else {
-                        throw WebError.notFound("The OAuth application")
-                    }
-                    return updated
-                }
-                return try await writer.insert(DeskTables.oauthEntity, .init(entity))
-            }
-        } catch let error as DeskError where error.kind == .badRequest {
-            return try await again(
-                error.detail == "Unique key violation detected by database"
-                    ? "Another OAuth application already has this client ID." : error.description)
+            saved = try await OAuthApplications(service: RecordService(request: request, by: form.user.userName))
+                .save(input, sysId: sysId, existing: existing)
+        } catch let invalid as OAuthApplications.Invalid {
+            return try await self.form(
+                request, sysId: sysId, type: kind, entered: entered, error: invalid.message, status: .badRequest)
         }
+        let record = saved.record
+        let name = (record["name"] ?? nil) ?? ""
         let id = (record["sys_id"] ?? nil) ?? ""
         request.logger.info("OAuth application saved", metadata: ["name": "\(name)", "type": "\(kind)"])
-        if let generatedSecret {
+        if let generatedSecret = saved.generatedSecret {
             // Shown once, in this answer only: nothing keeps it in a URL, cookie or log.
             return try await self.form(
                 request, sysId: id, type: kind, entered: [:], secret: generatedSecret,
