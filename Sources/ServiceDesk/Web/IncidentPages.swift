@@ -195,26 +195,17 @@ struct IncidentPages: RouteCollection {
         let state = record["state"] ?? "1"
         let canWrite = user.principal.hasAny(of: WebAccess.incidentsWrite)
 
-        let people = try await sql.select().columns("sys_id", "name", "user_name")
-            .from(DeskTables.user.databaseTable).where("active", .equal, true).orderBy("name").limit(1000).all()
-        let agentIds = Set(
-            try await sql.raw(
-                """
-                SELECT ur.\(ident: "user") AS id FROM \(ident: DeskTables.userRole.databaseTable) ur
-                JOIN \(ident: DeskTables.role.databaseTable) r ON r.sys_id = ur.role
-                WHERE r.name IN ('itil', 'admin')
-                """
-            ).all().map { try $0.decode(column: "id", as: String.self) })
+        let queries = DeskQueries(sql: sql)
+        let people = try await queries.activePeople()
+        let agentIds = try await queries.agentIds()
         var callers = [Option(value: "", label: "", selected: (record["caller_id"] ?? "").isEmpty)]
         var assignees = [Option(value: "", label: "", selected: (record["assigned_to"] ?? "").isEmpty)]
-        for row in people {
-            let id = try row.decode(column: "sys_id", as: String.self)
-            let label =
-                try row.decode(column: "name", as: String?.self)
-                ?? (try row.decode(column: "user_name", as: String.self))
-            callers.append(Option(value: id, label: label, selected: record["caller_id"] == id))
-            if agentIds.contains(id) {
-                assignees.append(Option(value: id, label: label, selected: record["assigned_to"] == id))
+        for person in people {
+            callers.append(
+                Option(value: person.sysId, label: person.label, selected: record["caller_id"] == person.sysId))
+            if agentIds.contains(person.sysId) {
+                assignees.append(
+                    Option(value: person.sysId, label: person.label, selected: record["assigned_to"] == person.sysId))
             }
         }
         func options(_ pairs: [(String, String)], _ field: String) -> [Option] {

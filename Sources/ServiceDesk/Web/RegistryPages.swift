@@ -146,13 +146,8 @@ struct RegistryPages: RouteCollection {
             ]
             if !isNew {
                 secondary.append(.init(value: "get_token", title: "Get OAuth token", id: "get_token"))
-                let profiles = try await sql.select().columns("name", "grant_type", "is_default")
-                    .from(DeskTables.oauthEntityProfile.databaseTable).where("oauth_entity", .equal, sysId).all()
-                for profile in profiles {
-                    facts.append(
-                        .init(
-                            label: "OAuth profile", value: try profile.decode(column: "name", as: String.self),
-                            href: nil))
+                for profile in try await DeskQueries(sql: sql).profiles(ofEntity: sysId) {
+                    facts.append(.init(label: "OAuth profile", value: profile.name, href: nil))
                 }
             }
         default:
@@ -246,11 +241,7 @@ struct RegistryPages: RouteCollection {
     private func getToken(_ request: Request, entity: TableStore.Record) async throws -> Response {
         let sql = try request.sqlDatabase
         let sysId = (entity["sys_id"] ?? nil) ?? ""
-        guard
-            let profile = try await sql.select().column("sys_id").from(DeskTables.oauthEntityProfile.databaseTable)
-                .where("oauth_entity", .equal, sysId).orderBy("is_default", .descending).first()?
-                .decode(column: "sys_id", as: String.self)
-        else {
+        guard let profile = try await DeskQueries(sql: sql).profiles(ofEntity: sysId).first?.sysId else {
             return try await form(
                 request, sysId: sysId, type: nil, entered: [:], error: "This provider has no OAuth profile.",
                 status: .conflict)

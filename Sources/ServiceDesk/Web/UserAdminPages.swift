@@ -72,11 +72,10 @@ struct UserAdminPages: RouteCollection {
         }
         if let entered { record.merge(entered) { $1 } }
         let held = isNew ? Set<String>() : try await DeskAuthenticator.directRoles(of: sysId, sql: sql)
-        let roles = try await sql.select().columns("sys_id", "name", "description").from(DeskTables.role.databaseTable)
-            .orderBy("name").all()
-        let roleOptions = try roles.map { row in
-            let name = try row.decode(column: "name", as: String.self)
-            let description = try row.decode(column: "description", as: String?.self) ?? ""
+        let roles = try await DeskQueries(sql: sql).roles()
+        let roleOptions = roles.map { role in
+            let name = role.name
+            let description = role.description
             return (name, description.isEmpty ? name : "\(name) — \(description)", held.contains(name))
         }
         let form = RecordForm(
@@ -148,7 +147,7 @@ struct UserAdminPages: RouteCollection {
                 } else {
                     userId = (try await writer.insert(DeskTables.user, record)["sys_id"] ?? nil) ?? ""
                 }
-                try await Self.setRoles(wantedRoles, of: userId, writer: writer)
+                try await UserRoles.set(wantedRoles, of: userId, writer: writer)
             }
         } catch let error as DeskError where error.kind == .badRequest {
             return try await again(
@@ -157,28 +156,6 @@ struct UserAdminPages: RouteCollection {
         }
         request.logger.info("User saved", metadata: ["user": "\(form.text("user_name") ?? "")"])
         return request.seeOther(DeskPath.userList, notice: "User \(form.text("user_name") ?? "") saved.")
-    }
-
-    private static func setRoles(_ wanted: Set<String>, of userId: String, writer: RecordService.Writer) async throws {
-        let sql = writer.sql
-        let roles = try await sql.select().columns("sys_id", "name").from(DeskTables.role.databaseTable).all()
-        let ids = Dictionary(
-            uniqueKeysWithValues: try roles.map {
-                (try $0.decode(column: "name", as: String.self), try $0.decode(column: "sys_id", as: String.self))
-            })
-        let held = try await DeskAuthenticator.directRoles(of: userId, sql: sql)
-        let assignments = try await sql.select().columns("sys_id", "role").from(DeskTables.userRole.databaseTable)
-            .where("user", .equal, userId).all()
-        for name in held.subtracting(wanted) {
-            guard let roleId = ids[name] else { continue }
-            for row in assignments where try row.decode(column: "role", as: String.self) == roleId {
-                _ = try await writer.delete(DeskTables.userRole, try row.decode(column: "sys_id", as: String.self))
-            }
-        }
-        for name in wanted.subtracting(held) {
-            guard let roleId = ids[name] else { throw DeskError.badRequest("Unknown role '\(name)'", detail: nil) }
-            _ = try await writer.insert(DeskTables.userRole, RecordService.Fields(["user": userId, "role": roleId]))
-        }
     }
 
     // MARK: Roles
