@@ -7,23 +7,6 @@ import WireModels
 enum ScopePrivileges {
     static let appScope = M365SupportScope.name
 
-    /// Installed with the app: it reads the Application Registry to find its OAuth entities and profiles.
-    static let defaults: [(sourceScope: String, table: String, operation: String)] = [
-        (appScope, "oauth_entity", "read"),
-        (appScope, "oauth_entity_profile", "read"),
-    ]
-
-    static func installDefaults(sql: any SQLDatabase) async throws {
-        let store = TableStore(table: DeskTables.scopePrivilege, sql: sql)
-        for privilege in defaults {
-            try await store.insertSystemRow(
-                [
-                    "source_scope": privilege.sourceScope, "target_scope": "global", "target_name": privilege.table,
-                    "target_type": "sys_db_object", "operation": privilege.operation, "status": "allowed",
-                ], at: Date())
-        }
-    }
-
     /// Whether `sourceScope` may perform `operation` on `table`.
     static func isAllowed(sourceScope: String, table: String, operation: String, sql: any SQLDatabase) async throws
         -> Bool
