@@ -160,6 +160,15 @@ struct OutboundCallTests {
                 #expect(log.results.contains { ($0["error_message"] as? String)?.isEmpty == false })
                 #expect(!log.body.string.contains(wrongSecret))
                 #expect(!TestLogging.capture.text.contains(wrongSecret))
+
+                // The client's own failure carries a stable code beside its words.
+                let refused = await #expect(throws: OutboundFailure.self) {
+                    try await desk.desk.http.send(
+                        HTTPClientRequest(url: "http://127.0.0.1:\(deadPort)/"), source: "test", correlationId: nil,
+                        secrets: [], sql: try #require(desk.db as? any SQLDatabase), now: clock.provider,
+                        logger: desk.logger)
+                }
+                #expect(refused?.code == .connectionRefused)
             }
         }
     }

@@ -47,14 +47,24 @@ package struct OutboundExchange: Sendable {
 
 /// Why an outbound call got no answer, naming the host; the log entry has the details.
 package struct OutboundFailure: Error, Sendable, CustomStringConvertible {
+    /// A stable reason a caller can act on; `reason` is for people.
+    package enum Code: String, Sendable {
+        case timedOut
+        case connectionRefused
+        case tlsFailed
+        case other
+    }
+
     package let host: String
     package let reason: String
     package let logId: String
+    package let code: Code
 
-    package init(host: String, reason: String, logId: String) {
+    package init(host: String, reason: String, logId: String, code: Code = .other) {
         self.host = host
         self.reason = reason
         self.logId = logId
+        self.code = code
     }
 
     package var description: String { "Could not reach \(host): \(reason)" }
@@ -127,11 +137,12 @@ package final class LoggedHTTPClient: OutboundHTTPClient {
             return OutboundExchange(
                 status: response.status, headers: response.headers, body: responseBody, logId: logId)
         } catch {
-            let reason = Redaction.text(Self.reason(error), secrets: secrets)
+            let (code, text) = Self.reason(error)
+            let reason = Redaction.text(text, secrets: secrets)
             call.error = reason
             call.milliseconds = Self.milliseconds(since: started)
             let logId = await Self.record(call, in: log, logger: logger)
-            throw OutboundFailure(host: call.host, reason: reason, logId: logId)
+            throw OutboundFailure(host: call.host, reason: reason, logId: logId, code: code)
         }
     }
 
@@ -152,21 +163,23 @@ package final class LoggedHTTPClient: OutboundHTTPClient {
     }
 
     /// A short, readable reason: connection refused, timeout, TLS failure.
-    private static func reason(_ error: any Error) -> String {
+    private static func reason(_ error: any Error) -> (OutboundFailure.Code, String) {
         switch error {
         case let error as HTTPClientError
         where error == .connectTimeout || error == .readTimeout
             || error == .deadlineExceeded:
-            return "timed out"
+            return (.timedOut, "timed out")
         case let error as HTTPClientError:
-            return "\(error)"
+            return (.other, "\(error)")
         default:
             let text = String(describing: error)
-            if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
-            if text.lowercased().contains("certificate") || text.contains("handshake") {
-                return "TLS failed (\(text))"
+            if text.contains("connectionRefused") || text.contains("Connection refused") {
+                return (.connectionRefused, "connection refused")
             }
-            return text
+            if text.lowercased().contains("certificate") || text.contains("handshake") {
+                return (.tlsFailed, "TLS failed (\(text))")
+            }
+            return (.other, text)
         }
     }
 }
