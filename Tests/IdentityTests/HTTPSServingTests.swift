@@ -54,14 +54,14 @@ struct IdentityParserRefusalTests {
                 let request =
                     "POST /common/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nX-Padding: "
                     + String(repeating: "p", count: 90_000) + "\r\nContent-Length: 0\r\n\r\n"
-                let answer = try RawHTTP.exchange(port: port, Array(request.utf8))
+                let answer = try await RawHTTP.exchange(port: port, Array(request.utf8))
                 #expect(answer.hasPrefix("HTTP/1.1 431"), "\(answer.prefix(200))")
                 let body = try #require(answer.components(separatedBy: "\r\n\r\n").last)
                 let error = try JSONDecoder().decode(EntraErrorBody.self, from: Data(body.utf8))
                 #expect(error.error == "invalid_request")
                 #expect(error.errorCodes == [9002313])
                 #expect(error.errorDescription.contains("larger than 80 KB"))
-                let health = try RawHTTP.exchange(
+                let health = try await RawHTTP.exchange(
                     port: port, Array("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
                 #expect(health.hasPrefix("HTTP/1.1 200 OK"))
             } catch {

@@ -318,8 +318,8 @@ struct DeskParserRefusalTests {
         }
     }
 
-    func stillServing(_ port: Int) throws {
-        let answer = try RawHTTP.exchange(
+    func stillServing(_ port: Int) async throws {
+        let answer = try await RawHTTP.exchange(
             port: port, Array("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
         #expect(answer.hasPrefix("HTTP/1.1 200 OK"), "\(answer.prefix(200))")
     }
@@ -334,23 +334,23 @@ struct DeskParserRefusalTests {
             let request =
                 "GET /api/now/table/incident HTTP/1.1\r\nHost: x\r\nAuthorization: Basic "
                 + String(repeating: "A", count: 100_000) + "\r\n\r\n"
-            let answer = try RawHTTP.exchange(port: port, Array(request.utf8))
+            let answer = try await RawHTTP.exchange(port: port, Array(request.utf8))
             #expect(answer.hasPrefix("HTTP/1.1 431 Request Header Fields Too Large"), "\(answer.prefix(200))")
             let body = try envelope(answer)
             #expect(body["status"] as? String == "failure")
             #expect((body["error"] as? [String: Any])?["detail"] as? String != nil)
-            try stillServing(port)
+            try await stillServing(port)
         }
     }
 
     @Test func aURLOfTenThousandQueryTermsIs431() async throws {
         try await withServingDesk { _, port in
             let query = (0..<10_000).map { "short_descriptionLIKEterm\($0)" }.joined(separator: "%5EOR")
-            let answer = try RawHTTP.exchange(
+            let answer = try await RawHTTP.exchange(
                 port: port, Array("GET /api/now/table/incident?sysparm_query=\(query) HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
             )
             #expect(answer.hasPrefix("HTTP/1.1 431"), "\(answer.prefix(200))")
-            try stillServing(port)
+            try await stillServing(port)
         }
     }
 
@@ -361,10 +361,10 @@ struct DeskParserRefusalTests {
     ])
     func malformedHeadersAre400(request: String) async throws {
         try await withServingDesk { _, port in
-            let answer = try RawHTTP.exchange(port: port, Array(request.utf8))
+            let answer = try await RawHTTP.exchange(port: port, Array(request.utf8))
             #expect(answer.hasPrefix("HTTP/1.1 400 Bad Request"), "\(answer.prefix(200))")
             #expect(try envelope(answer)["status"] as? String == "failure")
-            try stillServing(port)
+            try await stillServing(port)
         }
     }
 
@@ -380,17 +380,31 @@ struct DeskParserRefusalTests {
                 var request = Array("\(method) \(path)?".utf8) + junk.prefix(40).filter { $0 > 0x20 && $0 < 0x7f }
                 request += Array(" HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Junk: ".utf8) + junk
                 request += Array("\r\nContent-Length: \(junk.count)\r\n\r\n".utf8) + junk
-                let answer = try RawHTTP.exchange(port: port, request, timeout: 5)
+                let answer = try await RawHTTP.exchange(port: port, request, timeout: 5)
                 #expect(answer.hasPrefix("HTTP/1.1 "), "round \(round): \(answer.prefix(100))")
             }
-            try stillServing(port)
+            try await stillServing(port)
+        }
+    }
+
+    @Test func aClientThatExpectsContinueIsToldToGoOn() async throws {
+        try await withServingDesk { _, port in
+            let body = "{\"short_description\":\"Sent after 100 Continue\"}"
+            var request = "POST /api/now/table/incident HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            request +=
+                "Authorization: Basic \(Data("agent:\(DeskFixture.password("agent"))".utf8).base64EncodedString())\r\n"
+            request +=
+                "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+            let answer = try await RawHTTP.exchange(port: port, Array((request + body).utf8))
+            #expect(answer.hasPrefix("HTTP/1.1 100 Continue\r\n"), "\(answer.prefix(200))")
+            #expect(answer.contains("HTTP/1.1 201 Created"))
         }
     }
 
     @Test func keepAliveServesSeveralRequestsOnOneConnection() async throws {
         try await withServingDesk { _, port in
             let one = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-            let answer = try RawHTTP.exchange(
+            let answer = try await RawHTTP.exchange(
                 port: port, Array((one + one + "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").utf8))
             #expect(answer.components(separatedBy: "HTTP/1.1 200 OK").count == 4, "\(answer)")
         }

@@ -9,7 +9,17 @@ import Foundation
 /// Sends bytes no HTTP client library would send (oversized or malformed headers) over plain TCP to
 /// 127.0.0.1:`port` and returns everything the server answers until it closes the connection or `timeout`.
 package enum RawHTTP {
-    package static func exchange(port: Int, _ request: [UInt8], timeout: TimeInterval = 10) throws -> String {
+    /// Blocking socket calls run on a dispatch queue: on Swift's cooperative threads (two on a two-core machine)
+    /// two such waits would leave the server under test no thread to answer on.
+    package static func exchange(port: Int, _ request: [UInt8], timeout: TimeInterval = 10) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try blockingExchange(port: port, request, timeout: timeout) })
+            }
+        }
+    }
+
+    private static func blockingExchange(port: Int, _ request: [UInt8], timeout: TimeInterval) throws -> String {
         #if canImport(Glibc)
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else

@@ -265,6 +265,14 @@ private final class VaporRequestHandler: ChannelInboundHandler, RemovableChannel
             self.head = head
             body = nil
             bodyBytes = 0
+            // A client that asks first (curl does for bodies over 1 KB) gets its go-ahead at once instead of
+            // waiting a second; a body announced too large is refused when it has arrived, in the route's shape.
+            if head.headers.first(name: .expect)?.lowercased() == "100-continue",
+                (head.headers.first(name: .contentLength).flatMap { Int($0) } ?? 0) <= maxBodySize
+            {
+                context.writeAndFlush(
+                    wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            }
         case .body(var chunk):
             // Counted even once dropped, so the limit check sees the real size.
             bodyBytes = InputNumber.saturatingSum(bodyBytes, chunk.readableBytes)
