@@ -41,12 +41,12 @@ package func configure(_ app: Application, config: DeskConfig) async throws {
     app.useLeafViews(in: Bundle.module)
     _ = app.incidentFormTabs
 
-    app.get("healthz") { _ in "ok" }
+    app.get(DeskPath.health.pathComponents) { _ in "ok" }
     // Scripts are served from the desk itself, so pages can forbid inline scripts (CSP `script-src 'self'`).
     let script =
         try Bundle.module.url(forResource: "desk", withExtension: "js", subdirectory: "Scripts")
         .map { try Data(contentsOf: $0) } ?? Data()
-    app.get("scripts", "desk.js") { _ in
+    app.get(DeskPath.script.pathComponents) { _ in
         Response(
             status: .ok,
             headers: ["Content-Type": "application/javascript; charset=utf-8", "Cache-Control": "max-age=3600"],

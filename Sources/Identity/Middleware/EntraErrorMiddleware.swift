@@ -16,7 +16,7 @@ struct EntraErrorMiddleware: Middleware {
         next.respond(to: request)
             .flatMapErrorThrowing { error in self.response(for: error, request: request) }
             .map { response in
-                if let clientRequestId = Self.clientRequestId(request) {
+                if let clientRequestId = request.clientRequestId {
                     response.headers.replaceOrAdd(name: "client-request-id", value: clientRequestId)
                 }
                 response.headers.replaceOrAdd(name: "x-ms-request-id", value: request.id)
@@ -52,7 +52,7 @@ struct EntraErrorMiddleware: Middleware {
                 EntraErrorBody(
                     error: "server_error", errorDescription: "An unexpected error occurred.", errorCodes: [],
                     timestamp: Self.entraTimestamp(now()), traceId: request.id.lowercased(),
-                    correlationId: Self.clientRequestId(request) ?? UUID().uuidString.lowercased()),
+                    correlationId: request.clientRequestId ?? UUID().uuidString.lowercased()),
                 status: .internalServerError)
         }
         request.logger.notice(
@@ -70,7 +70,7 @@ struct EntraErrorMiddleware: Middleware {
     /// Entra answers unknown paths without an AADSTS code; so does Identity, in the same JSON shape.
     private func notFoundResponse(_ request: Request) -> Response {
         let timestamp = Self.entraTimestamp(now())
-        let correlationId = Self.clientRequestId(request) ?? UUID().uuidString.lowercased()
+        let correlationId = request.clientRequestId ?? UUID().uuidString.lowercased()
         return Response.json(
             EntraErrorBody(
                 error: "not_found", errorDescription: "The requested endpoint does not exist: \(request.url.path)",
@@ -93,16 +93,12 @@ struct EntraErrorMiddleware: Middleware {
 
     static func body(for error: IdentityError, request: Request, now: Date) -> EntraErrorBody {
         let timestamp = entraTimestamp(now)
-        let correlationId = clientRequestId(request) ?? UUID().uuidString.lowercased()
+        let correlationId = request.clientRequestId ?? UUID().uuidString.lowercased()
         let description =
             "AADSTS\(error.aadsts): \(error.message)\r\nTrace ID: \(request.id.lowercased())\r\nCorrelation ID: \(correlationId)\r\nTimestamp: \(timestamp)"
         return EntraErrorBody(
             error: error.oauthError, errorDescription: description, errorCodes: [error.aadsts], timestamp: timestamp,
             traceId: request.id.lowercased(), correlationId: correlationId, suberror: error.suberror)
-    }
-
-    static func clientRequestId(_ request: Request) -> String? {
-        request.clientRequestId
     }
 
     static func entraTimestamp(_ date: Date) -> String {

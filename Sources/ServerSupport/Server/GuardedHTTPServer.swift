@@ -312,7 +312,7 @@ private final class VaporRequestHandler: ChannelInboundHandler, RemovableChannel
     private func respond(to head: HTTPRequestHead, body: ByteBuffer?, bodyBytes: Int, context: ChannelHandlerContext) {
         let request = Request(
             application: application, method: head.method, url: URI(string: head.uri), version: head.version,
-            headersNoUpdate: head.headers, collectedBody: bodyBytes > maxBodySize ? nil : body,
+            headersNoUpdate: head.headers, collectedBody: body,
             remoteAddress: context.channel.remoteAddress, logger: application.logger,
             byteBufferAllocator: context.channel.allocator, on: context.eventLoop)
         request.receivedBodyBytes = bodyBytes

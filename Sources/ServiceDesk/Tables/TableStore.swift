@@ -62,7 +62,8 @@ struct TableStore {
     }
 
     func update(_ sysId: String, _ values: [String: any Encodable & Sendable]) async throws -> Record? {
-        guard Self.isSysId(sysId), try await find(sysId) != nil else { return nil }
+        // No read first: an update of a missing record changes no row, and the read after it finds nothing.
+        guard Self.isSysId(sysId) else { return nil }
         var builder = sql.update(table.databaseTable)
         for (column, value) in values { builder = builder.set(SQLIdentifier(column), to: SQLBind(value)) }
         try await Self.refusingDuplicates { try await builder.where("sys_id", .equal, sysId).run() }

@@ -30,11 +30,6 @@ package enum DeskPath {
 
     /// The new-record form of a record page.
     package static func new(_ page: String) -> String { record(page, sysId: "-1") }
-
-    /// The Table API path of a table (and of one record).
-    package static func table(_ name: String, sysId: String? = nil) -> String {
-        "/api/now/table/\(name)" + (sysId.map { "/\($0)" } ?? "")
-    }
 }
 
 /// Role names of the desk and of the Microsoft 365 support app's scope.
