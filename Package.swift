@@ -98,11 +98,27 @@ let package = Package(
             resources: [.copy("Resources/Views"), .copy("Resources/Scripts")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Connector",
+            dependencies: [
+                "WireModels",
+                "ServerSupport",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("Resources/demo-health.json")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "M365SupportCLI",
             dependencies: [
                 "Identity",
                 "ServiceDesk",
+                "Connector",
                 "ServerSupport",
                 "WireModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -179,6 +195,21 @@ let package = Package(
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
             resources: [.copy("Resources/Views")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConnectorTests",
+            dependencies: [
+                "Connector",
+                "Identity",
+                "TestSupport",
+                "WireModels",
+                "ServerSupport",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -11,6 +11,7 @@ package func configure(_ app: Application, config: IdentityConfig) async throws 
 
     app.middleware = Middlewares()
     app.middleware.use(app.inFlightRequests)
+    app.middleware.use(NetworkPathMiddleware())
     app.middleware.use(RouteLoggingMiddleware(logLevel: .debug))
     app.middleware.use(EntraErrorMiddleware(now: config.now))
     app.middleware.use(BodyLimitMiddleware())

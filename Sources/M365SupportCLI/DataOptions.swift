@@ -40,14 +40,14 @@ enum Logs {
 /// refusals (`AbortError`) become one clear error line.
 func runManagement<T: Encodable>(
     json: Bool, setUp: (Application) async throws -> Void, _ body: (Application) async throws -> T,
-    describe: (T) -> String
+    describe: (T) -> String, quiet: Bool = false
 ) async throws {
     Logs.bootstrap(default: .warning)
     let app = try await Serve.makeApplication()
     do {
         try await setUp(app)
         let result = try await body(app)
-        if json { try printJSON(result) } else { print(describe(result)) }
+        if json { try printJSON(result) } else if !quiet { print(describe(result)) }
     } catch let error as any AbortError {
         try? await app.asyncShutdown()
         throw CommandFailure(message: error.reason)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Connector
 import Foundation
 import Identity
 import NIOCore
@@ -39,10 +40,6 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         Logs.bootstrap(default: .info)
         let environment = data.environment
-        if service == .connector {
-            throw ValidationError(
-                "The connector service is not part of this build yet; `serve identity` and `serve desk` run alone.")
-        }
         let dataURL = data.dataURL
         try FileManager.default.createDirectory(at: dataURL, withIntermediateDirectories: true)
         let masterKey = try data.masterKey()
@@ -70,6 +67,38 @@ struct Serve: AsyncParsableCommand {
                     }
                     if let demo = try demoFile.section("identity", as: IdentityDemoSeed.Credentials.self) {
                         lines += DemoSummary.identity(demo, baseURL: config.endpoint.publicURL)
+                    }
+                }
+            }
+            if service == .all || service == .connector {
+                var config = try ConnectorConfig.load(
+                    environment: environment, dataDirectory: dataURL, tls: tls.settings, masterKey: masterKey,
+                    host: listenHost, port: connectorPort, identityPort: identityPort)
+                config.adminToken =
+                    try config.adminToken
+                    ?? AdminTokenFile.ensure(dataDirectory: dataURL, name: "connector-admin-token")
+                let connector = try await Self.makeApplication()
+                apps.append(connector)
+                try await configure(connector, config: config)
+                try await connector.prepareConnector()
+                lines.append(Self.describe("Connector", config.endpoint, config.database))
+                if !noDemo {
+                    // The demo tenant is Identity's: registered here when Identity runs in this process.
+                    if let identity = apps.first, service == .all {
+                        let tenant = try await ConnectorRegistration.register(
+                            admin: identity.directoryAdmin(), tenant: IdentityDemoSeed.tenantDomain, config: config)
+                        if let seeded = try await ConnectorDemoSeed(app: connector).seedIfNeeded(tenant: tenant) {
+                            let reader = try await ConnectorRegistration.demoClient(
+                                admin: identity.directoryAdmin(), tenant: tenant.tenantId, config: config)
+                            try demoFile.write(
+                                section: "connector",
+                                DemoSummary.ConnectorDemo(
+                                    tenantId: tenant.tenantId, resource: config.resource, healthIssues: seeded.issues,
+                                    client: reader))
+                        }
+                    }
+                    if let demo = try demoFile.section("connector", as: DemoSummary.ConnectorDemo.self) {
+                        lines += DemoSummary.connector(demo, baseURL: config.endpoint.publicURL)
                     }
                 }
             }
@@ -163,8 +192,8 @@ struct TLSOptions {
 
 /// Identity's admin API token when none is configured: generated once into `DATA/identity-admin-token` (0600).
 enum AdminTokenFile {
-    static func ensure(dataDirectory: URL) throws -> String {
-        let file = dataDirectory.appendingPathComponent("identity-admin-token")
+    static func ensure(dataDirectory: URL, name: String = "identity-admin-token") throws -> String {
+        let file = dataDirectory.appendingPathComponent(name)
         if let existing = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(
             in: .whitespacesAndNewlines),
             !existing.isEmpty
@@ -178,6 +207,22 @@ enum AdminTokenFile {
 }
 
 enum DemoSummary {
+    struct ConnectorDemo: Codable {
+        var tenantId: String
+        var resource: String
+        var healthIssues: Int
+        var client: IdentityAdmin.App
+    }
+
+    static func connector(_ demo: ConnectorDemo, baseURL: String) -> [String] {
+        [
+            "Service health (Graph-compatible) \(baseURL)/v1.0/admin/serviceAnnouncement/issues  (\(demo.healthIssues) demo issues for contoso)",
+            "  App \"\(demo.client.displayName)\": client ID \(demo.client.appId), secret in demo.json; "
+                + "token for resource \(demo.resource) (roles \(ConnectorResource.Role.all.joined(separator: ", ")))",
+            "  Admin API \(baseURL)/admin/api (bearer token in data/connector-admin-token)",
+        ]
+    }
+
     static func desk(_ demo: DeskDemoSeed.Credentials, baseURL: String) -> [String] {
         var lines = [
             "Web UI \(baseURL)/  (sign in as a user below; import the development CA into the browser, or accept its warning)",

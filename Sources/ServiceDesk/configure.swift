@@ -92,20 +92,6 @@ struct DeskContext: Sendable {
     static let jobTables = JobTables(prefix: "desk")
 }
 
-/// Closes the outbound client's connections when the app stops.
-struct OutboundHTTPShutdown: LifecycleHandler {
-    let http: any OutboundHTTPClient
-
-    func shutdownAsync(_ application: Application) async {
-        do {
-            try await http.shutdown()
-        } catch {
-            application.logger.warning(
-                "Outbound HTTP client did not shut down cleanly", metadata: ["error": "\(error)"])
-        }
-    }
-}
-
 extension Application {
     private struct DeskContextKey: StorageKey {
         typealias Value = DeskContext

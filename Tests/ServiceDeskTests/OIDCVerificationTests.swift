@@ -100,7 +100,7 @@ struct OIDCVerificationTests {
                 try await Self.configureOIDC(desk, identity: identity, metadataURL: common)
                 let token = try await identity.token(resource: identity.restAPI.appId)
                 #expect(try await Self.bearer(desk, token).status == .unauthorized)
-                #expect(try await Self.refusals(desk).contains { $0.contains("lists no accepted tenants") })
+                #expect(try await Self.refusals(desk).contains { $0.contains("no accepted tenants are configured") })
             }
             try await withDesk(clock: clock) { desk, _ in
                 try await Self.configureOIDC(
@@ -110,7 +110,7 @@ struct OIDCVerificationTests {
                 #expect(try await Self.bearer(desk, token).status == .unauthorized)
                 #expect(
                     try await Self.refusals(desk).contains {
-                        $0.contains("is not among the configuration's accepted tenants")
+                        $0.contains("is not among the accepted tenants")
                     })
             }
             try await withDesk(clock: clock) { desk, _ in

@@ -174,6 +174,19 @@ package struct DirectoryAdmin: Sendable {
         return dto
     }
 
+    /// The tenant's app whose app ID or identifier URI is `resource`, if any.
+    package func findApp(tenant identifier: String, resource: String) async throws -> IdentityAdmin.App? {
+        let tenant = try await requireTenant(identifier)
+        return (try? await AppRegistration.resource(named: resource, in: tenant, on: database))?.toAdmin()
+    }
+
+    /// The tenant itself: its ID, name and domains.
+    package func tenant(_ identifier: String) async throws -> IdentityAdmin.Tenant {
+        let tenant = try await requireTenant(identifier)
+        let domains = try await tenant.$domains.query(on: database).all().map(\.name)
+        return IdentityAdmin.Tenant(id: tenant.tenantId, name: tenant.name, domains: domains)
+    }
+
     package func addSecret(tenant identifier: String, app appId: String, _ input: IdentityAdmin.AddSecret) async throws
         -> IdentityAdmin.Secret
     {

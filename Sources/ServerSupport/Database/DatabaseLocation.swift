@@ -2,6 +2,7 @@ import Fluent
 import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
+import SQLKit
 import Vapor
 
 /// Where a service keeps its data: an SQLite file (local default), an in-memory SQLite (tests) or PostgreSQL.
@@ -53,5 +54,15 @@ package enum DatabaseLocation: Sendable, Equatable {
                 .postgres(configuration: configuration, maxConnectionsPerEventLoop: 4, sqlLogLevel: .debug),
                 as: .psql)
         }
+    }
+}
+
+extension Database {
+    /// This database as SQLKit's: every driver the services register (SQLite, PostgreSQL) is one.
+    package func asSQL() throws -> any SQLDatabase {
+        guard let sql = self as? any SQLDatabase else {
+            throw Abort(.internalServerError, reason: "The database driver does not speak SQL.")
+        }
+        return sql
     }
 }

@@ -28,14 +28,20 @@ package enum FormBody {
     /// bytes then matches nothing instead of being dropped (a dropped filter would match everything).
     package static func parseQuery(_ query: String) -> [String: String] {
         var fields: [String: String] = [:]
+        for (name, value) in parseQueryPairs(query) where fields[name] == nil { fields[name] = value }
+        return fields
+    }
+
+    /// Every field of a URL's query string in order, repeated names included (decoded as ``parseQuery(_:)``).
+    package static func parseQueryPairs(_ query: String) -> [(name: String, value: String)] {
+        var pairs: [(name: String, value: String)] = []
         for pair in query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
             let name = decode(parts[0], lenient: true) ?? ""
             guard !name.isEmpty else { continue }
-            let value = parts.count > 1 ? decode(parts[1], lenient: true) ?? "" : ""
-            if fields[name] == nil { fields[name] = value }
+            pairs.append((name, parts.count > 1 ? decode(parts[1], lenient: true) ?? "" : ""))
         }
-        return fields
+        return pairs
     }
 
     private static func decode(_ bytes: some Collection<UInt8>, lenient: Bool = false) -> String? {

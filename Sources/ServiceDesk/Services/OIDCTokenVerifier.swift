@@ -25,42 +25,16 @@ struct OIDCTokenVerifier {
     /// The desk user the token maps to.
     func verify(_ token: String) async throws -> DeskPrincipal {
         let jwt = try RS256JWT.parse(token)
-        let claims = try jwt.claimsObject()
-        let audiences: [String] =
-            if let single = claims["aud"] as? String { [single] } else { claims["aud"] as? [String] ?? [] }
-        guard let provider = try await provider(forAudiences: audiences) else {
+        let unverified = try jwt.claimsObject()
+        guard let provider = try await provider(forAudiences: OIDCTokenCheck.audiences(unverified)) else {
             throw Refusal(reason: "no active OIDC provider entity has the token's audience as its client ID")
         }
         let source = OIDCKeySource(
             http: http, log: DeskOutboundLog(sql: sql, now: now, logger: logger), logger: logger,
             correlationId: correlationId, now: now)
-        let (metadata, key) = try await cache.key(
-            jwt.kid, for: provider.metadataURL, lifespan: provider.cacheLifespan
-        ) { try await source.fetch(provider.metadataURL) }
-        guard let key else { throw Refusal(reason: "unknown signing key '\(jwt.kid)'") }
-        guard jwt.isSigned(by: key) else { throw Refusal(reason: "bad signature") }
-
-        let issuer = claims["iss"] as? String ?? ""
-        var expectedIssuer = metadata.issuer
-        if expectedIssuer.contains("{tenantid}") {
-            // A multi-tenant issuer vouches for every tenant: the token's own `tid` fills it in only when the
-            // configuration accepts that tenant.
-            let tid = (claims["tid"] as? String ?? "").lowercased()
-            guard !provider.acceptedTenants.isEmpty else {
-                throw Refusal(
-                    reason: "the provider's issuer '\(metadata.issuer)' is multi-tenant and the OIDC configuration "
-                        + "lists no accepted tenants")
-            }
-            guard !tid.isEmpty, provider.acceptedTenants.contains(tid) else {
-                throw Refusal(reason: "tenant '\(tid.prefix(64))' is not among the configuration's accepted tenants")
-            }
-            expectedIssuer = expectedIssuer.replacingOccurrences(of: "{tenantid}", with: tid)
-        }
-        guard issuer == expectedIssuer else {
-            throw Refusal(reason: "issuer '\(issuer.prefix(200))' is not the provider's issuer '\(expectedIssuer)'")
-        }
-        try RS256JWT.checkTimes(
-            exp: RS256JWT.number(claims["exp"]), nbf: RS256JWT.number(claims["nbf"]), now: now())
+        let claims = try await OIDCTokenCheck(cache: cache, source: source).verify(
+            jwt, metadataURL: provider.metadataURL, lifespan: provider.cacheLifespan,
+            acceptedTenants: provider.acceptedTenants, now: now())
         let claimValue =
             claims[provider.userClaim]
             ?? claims.first { $0.key.caseInsensitiveCompare(provider.userClaim) == .orderedSame }?.value

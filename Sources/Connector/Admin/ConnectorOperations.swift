@@ -1,0 +1,81 @@
+import Foundation
+import Vapor
+import WireModels
+
+/// The operator's operations on a configured Connector app, for the CLI (the admin API calls the same stores).
+/// Tenants are named by ID or domain.
+package struct ConnectorOperations: Sendable {
+    let app: Application
+
+    package init(app: Application) {
+        self.app = app
+    }
+
+    private func tenantId(_ key: String) async throws -> String {
+        guard let tenant = try await app.tenants(app.db).find(key) else {
+            throw ConnectorError(
+                .notFound, .tenantNotRegistered, "This Connector serves no tenant '\(key.prefix(100))'.")
+        }
+        return tenant.tenantId
+    }
+
+    package func registerTenant(_ tenant: ConnectorTenant) async throws -> ConnectorTenant {
+        try await app.tenants(app.db).register(
+            tenantId: tenant.tenantId, displayName: tenant.displayName, domains: tenant.domains,
+            resourceAppId: tenant.resourceAppId
+        ).wire
+    }
+
+    package func tenants() async throws -> [ConnectorTenant] {
+        try await app.tenants(app.db).list().map(\.wire)
+    }
+
+    package func profile(tenant: String) async throws -> OrganizationProfile {
+        try await app.profiles(app.db).profile(tenant: tenantId(tenant))
+    }
+
+    package func updateProfile(tenant: String, _ input: OrganizationProfileUpdate) async throws -> OrganizationProfile {
+        try await app.profiles(app.db).update(tenant: tenantId(tenant), input, by: "operator")
+    }
+
+    package func setGraphSync(tenant: String, _ input: GraphSyncInput) async throws -> OrganizationProfile {
+        try await app.profiles(app.db).setGraphSync(tenant: tenantId(tenant), input, by: "operator")
+    }
+
+    /// Adds the repository, or changes it when the profile has it already.
+    package func saveRepository(tenant: String, _ input: RepositoryInput) async throws -> OrganizationProfile.Repository
+    {
+        let id = try await tenantId(tenant)
+        let store = try app.profiles(app.db)
+        let exists = try await store.profile(tenant: id).repositories.contains { $0.repositoryId == input.repositoryId }
+        return try await store.saveRepository(tenant: id, input, create: !exists, by: "operator")
+    }
+
+    package func removeRepository(tenant: String, id repository: String) async throws -> OrganizationProfile {
+        let id = try await tenantId(tenant)
+        try await app.profiles(app.db).deleteRepository(tenant: id, id: repository)
+        return try await app.profiles(app.db).profile(tenant: id)
+    }
+
+    private var publisher: HealthPublisher { HealthPublisher(database: app.db, now: app.connector.config.now) }
+
+    package func importHealth(tenant: String, document: Data) async throws -> HealthPublisher.ImportSummary {
+        try await publisher.importDocument(document, tenant: tenantId(tenant))
+    }
+
+    package func publish(tenant: String, _ input: HealthPublisher.Publication) async throws -> ServiceHealthIssue {
+        try await publisher.publish(input, tenant: tenantId(tenant))
+    }
+
+    package func post(tenant: String, issue: String, _ update: HealthPublisher.Update) async throws
+        -> ServiceHealthIssue
+    {
+        try await publisher.post(update, issueId: issue, tenant: tenantId(tenant))
+    }
+
+    package func resolve(tenant: String, issue: String, message: String?, status: String?) async throws
+        -> ServiceHealthIssue
+    {
+        try await publisher.resolve(issueId: issue, tenant: tenantId(tenant), message: message, status: status)
+    }
+}

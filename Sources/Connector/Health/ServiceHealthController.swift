@@ -1,0 +1,238 @@
+import Foundation
+import ServerSupport
+import Vapor
+import WireModels
+
+/// Microsoft Graph's service communications API for the caller's tenant: `issues`, `issues/{id}`,
+/// `healthOverviews` and `healthOverviews/{service}`, with Graph's paging and query options. Needs the
+/// `ServiceHealth.Read.All` application role.
+struct ServiceHealthController: RouteCollection {
+    static let defaultPageSize = 100
+
+    static let issueSchema = ODataSchema(
+        properties: [
+            "id": .string, "title": .string, "service": .string, "feature": .string, "featureGroup": .string,
+            "impactDescription": .string, "classification": .enumeration, "origin": .enumeration,
+            "status": .enumeration, "isResolved": .bool, "startDateTime": .date, "endDateTime": .date,
+            "lastModifiedDateTime": .date, "details": .string, "posts": .string,
+        ], selectOnly: ["details", "posts"])
+
+    static let overviewSchema = ODataSchema(properties: ["id": .string, "service": .string, "status": .enumeration])
+
+    func boot(routes: any RoutesBuilder) throws {
+        let graph = routes.grouped(BearerAuthMiddleware())
+        graph.get(ConnectorPath.issues.pathComponents, use: listIssues)
+        graph.get(ConnectorPath.issues.pathComponents + [":id"], use: getIssue)
+        graph.get(ConnectorPath.healthOverviews.pathComponents, use: listOverviews)
+        graph.get(ConnectorPath.healthOverviews.pathComponents + [":service"], use: getOverview)
+    }
+
+    // MARK: Issues
+
+    func listIssues(_ request: Request) async throws -> Response {
+        let caller = try Self.authorize(request)
+        let query = try Self.query(
+            request, schema: Self.issueSchema, allowed: [.filter, .orderby, .select, .top, .skip, .count])
+        let issues = try await try request.application.health(request.db).issues(tenant: caller.tenantId)
+        return try Self.page(
+            request, query: query, records: issues, schema: Self.issueSchema, context: "issues",
+            value: Self.value(of:_:), id: \.id,
+            encode: { try Self.object($0) })
+    }
+
+    func getIssue(_ request: Request) async throws -> Response {
+        let caller = try Self.authorize(request)
+        let query = try Self.query(request, schema: Self.issueSchema, allowed: [.select])
+        let id = try request.parameters.require("id")
+        guard let issue = try await try request.application.health(request.db).issue(tenant: caller.tenantId, id: id)
+        else {
+            throw GraphError(
+                status: .notFound, code: "NotFound", message: "Service health issue '\(id.prefix(64))' was not found.")
+        }
+        var object = Self.selected(try Self.object(issue), query.select)
+        object["@odata.context"] = Self.contextURL(request, "issues/$entity")
+        return try Self.json(object)
+    }
+
+    // MARK: Health overviews
+
+    func listOverviews(_ request: Request) async throws -> Response {
+        let caller = try Self.authorize(request)
+        let query = try Self.query(
+            request, schema: Self.overviewSchema, allowed: [.filter, .orderby, .select, .top, .skip, .count, .expand],
+            expandable: ["issues"])
+        let store = try request.application.health(request.db)
+        let services = try await store.services(tenant: caller.tenantId)
+        let issues = query.expand.isEmpty ? [] : try await store.issues(tenant: caller.tenantId)
+        return try Self.page(
+            request, query: query, records: services, schema: Self.overviewSchema, context: "healthOverviews",
+            value: Self.value(of:_:), id: \.id,
+            encode: { try Self.object($0, issues: query.expand.isEmpty ? nil : issues) })
+    }
+
+    func getOverview(_ request: Request) async throws -> Response {
+        let caller = try Self.authorize(request)
+        let query = try Self.query(
+            request, schema: Self.overviewSchema, allowed: [.select, .expand], expandable: ["issues"])
+        let key = try request.parameters.require("service")
+        let store = try request.application.health(request.db)
+        // Graph's own example names the service by its display name; its ID works too.
+        guard
+            let service = try await store.services(tenant: caller.tenantId).first(where: {
+                $0.id.caseInsensitiveCompare(key) == .orderedSame
+                    || $0.service.caseInsensitiveCompare(key) == .orderedSame
+            })
+        else {
+            throw GraphError(status: .notFound, code: "NotFound", message: "Service '\(key.prefix(64))' was not found.")
+        }
+        let issues = query.expand.isEmpty ? nil : try await store.issues(tenant: caller.tenantId)
+        var object = Self.selected(try Self.object(service, issues: issues), query.select)
+        object["@odata.context"] = Self.contextURL(request, "healthOverviews/$entity")
+        return try Self.json(object)
+    }
+
+    // MARK: Shared
+
+    static func authorize(_ request: Request) throws -> Caller {
+        let caller = try request.caller
+        guard caller.roles.contains(ConnectorResource.Role.serviceHealthRead) else {
+            throw GraphError(
+                status: .forbidden, code: "Forbidden",
+                message: "The token lacks the ServiceHealth.Read.All application role.")
+        }
+        return caller
+    }
+
+    static func query(
+        _ request: Request, schema: ODataSchema, allowed: Set<ODataQuery.Option>, expandable: Set<String> = []
+    ) throws -> ODataQuery {
+        do {
+            return try ODataQuery.parse(
+                FormBody.parseQueryPairs(request.url.query ?? ""), schema: schema, allowed: allowed,
+                expandable: expandable)
+        } catch {
+            throw GraphError(status: .badRequest, code: "BadRequest", message: error.message)
+        }
+    }
+
+    /// Filters, orders and cuts one page of `records`, with `@odata.nextLink` (absolute, the same options and the
+    /// next `$skip`) while more remain. Page size: `$top`, else `Prefer: odata.maxpagesize`, else 100.
+    static func page<Record>(
+        _ request: Request, query: ODataQuery, records: [Record], schema: ODataSchema, context: String,
+        value: @escaping (Record, String) -> ODataValue, id: KeyPath<Record, String>,
+        encode: (Record) throws -> [String: Any]
+    ) throws -> Response {
+        var matching = records
+        if let filter = query.filter {
+            matching = matching.filter { record in filter.matches { value(record, $0) } }
+        }
+        matching = query.sorted(matching, value: value) { $0[keyPath: id] < $1[keyPath: id] }
+        let preferred = Self.preferredPageSize(request)
+        let pageSize = min(query.top ?? preferred ?? defaultPageSize, preferred ?? ODataQuery.maxTop)
+        let start = min(query.skip, matching.count)
+        let end = start + min(pageSize, matching.count - start)
+        var body: [String: Any] = ["@odata.context": contextURL(request, context)]
+        if query.count { body["@odata.count"] = matching.count }
+        // `$top` is the whole answer the caller asked for; without it the server pages through everything.
+        if query.top == nil, end < matching.count {
+            body["@odata.nextLink"] = nextLink(request, skip: end)
+        }
+        body["value"] = try matching[start..<end].map { selected(try encode($0), query.select) }
+        let response = try json(body)
+        if preferred != nil {
+            response.headers.replaceOrAdd(name: "Preference-Applied", value: "odata.maxpagesize=\(pageSize)")
+        }
+        return response
+    }
+
+    static func preferredPageSize(_ request: Request) -> Int? {
+        for header in request.headers[canonicalForm: "Prefer"] {
+            let parts = header.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts.count == 2, parts[0].lowercased() == "odata.maxpagesize",
+                let size = InputNumber.parse(parts[1], in: 1...Int.max)
+            {
+                return min(size, ODataQuery.maxTop)
+            }
+        }
+        return nil
+    }
+
+    static func nextLink(_ request: Request, skip: Int) -> String {
+        let kept = FormBody.parseQueryPairs(request.url.query ?? "").filter { $0.name.lowercased() != "$skip" }
+        var components = URLComponents()
+        components.queryItems =
+            kept.map { URLQueryItem(name: $0.name, value: $0.value) } + [
+                URLQueryItem(name: "$skip", value: String(skip))
+            ]
+        let path = "/" + request.url.path.split(separator: "/").joined(separator: "/")
+        return request.application.connector.config.endpoint.publicURL + path + "?"
+            + (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
+    }
+
+    static func contextURL(_ request: Request, _ fragment: String) -> String {
+        request.application.connector.config.endpoint.publicURL
+            + "/\(ConnectorPath.graphVersion)/$metadata#admin/serviceAnnouncement/\(fragment)"
+    }
+
+    static func value(of issue: ServiceHealthIssue, _ property: String) -> ODataValue {
+        func text(_ value: String?) -> ODataValue { value.map(ODataValue.string) ?? .null }
+        func date(_ value: Date?) -> ODataValue { value.map(ODataValue.date) ?? .null }
+        switch property {
+        case "id": return .string(issue.id)
+        case "title": return .string(issue.title)
+        case "service": return text(issue.service)
+        case "feature": return text(issue.feature)
+        case "featureGroup": return text(issue.featureGroup)
+        case "impactDescription": return text(issue.impactDescription)
+        case "classification": return text(issue.classification)
+        case "origin": return text(issue.origin)
+        case "status": return text(issue.status)
+        case "isResolved": return issue.isResolved.map(ODataValue.bool) ?? .null
+        case "startDateTime": return date(issue.startDateTime)
+        case "endDateTime": return date(issue.endDateTime)
+        case "lastModifiedDateTime": return date(issue.lastModifiedDateTime)
+        default: return .null
+        }
+    }
+
+    static func value(of service: ServiceHealthOverview, _ property: String) -> ODataValue {
+        switch property {
+        case "id": .string(service.id)
+        case "service": .string(service.service)
+        case "status": .string(service.status)
+        default: .null
+        }
+    }
+
+    static func object(_ value: some Encodable) throws -> [String: Any] {
+        let data = try GraphDate.encoder.encode(value)
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+
+    /// A service as Graph writes it: its issues only when expanded.
+    static func object(_ service: ServiceHealthOverview, issues: [ServiceHealthIssue]?) throws -> [String: Any] {
+        var object = try object(service)
+        if let issues {
+            object["issues"] = try issues.filter { $0.service?.caseInsensitiveCompare(service.service) == .orderedSame }
+                .sorted { ($0.lastModifiedDateTime ?? .distantPast) > ($1.lastModifiedDateTime ?? .distantPast) }
+                .map { try Self.object($0) }
+        }
+        return object
+    }
+
+    /// Graph writes absent values as null; `$select` keeps only the named properties (and `id`).
+    static func selected(_ object: [String: Any], _ select: [String]?) -> [String: Any] {
+        guard let select, !select.contains("*") else { return object }
+        var kept: [String: Any] = [:]
+        for name in select + ["id"] { kept[name] = object[name] ?? NSNull() }
+        return kept
+    }
+
+    static func json(_ object: [String: Any], status: HTTPResponseStatus = .ok) throws -> Response {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])
+        let response = Response(status: status, body: .init(data: data))
+        response.headers.contentType = HTTPMediaType(
+            type: "application", subType: "json", parameters: ["odata.metadata": "minimal", "charset": "utf-8"])
+        return response
+    }
+}

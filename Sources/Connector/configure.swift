@@ -1,0 +1,100 @@
+import Fluent
+import Foundation
+import SQLKit
+import ServerSupport
+import Vapor
+import WireModels
+
+/// Sets up the Connector on `app`: database and migrations, error shapes, token checks and routes.
+package func configure(_ app: Application, config: ConnectorConfig) async throws {
+    try config.database.register(on: app)
+    app.migrations.add(ConnectorMigrations.all)
+
+    app.middleware = Middlewares()
+    app.middleware.use(app.inFlightRequests)
+    app.middleware.use(NetworkPathMiddleware())
+    app.middleware.use(RouteLoggingMiddleware(logLevel: .debug))
+    app.middleware.use(ConnectorErrorMiddleware(now: config.now))
+
+    if let tls = config.tls {
+        try app.useTLS(tls)
+    }
+    app.bind(to: config.endpoint)
+    app.useGuardedServer { status, reason in
+        let problem = ProblemDetails(
+            title: status.reasonPhrase, status: Int(status.code), detail: reason,
+            code: ConnectorErrorCode.invalidRequest.rawValue)
+        let json = (try? JSONEncoder().encode(problem)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return ("application/problem+json", json)
+    }
+    let http = try LoggedHTTPClient(tls: config.tls)
+    let jobs = JobRunner(tables: ConnectorContext.jobTables, now: config.now)
+    app.lifecycle.use(OutboundHTTPShutdown(http: http))
+    app.lifecycle.use(jobs)
+    app.connector = ConnectorContext(config: config, http: http, keyCache: JWKSCache(now: config.now), jobs: jobs)
+
+    app.get(ConnectorPath.health.pathComponents) { _ in "ok" }
+    // Body limits are checked per route, inside the error handling, so a 413 has the interface's shape.
+    let routes = app.grouped(BodyLimitMiddleware())
+    try routes.register(collection: ServiceHealthController())
+    let api = routes.grouped(StrictJSONMiddleware())
+    try api.register(collection: ProfileController())
+    try api.register(collection: AdminController(adminToken: config.adminToken))
+}
+
+/// The Connector's schema history. Append only: a shipped migration is never edited.
+enum ConnectorMigrations {
+    static let all: [any Migration] = [
+        CreateConnectorTables()
+    ]
+}
+
+/// The Connector's app-wide services, stored once in `app.storage`.
+struct ConnectorContext: Sendable {
+    let config: ConnectorConfig
+    /// The client of every outbound call (identity provider metadata, Microsoft Graph), logged redacted.
+    let http: any OutboundHTTPClient
+    let keyCache: JWKSCache
+    let jobs: JobRunner
+
+    static let jobTables = JobTables(prefix: "connector")
+}
+
+extension Application {
+    private struct ConnectorContextKey: StorageKey {
+        typealias Value = ConnectorContext
+    }
+
+    var connector: ConnectorContext {
+        get {
+            guard let context = storage[ConnectorContextKey.self] else {
+                fatalError("The Connector is not configured: call configure(_:config:) first")
+            }
+            return context
+        }
+        set { storage[ConnectorContextKey.self] = newValue }
+    }
+
+    /// Runs the Connector's migrations.
+    package func prepareConnector() async throws {
+        try await autoMigrate()
+    }
+
+    func tenants(_ database: any Database) throws -> TenantStore {
+        try connector.tenants(database)
+    }
+
+    func health(_ database: any Database) throws -> HealthStore {
+        HealthStore(sql: try database.asSQL(), now: connector.config.now)
+    }
+
+    func profiles(_ database: any Database) throws -> ProfileStore {
+        ProfileStore(sql: try database.asSQL(), masterKey: connector.config.masterKey, now: connector.config.now)
+    }
+}
+
+extension ConnectorContext {
+    func tenants(_ database: any Database) throws -> TenantStore {
+        TenantStore(sql: try database.asSQL(), now: config.now)
+    }
+}
