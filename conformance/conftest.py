@@ -1,4 +1,4 @@
-"""Starts `m365-support serve` (Identity and the desk) in a fresh data folder and hands tests their URLs and
+"""Starts `m365-support serve` (Identity, the Connector and the desk) in a fresh data folder and hands tests their URLs and
 demo credentials."""
 import json
 import os
@@ -80,21 +80,34 @@ class RunningDesk:
         return next(u for u in self.demo["users"] if u["userName"] == name)
 
 
+class RunningConnector:
+    def __init__(self, base_url: str, demo: dict, data_dir: Path):
+        self.base_url = base_url
+        self.demo = demo
+        self.data_dir = data_dir
+
+    @property
+    def admin_token(self) -> str:
+        return (self.data_dir / "connector-admin-token").read_text().strip()
+
+
 @pytest.fixture(scope="session")
 def services():
     binary = os.environ.get("M365_BIN", str(REPO / ".build" / "debug" / "m365-support"))
     data_dir = Path(tempfile.mkdtemp(prefix="m365-conformance-"))
     port = free_port()
     desk_port = free_port()
+    connector_port = free_port()
     log = open(data_dir / "server.log", "w")
     env = dict(os.environ, LOG_LEVEL="notice")
     process = subprocess.Popen(
         [binary, "serve", "--data-dir", str(data_dir / "data"), "--identity-port", str(port),
-         "--desk-port", str(desk_port)],
+         "--desk-port", str(desk_port), "--connector-port", str(connector_port)],
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )
     base_url = f"https://127.0.0.1:{port}"
     desk_url = f"https://127.0.0.1:{desk_port}"
+    connector_url = f"https://127.0.0.1:{connector_port}"
     ca_file = str(data_dir / "data" / "tls" / "ca.pem")
     deadline = time.monotonic() + 60
     while True:
@@ -102,7 +115,8 @@ def services():
             raise RuntimeError(f"m365-support exited early: {(data_dir / 'server.log').read_text()}")
         try:
             if (requests.get(base_url + "/healthz", verify=ca_file, timeout=2).status_code == 200
-                    and requests.get(desk_url + "/healthz", verify=ca_file, timeout=2).status_code == 200):
+                    and requests.get(desk_url + "/healthz", verify=ca_file, timeout=2).status_code == 200
+                    and requests.get(connector_url + "/healthz", verify=ca_file, timeout=2).status_code == 200):
                 break
         except (requests.RequestException, OSError):
             pass
@@ -114,7 +128,9 @@ def services():
     # requests honours these over Session.verify on this machine; point them at the dev CA for this process.
     os.environ["REQUESTS_CA_BUNDLE"] = ca_file
     os.environ["CURL_CA_BUNDLE"] = ca_file
-    yield RunningIdentity(base_url, ca_file, demo["identity"], data_dir / "data", binary), RunningDesk(desk_url, demo["desk"])
+    yield (RunningIdentity(base_url, ca_file, demo["identity"], data_dir / "data", binary),
+           RunningDesk(desk_url, demo["desk"]),
+           RunningConnector(connector_url, demo["connector"], data_dir / "data"))
     process.terminate()
     try:
         process.wait(timeout=20)
@@ -131,6 +147,11 @@ def identity(services):
 @pytest.fixture(scope="session")
 def desk(services):
     return services[1]
+
+
+@pytest.fixture(scope="session")
+def connector(services):
+    return services[2]
 
 
 @pytest.fixture(scope="module")

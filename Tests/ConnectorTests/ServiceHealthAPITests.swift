@@ -46,6 +46,10 @@ import WireModels
             let modified = try #require(issue["lastModifiedDateTime"] as? String)
             #expect(modified.hasSuffix("Z") && GraphDate.parse(modified) != nil)
 
+            // Graph's SDK sends `//v1.0/…` when its base URL comes from the HTTP client.
+            let doubled = try await fx.get("/" + Self.issues + "/EX1048213", token: token)
+            #expect(doubled.status == .ok)
+
             let missing = try await fx.get(Self.issues + "/XX0000", token: token)
             #expect(missing.status == .notFound)
             #expect((missing.jsonObject["error"] as? [String: Any])?["code"] as? String == "NotFound")
