@@ -29,6 +29,8 @@ package struct ConnectorConfig: Sendable {
     /// `M365_CONNECTOR_GRAPH_TOKEN_URL` (`https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token`): where
     /// the sync gets its app-only Graph token; `{tenant}` becomes the tenant ID.
     package var graphTokenURL: String
+    /// `M365_CONNECTOR_GRAPH_SCOPE` (`https://graph.microsoft.com/.default`): the scope of the sync's token.
+    package var graphScope: String
     /// `M365_CONNECTOR_GRAPH_SYNC_SECONDS` (300, 30–86400): how often each tenant's live service health is read.
     package var graphSyncInterval: TimeInterval
     package var now: @Sendable () -> Date
@@ -39,7 +41,8 @@ package struct ConnectorConfig: Sendable {
         metadataLifespan: TimeInterval = 3600,
         adminToken: String? = nil, graphBaseURL: String = "https://graph.microsoft.com",
         graphTokenURL: String = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
-        graphSyncInterval: TimeInterval = 300, now: @escaping @Sendable () -> Date = { Date() }
+        graphScope: String = "https://graph.microsoft.com/.default", graphSyncInterval: TimeInterval = 300,
+        now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.endpoint = endpoint
         self.database = database
@@ -51,6 +54,7 @@ package struct ConnectorConfig: Sendable {
         self.adminToken = adminToken
         self.graphBaseURL = graphBaseURL.hasSuffix("/") ? String(graphBaseURL.dropLast()) : graphBaseURL
         self.graphTokenURL = graphTokenURL
+        self.graphScope = graphScope
         self.graphSyncInterval = graphSyncInterval
         self.now = now
     }
@@ -88,6 +92,7 @@ package struct ConnectorConfig: Sendable {
             graphBaseURL: environment.string("M365_CONNECTOR_GRAPH_URL") ?? "https://graph.microsoft.com",
             graphTokenURL: environment.string("M365_CONNECTOR_GRAPH_TOKEN_URL")
                 ?? "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+            graphScope: environment.string("M365_CONNECTOR_GRAPH_SCOPE") ?? "https://graph.microsoft.com/.default",
             graphSyncInterval: TimeInterval(sync))
     }
 }

@@ -32,6 +32,12 @@ package func configure(_ app: Application, config: ConnectorConfig) async throws
     app.lifecycle.use(OutboundHTTPShutdown(http: http))
     app.lifecycle.use(jobs)
     app.connector = ConnectorContext(config: config, http: http, keyCache: JWKSCache(now: config.now), jobs: jobs)
+    jobs.every(config.graphSyncInterval, name: GraphHealthSync.jobName) { app in
+        await GraphHealthSync(
+            database: app.db, http: app.connector.http, config: app.connector.config, logger: app.logger
+        )
+        .runDue()
+    }
 
     app.get(ConnectorPath.health.pathComponents) { _ in "ok" }
     // Body limits are checked per route, inside the error handling, so a 413 has the interface's shape.

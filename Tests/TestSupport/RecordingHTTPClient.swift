@@ -14,7 +14,10 @@ package final class RecordingHTTPClient: OutboundHTTPClient {
         let method: HTTPMethod
         let url: String
         let status: HTTPResponseStatus
+        let headers: HTTPHeaders
         let body: String
+        /// Answers one call only; such answers go first, in the order they were registered.
+        let once: Bool
     }
 
     /// A call as the client saw it: what was sent, before redaction, for the test to inspect.
@@ -32,8 +35,25 @@ package final class RecordingHTTPClient: OutboundHTTPClient {
     package init() {}
 
     /// Answers `method url` (the whole URL, query included) with `status` and `body`, every time it is called.
-    package func expect(_ method: HTTPMethod, _ url: String, status: HTTPResponseStatus = .ok, body: String) {
-        expectations.withLock { $0.append(Expectation(method: method, url: url, status: status, body: body)) }
+    package func expect(
+        _ method: HTTPMethod, _ url: String, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:],
+        body: String
+    ) {
+        expectations.withLock {
+            $0.append(
+                Expectation(method: method, url: url, status: status, headers: headers, body: body, once: false))
+        }
+    }
+
+    /// Answers the next call of `method url` only, before any answer registered with ``expect(_:_:status:headers:body:)``.
+    package func expectOnce(
+        _ method: HTTPMethod, _ url: String, status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:],
+        body: String
+    ) {
+        expectations.withLock {
+            $0.append(
+                Expectation(method: method, url: url, status: status, headers: headers, body: body, once: true))
+        }
     }
 
     /// Every call that was answered.
@@ -50,8 +70,14 @@ package final class RecordingHTTPClient: OutboundHTTPClient {
             request, bodySize: body?.readableBytes ?? 0, source: source, correlationId: correlationId,
             secrets: secrets)
         guard
-            let match = expectations.withLock({ list in
-                list.last { $0.method == request.method && $0.url == request.url }
+            let match = expectations.withLock({ list -> Expectation? in
+                let matches = { (expectation: Expectation) in
+                    expectation.method == request.method && expectation.url == request.url
+                }
+                if let index = list.firstIndex(where: { $0.once && matches($0) }) {
+                    return list.remove(at: index)
+                }
+                return list.last { !$0.once && matches($0) }
             })
         else {
             refused.withLock { $0.append("\(request.method.rawValue) \(request.url)") }
@@ -68,9 +94,10 @@ package final class RecordingHTTPClient: OutboundHTTPClient {
         call.status = Int(match.status.code)
         call.responseSize = match.body.utf8.count
         let logId = await LoggedHTTPClient.record(call, in: log, logger: logger)
+        var headers: HTTPHeaders = ["Content-Type": "application/json"]
+        headers.add(contentsOf: match.headers)
         return OutboundExchange(
-            status: match.status, headers: ["Content-Type": "application/json"], body: ByteBuffer(string: match.body),
-            logId: logId)
+            status: match.status, headers: headers, body: ByteBuffer(string: match.body), logId: logId)
     }
 
     package func shutdown() async throws {}

@@ -82,7 +82,7 @@ struct CallerVerifier {
             let version = unverified["ver"] as? String == "2.0" ? "v2.0/" : ""
             let metadataURL = "\(config.authority)/\(tid)/\(version).well-known/openid-configuration"
             let source = OIDCKeySource(
-                http: http, log: ProcessOutboundLog(logger: logger), logger: logger, correlationId: correlationId,
+                http: http, log: ProcessOutboundLog(), logger: logger, correlationId: correlationId,
                 now: config.now)
             let claims = try await OIDCTokenCheck(cache: cache, source: source).verify(
                 jwt, metadataURL: metadataURL, lifespan: config.metadataLifespan, now: config.now())

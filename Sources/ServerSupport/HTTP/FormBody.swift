@@ -44,6 +44,17 @@ package enum FormBody {
         return pairs
     }
 
+    /// `fields` form-encoded in order: only unreserved characters stay as they are (RFC 3986 §2.3), so a value's
+    /// `+`, `&`, `=` and `/` cannot change what the server reads.
+    package static func encode(_ fields: [(String, String)]) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return fields.map { name, value in
+            "\(name.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")="
+                + (value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")
+        }.joined(separator: "&")
+    }
+
     private static func decode(_ bytes: some Collection<UInt8>, lenient: Bool = false) -> String? {
         var output = [UInt8]()
         output.reserveCapacity(bytes.count)

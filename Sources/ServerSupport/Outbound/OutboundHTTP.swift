@@ -148,14 +148,15 @@ package final class LoggedHTTPClient: OutboundHTTPClient {
 
     /// Writes the call to the process log and to the service's log.
     package static func record(_ call: OutboundCall, in log: any OutboundCallLog, logger: Logger) async -> String {
+        let logId = await log.record(call)
         logger.info(
             "Outbound HTTP call",
             metadata: [
                 "http.method": "\(call.method)", "http.host": "\(call.host)", "http.path": "\(call.path)",
                 "http.status": "\(call.status.map(String.init) ?? "none")", "duration_ms": "\(call.milliseconds)",
-                "correlation_id": "\(call.correlationId ?? "")", "error": "\(call.error ?? "")",
+                "correlation_id": "\(call.correlationId ?? "")", "error": "\(call.error ?? "")", "log_id": "\(logId)",
             ])
-        return await log.record(call)
+        return logId
     }
 
     private static func milliseconds(since start: DispatchTime) -> Int {

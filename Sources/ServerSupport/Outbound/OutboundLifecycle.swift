@@ -2,26 +2,13 @@ import Foundation
 import Logging
 import Vapor
 
-/// An outbound call log that writes one process log line per call, for a service without a log table of its
-/// own (the Connector): method, host, path, status and duration, already redacted.
+/// The outbound call log of a service without a log table of its own (the Connector): the process log line
+/// every call gets anyway (``LoggedHTTPClient/record(_:in:logger:)``) is the record, under the ID this returns.
 package struct ProcessOutboundLog: OutboundCallLog {
-    package let logger: Logger
-
-    package init(logger: Logger) {
-        self.logger = logger
-    }
+    package init() {}
 
     package func record(_ call: OutboundCall) async -> String {
-        let id = RandomToken.urlSafe(byteCount: 9)
-        logger.info(
-            "Outbound HTTP call",
-            metadata: [
-                "log_id": "\(id)", "source": "\(call.source)", "method": "\(call.method)", "host": "\(call.host)",
-                "path": "\(call.path)", "status": "\(call.status.map(String.init) ?? "-")",
-                "ms": "\(call.milliseconds)", "error": "\(call.error ?? "")",
-                "correlation_id": "\(call.correlationId ?? "")",
-            ])
-        return id
+        RandomToken.urlSafe(byteCount: 9)
     }
 }
 

@@ -82,7 +82,8 @@ struct OutboundOAuth {
         let exchange: OutboundExchange
         do {
             exchange = try await http.send(
-                request, body: ByteBuffer(string: Self.form(fields)), source: "oauth", correlationId: correlationId,
+                request, body: ByteBuffer(string: FormBody.encode(fields)), source: "oauth",
+                correlationId: correlationId,
                 secrets: [provider.clientSecret], sql: sql, now: now, logger: logger)
         } catch let failure as OutboundFailure {
             throw Failure(code: .unreachable, message: "Token request failed. \(failure)", logId: failure.logId)
@@ -159,13 +160,6 @@ struct OutboundOAuth {
             resource: try optional("resource"), scope: try optional("scope"))
     }
 
-    private static func form(_ fields: [(String, String)]) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return fields.map { name, value in
-            "\(name)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")"
-        }.joined(separator: "&")
-    }
 }
 
 /// The outbound tokens, one per OAuth profile, sealed with the master key.
