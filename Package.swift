@@ -109,8 +109,10 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Leaf", package: "leaf"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
-            resources: [.copy("Resources/demo-health.json")],
+            resources: [.copy("Resources/demo-health.json"), .copy("Resources/Views")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

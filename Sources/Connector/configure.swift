@@ -39,6 +39,7 @@ package func configure(_ app: Application, config: ConnectorConfig) async throws
         .runDue()
     }
 
+    app.useLeafViews(in: Bundle.module)
     app.get(ConnectorPath.health.pathComponents) { _ in "ok" }
     // Body limits are checked per route, inside the error handling, so a 413 has the interface's shape.
     let routes = app.grouped(BodyLimitMiddleware())
@@ -46,6 +47,7 @@ package func configure(_ app: Application, config: ConnectorConfig) async throws
     let api = routes.grouped(StrictJSONMiddleware())
     try api.register(collection: ProfileController())
     try api.register(collection: AdminController(adminToken: config.adminToken))
+    try routes.register(collection: ProfilePages())
 }
 
 /// The Connector's schema history. Append only: a shipped migration is never edited.

@@ -344,6 +344,13 @@ enum ConnectorRegistration {
                     redirectUris: [config.endpoint.publicURL + "/profile/signed-in"],
                     identifierUris: [config.resource], appRoles: ConnectorResource.Role.all, withSecret: false,
                     exposedScopes: [.init(value: ConnectorResource.profileScope, adminConsentRequired: true)]))
+            // Registering the Connector is the tenant administrator's act: it includes their consent to the
+            // profile page signing users in with the profile permission, so no one meets a consent page there.
+            if let app {
+                _ = try await admin.grantConsent(
+                    tenant: directory.id, client: app.appId,
+                    IdentityAdmin.GrantConsent(resource: config.resource, scopes: [ConnectorResource.profileScope]))
+            }
         }
         return ConnectorTenant(
             tenantId: directory.id, displayName: directory.name, domains: directory.domains,
