@@ -62,6 +62,11 @@ package struct ODataQuery: Sendable {
     package struct Ordering: Sendable, Equatable {
         package let property: String
         package let descending: Bool
+
+        package init(property: String, descending: Bool) {
+            self.property = property
+            self.descending = descending
+        }
     }
 
     package static let maxTop = 1000
