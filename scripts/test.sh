@@ -18,6 +18,7 @@ if [ -z "${M365_TEST_POSTGRES_URL:-}" ]; then
 fi
 export M365_TEST_POSTGRES_URL="${M365_TEST_POSTGRES_URL:-}"
 export M365_TEST_POSTGRES_DESK_URL="${M365_TEST_POSTGRES_DESK_URL:-}"
+export M365_TEST_POSTGRES_CONNECTOR_URL="${M365_TEST_POSTGRES_CONNECTOR_URL:-}"
 
 swift format lint --strict --recursive Sources Tests Benchmarks Package.swift
 swift build --build-tests

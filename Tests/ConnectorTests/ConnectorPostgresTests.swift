@@ -1,0 +1,78 @@
+import Foundation
+import SQLKit
+import ServerSupport
+import TestSupport
+import Testing
+import Vapor
+import WireModels
+
+@testable import Connector
+
+/// The Connector on PostgreSQL (when `M365_TEST_POSTGRES_CONNECTOR_URL` is set), as in production: migrations,
+/// service health with OData, profiles with sealed secrets, and the Graph sync's bookkeeping.
+@Suite("Connector on PostgreSQL", .serialized)
+struct ConnectorPostgresTests {
+    static let variable = "M365_TEST_POSTGRES_CONNECTOR_URL"
+    static let url = TestPostgres.url(variable)
+
+    static let history = MigrationHistory(
+        all: ConnectorMigrations.all, firstRelease: Array(ConnectorMigrations.all.prefix(1)),
+        tablePrefix: "connector_")
+
+    @Test func anUpgradedSQLiteDatabaseEqualsAFreshOne() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("connector-migrations-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let schemas = try await Self.history.build(
+            fresh: .sqliteFile(folder.appendingPathComponent("fresh.sqlite")),
+            upgraded: .sqliteFile(folder.appendingPathComponent("upgraded.sqlite")))
+        #expect(schemas.fresh == schemas.upgraded)
+        #expect(schemas.fresh["connector_health_issues"]?["last_modified_at"] != nil)
+    }
+
+    @Test(.enabled(if: TestPostgres.isRequired, "CI only"))
+    func ciRunsThePostgresTests() {
+        #expect(Self.url != nil, "\(TestPostgres.notConfigured(Self.variable)), but CI requires them")
+    }
+
+    @Test(.enabled(if: url != nil, Comment(rawValue: TestPostgres.notConfigured(variable))))
+    func anUpgradedPostgresDatabaseEqualsAFreshOne() async throws {
+        let location = DatabaseLocation.postgres(url: Self.url!)
+        let schemas = try await Self.history.build(fresh: location, upgraded: location)
+        #expect(schemas.fresh == schemas.upgraded)
+    }
+
+    @Test(.enabled(if: url != nil, Comment(rawValue: TestPostgres.notConfigured(variable))))
+    func healthProfilesAndSyncWorkOnPostgres() async throws {
+        try await withConnector(database: .postgres(url: Self.url!), configure: GraphHealthSyncTests.configure) { fx in
+            let token = try await fx.token(fx.healthReader)
+            let filtered = try await fx.get(
+                "/" + ConnectorPath.issues + "?$filter=isResolved%20eq%20false&$orderby=lastModifiedDateTime%20desc",
+                token: token)
+            #expect(filtered.status == .ok)
+            #expect((filtered.jsonObject["value"] as? [Any])?.count == 5)
+
+            let admin = try await fx.userToken("admin@contoso.onmicrosoft.com")
+            let added = try await fx.send(
+                .POST, "/" + ConnectorPath.repositories, token: admin,
+                json:
+                    #"{"repositoryId":"pg","endpoint":"https://desk.example","authenticationType":"aad","clientSecret":"pg-secret"}"#
+            )
+            #expect(added.status == .created, "\(added.body.string)")
+            let credentials = try await fx.connector.profiles(fx.connector.db).credentials(
+                tenant: fx.tenantId, repositoryId: "pg")
+            #expect(credentials?.clientSecret == "pg-secret")
+
+            let http = GraphHealthSyncTests().graph(for: fx)
+            http.expect(
+                .GET, GraphHealthSyncTests.issuesURL,
+                body:
+                    #"{"value":[\#(GraphHealthSyncTests.issue("PG1", service: "Exchange Online", modified: "2026-11-30T09:00:00Z"))]}"#
+            )
+            #expect(await GraphHealthSyncTests().sync(fx, http) == .synced(issues: 1))
+            http.expect(
+                .GET, GraphHealthSyncTests.issuesURL + "?$filter=lastModifiedDateTime%20ge%202026-11-30T09:00:00.000Z",
+                body: #"{"value":[]}"#)
+            #expect(await GraphHealthSyncTests().sync(fx, http) == .synced(issues: 0))
+        }
+    }
+}
