@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServerSupport
+import Synchronization
 import Vapor
 
 /// Options every command shares: where the data folder is.
@@ -23,7 +24,15 @@ struct DataOptions: ParsableArguments {
 
 enum Logs {
     /// Bootstraps logging once; `LOG_LEVEL` (trace…critical) overrides the command's default level.
+    private static let bootstrapped = Mutex(false)
+
     static func bootstrap(default level: Logger.Level) {
+        // A command may open several services' databases in turn; the logging system takes one bootstrap.
+        guard
+            bootstrapped.withLock({ done in
+                defer { done = true }; return !done
+            })
+        else { return }
         let chosen =
             ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) }
             ?? level
