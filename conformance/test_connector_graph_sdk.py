@@ -68,8 +68,10 @@ def test_lists_issues_across_pages_and_reads_one_with_its_posts(identity, connec
         return ids, pages, one
 
     ids, pages, one = run(identity, connector, body)
-    assert pages == 3
-    assert ids == sorted(ids) and len(set(ids)) == connector.demo["healthIssues"]
+    # Other tests may publish issues too: at least the demo's, each once, in order, four a page.
+    assert len(ids) >= connector.demo["healthIssues"] and len(set(ids)) == len(ids), ids
+    assert ids == sorted(ids), ids
+    assert pages == (len(ids) + 3) // 4
     assert one.service == "Exchange Online"
     assert one.classification == ServiceHealthClassificationType.Incident
     assert one.is_resolved is False

@@ -18,13 +18,15 @@ def admin_session(desk):
 
 
 def app_token(identity, client_id, secret, resource_app_id, deadline_seconds=15):
-    """Identity re-reads a tenant's apps within its cache lifetime (5 s); retry until the new app is seen."""
-    client = msal.ConfidentialClientApplication(
-        client_id, client_credential=secret, authority=f"{identity.base_url}/{identity.tenant_id}",
-        instance_discovery=False, http_client=identity.session(),
-    )
+    """Identity re-reads a tenant's apps within its cache lifetime (5 s); retry until the new app is seen. Each
+    attempt uses a new MSAL client: one client answers a repeated request that got a 400 from its own cache
+    for 60 s."""
     deadline = time.monotonic() + deadline_seconds
     while True:
+        client = msal.ConfidentialClientApplication(
+            client_id, client_credential=secret, authority=f"{identity.base_url}/{identity.tenant_id}",
+            instance_discovery=False, http_client=identity.session(),
+        )
         result = client.acquire_token_for_client(scopes=[f"{resource_app_id}/.default"])
         if "access_token" in result or time.monotonic() > deadline:
             return result
