@@ -226,3 +226,57 @@ import WireModels
         }
     }
 }
+
+/// The sync against a real Graph-compatible server over HTTP: a second Connector reads the first one's service
+/// health with a client-credentials token from Identity, as it would read Microsoft Graph.
+@Suite struct GraphSyncInteropTests {
+    @Test func aConnectorSyncsAnotherConnectorsHealthOverHTTP() async throws {
+        let port = freeLoopbackPort()
+        let source = "http://127.0.0.1:\(port)"
+        try await withConnector(configure: {
+            $0.endpoint = ServiceEndpoint(host: "127.0.0.1", port: port, usesTLS: false, publicURL: source)
+        }) { fx in
+            try await fx.connector.server.start(address: .hostname("127.0.0.1", port: port))
+            let reader = try await Application.make(.testing)
+            do {
+                var config = fx.connector.connector.config
+                config.database = .sqliteMemory
+                config.graphBaseURL = source
+                config.graphTokenURL = fx.identityURL + "/{tenant}/oauth2/v2.0/token"
+                config.graphScope = ConnectorFixture.resource + "/.default"
+                try await Connector.configure(reader, config: config)
+                try await reader.prepareConnector()
+                try await reader.tenants(reader.db).register(
+                    tenantId: fx.tenantId, displayName: "Contoso", domains: ["contoso.onmicrosoft.com"],
+                    resourceAppId: fx.resourceApp.appId)
+                let sync = GraphHealthSync(
+                    database: reader.db, http: reader.connector.http, config: config, logger: reader.logger)
+                let outcome = await sync.sync(
+                    tenant: fx.tenantId, clientId: fx.healthReader.appId, secret: try #require(fx.healthReader.secret))
+                #expect(outcome == .synced(issues: 9))
+                let copied = try await reader.health(reader.db).issues(tenant: fx.tenantId)
+                let original = try await fx.connector.health(fx.connector.db).issues(tenant: fx.tenantId)
+                #expect(copied.sorted { $0.id < $1.id } == original.sorted { $0.id < $1.id })
+                #expect(try await reader.health(reader.db).services(tenant: fx.tenantId).count == 10)
+
+                // Published on the source afterwards: the next sync brings only what changed.
+                fx.clock.advance(by: 60)
+                _ = try await fx.admin(
+                    .POST, "/tenants/\(fx.tenantId)/health/issues/TM1051207/posts",
+                    json: #"{"message":"Fixed for most users.","status":"serviceRestored"}"#)
+                #expect(
+                    await sync.sync(
+                        tenant: fx.tenantId, clientId: fx.healthReader.appId, secret: fx.healthReader.secret!,
+                        force: true) == .synced(issues: 1))
+                let teams = try await reader.health(reader.db).issue(tenant: fx.tenantId, id: "TM1051207")
+                #expect(teams?.isResolved == true && teams?.posts?.count == 3)
+                try await reader.asyncShutdown()
+            } catch {
+                try? await reader.asyncShutdown()
+                await fx.connector.server.shutdown()
+                throw error
+            }
+            await fx.connector.server.shutdown()
+        }
+    }
+}
