@@ -135,6 +135,8 @@ let package = Package(
             dependencies: [
                 "Identity",
                 "ServiceDesk",
+                "Connector",
+                "TestSupport",
                 "ServerSupport",
                 "WireModels",
                 .product(name: "Vapor", package: "vapor"),

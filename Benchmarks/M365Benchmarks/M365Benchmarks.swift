@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// `m365-benchmarks identity|desk|server [seconds per phase] [connections]`: throughput figures with a baseline from
+/// `m365-benchmarks identity|desk|server|connector [seconds per phase] [connections]`: throughput figures with a baseline from
 /// the same run. Build in release mode: `swift build -c release --product m365-benchmarks`.
 @main
 enum M365Benchmarks {
@@ -19,9 +19,10 @@ enum M365Benchmarks {
         case "identity": try await IdentityTokenBenchmark.run(seconds: seconds, connections: connections)
         case "desk": try await DeskTableBenchmark.run(seconds: seconds, connections: connections)
         case "server": try await ServerBenchmark.run(seconds: seconds, connections: connections)
+        case "connector": try await ConnectorHealthBenchmark.run(seconds: seconds, connections: connections)
         default:
             FileHandle.standardError.write(
-                Data("usage: m365-benchmarks identity|desk|server [seconds] [connections]\n".utf8))
+                Data("usage: m365-benchmarks identity|desk|server|connector [seconds] [connections]\n".utf8))
             exit(64)
         }
     }

@@ -35,16 +35,33 @@ struct HealthStore {
         let details: String
         let posts: String
 
-        var issue: ServiceHealthIssue {
-            ServiceHealthIssue(
-                id: issue_id, title: title, startDateTime: start_at.map(Date.init(timeIntervalSince1970:)),
-                endDateTime: end_at.map(Date.init(timeIntervalSince1970:)),
-                lastModifiedDateTime: Date(timeIntervalSince1970: last_modified_at),
-                impactDescription: impact_description, classification: classification, origin: origin,
-                status: status, service: service, feature: feature, featureGroup: feature_group,
-                isResolved: is_resolved,
-                details: (try? GraphDate.decoder.decode([GraphKeyValuePair].self, from: Data(details.utf8))) ?? [],
-                posts: (try? GraphDate.decoder.decode([ServiceHealthIssuePost].self, from: Data(posts.utf8))) ?? [])
+        var stored: StoredIssue {
+            StoredIssue(
+                issue: ServiceHealthIssue(
+                    id: issue_id, title: title, startDateTime: start_at.map(Date.init(timeIntervalSince1970:)),
+                    endDateTime: end_at.map(Date.init(timeIntervalSince1970:)),
+                    lastModifiedDateTime: Date(timeIntervalSince1970: last_modified_at),
+                    impactDescription: impact_description, classification: classification, origin: origin,
+                    status: status, service: service, feature: feature, featureGroup: feature_group,
+                    isResolved: is_resolved),
+                detailsJSON: details, postsJSON: posts)
+        }
+    }
+
+    /// An issue as stored: its `details` and `posts` still JSON, read only for the issues an answer shows.
+    struct StoredIssue: Sendable {
+        /// Every field but `details` and `posts`.
+        let issue: ServiceHealthIssue
+        let detailsJSON: String
+        let postsJSON: String
+
+        var full: ServiceHealthIssue {
+            var issue = issue
+            issue.details =
+                (try? GraphDate.decoder.decode([GraphKeyValuePair].self, from: Data(detailsJSON.utf8))) ?? []
+            issue.posts =
+                (try? GraphDate.decoder.decode([ServiceHealthIssuePost].self, from: Data(postsJSON.utf8))) ?? []
+            return issue
         }
     }
 
@@ -57,13 +74,17 @@ struct HealthStore {
     // MARK: Reading
 
     func issues(tenant: String) async throws -> [ServiceHealthIssue] {
+        try await storedIssues(tenant: tenant).map(\.full)
+    }
+
+    func storedIssues(tenant: String) async throws -> [StoredIssue] {
         try await sql.select().columns("*").from(Self.issuesTable).where("tenant_id", .equal, tenant)
-            .all(decoding: IssueRow.self).map(\.issue)
+            .all(decoding: IssueRow.self).map(\.stored)
     }
 
     func issue(tenant: String, id: String) async throws -> ServiceHealthIssue? {
         try await sql.select().columns("*").from(Self.issuesTable).where("tenant_id", .equal, tenant)
-            .where("issue_id", .equal, id).first(decoding: IssueRow.self)?.issue
+            .where("issue_id", .equal, id).first(decoding: IssueRow.self)?.stored.full
     }
 
     func services(tenant: String) async throws -> [ServiceHealthOverview] {

@@ -33,18 +33,21 @@ struct ServiceHealthController: RouteCollection {
         let caller = try Self.authorize(request)
         let query = try Self.query(
             request, schema: Self.issueSchema, allowed: [.filter, .orderby, .select, .top, .skip, .count])
-        let issues = try await try request.application.health(request.db).issues(tenant: caller.tenantId)
+        let issues = try await request.application.health(request.db).storedIssues(tenant: caller.tenantId)
+        // Posts and details are read only for the issues on the page, and only when the answer shows them.
+        let showsCollections =
+            query.select.map { $0.contains("*") || $0.contains("posts") || $0.contains("details") } ?? true
         return try Self.page(
             request, query: query, records: issues, schema: Self.issueSchema, context: "issues",
-            value: Self.value(of:_:), id: \.id,
-            encode: { try Self.object($0) })
+            value: { Self.value(of: $0.issue, $1) }, id: \.issue.id,
+            encode: { try Self.object(showsCollections ? $0.full : $0.issue) })
     }
 
     func getIssue(_ request: Request) async throws -> Response {
         let caller = try Self.authorize(request)
         let query = try Self.query(request, schema: Self.issueSchema, allowed: [.select])
         let id = try request.parameters.require("id")
-        guard let issue = try await try request.application.health(request.db).issue(tenant: caller.tenantId, id: id)
+        guard let issue = try await request.application.health(request.db).issue(tenant: caller.tenantId, id: id)
         else {
             throw GraphError(
                 status: .notFound, code: "NotFound", message: "Service health issue '\(id.prefix(64))' was not found.")

@@ -1,0 +1,161 @@
+import AsyncHTTPClient
+import Connector
+import Crypto
+import Foundation
+import Identity
+import NIOCore
+import ServerSupport
+import TestSupport
+import Vapor
+import WireModels
+
+/// Graph-compatible service health requests per second — the demo tenant's issues, a filtered, ordered, selected
+/// page, and a 1000-issue tenant filtered — next to `GET /healthz` on the same Connector in the same run. Every
+/// health request carries an app token from Identity (running in the process on loopback), so the figures
+/// include the token check.
+enum ConnectorHealthBenchmark {
+    static func run(seconds: Double, connections: Int) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("m365-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let masterKey = MasterKey(key: SymmetricKey(size: .bits256))
+
+        let identityPort = freeLoopbackPort()
+        let identityURL = "http://127.0.0.1:\(identityPort)"
+        let identity = try await Application.make(.production)
+        try await Identity.configure(
+            identity,
+            config: IdentityConfig(
+                endpoint: ServiceEndpoint(host: "127.0.0.1", port: identityPort, usesTLS: false),
+                database: .sqliteFile(directory.appendingPathComponent("identity.sqlite")), masterKey: masterKey,
+                tls: nil))
+        try await identity.prepareIdentity()
+        try await identity.server.start(address: .hostname("127.0.0.1", port: identityPort))
+        let admin = identity.directoryAdmin()
+        let tenants = [
+            try await admin.createTenant(.init(name: "Contoso", domains: ["contoso.onmicrosoft.com"])),
+            try await admin.createTenant(.init(name: "Large", domains: ["large.onmicrosoft.com"])),
+        ]
+
+        let connector = try await Application.make(.production)
+        let config = ConnectorConfig(
+            endpoint: ServiceEndpoint(host: "127.0.0.1", port: 0, usesTLS: false),
+            database: .sqliteFile(directory.appendingPathComponent("connector.sqlite")), tls: nil,
+            masterKey: masterKey, authority: identityURL)
+        try await Connector.configure(connector, config: config)
+        try await connector.prepareConnector()
+        var tokens: [String] = []
+        for tenant in tenants {
+            _ = try await admin.createApp(
+                tenant: tenant.id,
+                .init(
+                    displayName: ConnectorResource.displayName, identifierUris: [config.resource],
+                    appRoles: ConnectorResource.Role.all, withSecret: false))
+            let reader = try await admin.createApp(tenant: tenant.id, .init(displayName: "Reader"))
+            _ = try await admin.grant(
+                tenant: tenant.id, client: reader.appId,
+                .init(resource: config.resource, role: ConnectorResource.Role.serviceHealthRead))
+            let registered = ConnectorTenant(
+                tenantId: tenant.id, displayName: tenant.name, domains: tenant.domains, resourceAppId: nil)
+            _ = try await ConnectorDemoSeed(app: connector).seedIfNeeded(tenant: registered)
+            tokens.append(try await token(identityURL, tenant: tenant.id, app: reader, resource: config.resource))
+        }
+        _ = try await ConnectorOperations(app: connector).importHealth(
+            tenant: tenants[1].id, document: largeTenant(issues: 1000))
+
+        try await connector.server.start(address: .hostname("127.0.0.1", port: 0))
+        let base = "http://127.0.0.1:\((connector.guardedServer?.localAddress?.port)!)"
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connections
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+
+        func get(_ url: String, token: String?) -> @Sendable () async throws -> Void {
+            { () async throws -> Void in
+                var request = HTTPClientRequest(url: url)
+                if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+                let response = try await http.execute(request, timeout: .seconds(10))
+                let body = try await response.body.collect(upTo: 8 << 20)
+                guard response.status == .ok else {
+                    throw Abort(.internalServerError, reason: "\(url): \(response.status) \(String(buffer: body))")
+                }
+            }
+        }
+        let issues = base + "/v1.0/admin/serviceAnnouncement/issues"
+        let query =
+            "?%24filter=isResolved%20eq%20false%20and%20(classification%20eq%20%27incident%27%20or%20contains(title,%27mail%27))"
+            + "&%24orderby=lastModifiedDateTime%20desc&%24select=id,title,status&%24top=20"
+        let phases: [(String, @Sendable () async throws -> Void)] = [
+            ("GET /healthz", get(base + "/healthz", token: nil)),
+            ("GET issues (9, with posts)", get(issues, token: tokens[0])),
+            ("GET issues $filter/$orderby/$select (9)", get(issues + query, token: tokens[0])),
+            ("GET issues $filter/$orderby/$select (1009)", get(issues + query, token: tokens[1])),
+            (
+                "GET healthOverviews?$expand=issues",
+                get(base + "/v1.0/admin/serviceAnnouncement/healthOverviews?%24expand=issues", token: tokens[0])
+            ),
+        ]
+        for (_, work) in phases { for _ in 0..<20 { try await work() } }
+        print(
+            "Connector service health benchmark: \(Int(seconds)) s per phase, \(connections) keep-alive connections, SQLite file"
+        )
+        var baseline = 0.0
+        for (name, work) in phases {
+            let rate = try await Measure.rate(workers: connections, duration: seconds, work)
+            if baseline == 0 { baseline = rate }
+            let padded = name.padding(toLength: 46, withPad: " ", startingAt: 0)
+            print(
+                String(format: "  %@ requests/s %8.0f  (%.1f%% of /healthz)", padded, rate, rate / baseline * 100))
+        }
+        try await http.shutdown()
+        try await connector.drainAndShutdown()
+        await identity.server.shutdown()
+        try await identity.asyncShutdown()
+    }
+
+    static func token(_ identityURL: String, tenant: String, app: IdentityAdmin.App, resource: String) async throws
+        -> String
+    {
+        var request = HTTPClientRequest(url: "\(identityURL)/\(tenant)/oauth2/token")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.body = .bytes(
+            ByteBuffer(
+                string: FormBody.encode([
+                    ("grant_type", "client_credentials"), ("client_id", app.appId), ("client_secret", app.secret ?? ""),
+                    ("resource", resource),
+                ])))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        guard let object = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+            let token = object["access_token"] as? String
+        else { throw Abort(.internalServerError, reason: "no token: \(String(buffer: body))") }
+        return token
+    }
+
+    /// Issues across ten services, a third of them open, each with three posts.
+    static func largeTenant(issues count: Int) throws -> Data {
+        let services = [
+            "Exchange Online", "Microsoft Teams", "SharePoint Online", "OneDrive for Business", "Identity Service",
+            "Microsoft Intune", "Microsoft 365 Apps", "Planner", "Microsoft Forms", "Power BI",
+        ]
+        let start = Date(timeIntervalSince1970: 1_790_000_000)
+        let issues = (0..<count).map { index in
+            let stamp = start.addingTimeInterval(Double(index) * 600)
+            return ServiceHealthIssue(
+                id: "BX\(100_000 + index)", title: "Users may see delays with mail feature \(index % 37)",
+                startDateTime: stamp, lastModifiedDateTime: stamp.addingTimeInterval(300),
+                impactDescription: "Some users may be affected by issue \(index).",
+                classification: index % 3 == 0 ? "incident" : "advisory", origin: "microsoft",
+                status: index % 3 == 1 ? "investigating" : "serviceRestored", service: services[index % services.count],
+                feature: "Feature \(index % 11)", featureGroup: "Group \(index % 5)", isResolved: index % 3 != 1,
+                details: [],
+                posts: (0..<3).map { post in
+                    ServiceHealthIssuePost(
+                        createdDateTime: stamp.addingTimeInterval(Double(post) * 60), postType: "regular",
+                        description: GraphItemBody(
+                            contentType: "html",
+                            content: String(repeating: "Current status: we're investigating. ", count: 8)))
+                })
+        }
+        return try GraphDate.encoder.encode(GraphCollection(value: issues))
+    }
+}
