@@ -93,27 +93,30 @@ struct AdminController: RouteCollection {
     func publish(_ request: Request) async throws -> Response {
         let tenant = try await tenant(request)
         let input = try request.content.decode(HealthPublisher.Publication.self, using: GraphDate.decoder)
-        return try ServiceHealthController.json(
-            ServiceHealthController.object(try await publisher(request).publish(input, tenant: tenant.tenantId)),
-            status: .created)
+        return Self.answer(try await publisher(request).publish(input, tenant: tenant.tenantId), status: .created)
     }
 
     func post(_ request: Request) async throws -> Response {
         let tenant = try await tenant(request)
         let input = try request.content.decode(HealthPublisher.Update.self)
-        return try ServiceHealthController.json(
-            ServiceHealthController.object(
-                try await publisher(request).post(
-                    input, issueId: try request.parameters.require("issue"), tenant: tenant.tenantId)))
+        return Self.answer(
+            try await publisher(request).post(
+                input, issueId: try request.parameters.require("issue"), tenant: tenant.tenantId))
     }
 
     func resolve(_ request: Request) async throws -> Response {
         let tenant = try await tenant(request)
         let input = (try? request.content.decode(Resolution.self)) ?? Resolution()
-        return try ServiceHealthController.json(
-            ServiceHealthController.object(
-                try await publisher(request).resolve(
-                    issueId: try request.parameters.require("issue"), tenant: tenant.tenantId, message: input.message,
-                    status: input.status)))
+        return Self.answer(
+            try await publisher(request).resolve(
+                issueId: try request.parameters.require("issue"), tenant: tenant.tenantId, message: input.message,
+                status: input.status))
+    }
+
+    /// An issue in Graph's shape, as the service health routes write it.
+    static func answer(_ issue: ServiceHealthIssue, status: HTTPResponseStatus = .ok) -> Response {
+        var json = GraphJSON()
+        json.issue(issue)
+        return ServiceHealthController.response(json.bytes, status: status)
     }
 }

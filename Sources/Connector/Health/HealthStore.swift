@@ -32,8 +32,8 @@ struct HealthStore {
         let start_at: Double?
         let end_at: Double?
         let last_modified_at: Double
-        let details: String
-        let posts: String
+        let details: String?
+        let posts: String?
 
         var stored: StoredIssue {
             StoredIssue(
@@ -52,15 +52,17 @@ struct HealthStore {
     struct StoredIssue: Sendable {
         /// Every field but `details` and `posts`.
         let issue: ServiceHealthIssue
-        let detailsJSON: String
-        let postsJSON: String
+        /// nil when they were not read (``HealthStore/storedIssues(tenant:collections:)``).
+        var detailsJSON: String?
+        var postsJSON: String?
 
         var full: ServiceHealthIssue {
             var issue = issue
             issue.details =
-                (try? GraphDate.decoder.decode([GraphKeyValuePair].self, from: Data(detailsJSON.utf8))) ?? []
+                (try? GraphDate.decoder.decode([GraphKeyValuePair].self, from: Data((detailsJSON ?? "[]").utf8))) ?? []
             issue.posts =
-                (try? GraphDate.decoder.decode([ServiceHealthIssuePost].self, from: Data(postsJSON.utf8))) ?? []
+                (try? GraphDate.decoder.decode([ServiceHealthIssuePost].self, from: Data((postsJSON ?? "[]").utf8)))
+                ?? []
             return issue
         }
     }
@@ -77,14 +79,27 @@ struct HealthStore {
         try await storedIssues(tenant: tenant).map(\.full)
     }
 
-    func storedIssues(tenant: String) async throws -> [StoredIssue] {
-        try await sql.select().columns("*").from(Self.issuesTable).where("tenant_id", .equal, tenant)
+    /// The tenant's issues; without `collections`, their posts and details (most of a row) are left unread.
+    func storedIssues(tenant: String, collections: Bool = true) async throws -> [StoredIssue] {
+        let columns: [any SQLExpression] =
+            collections
+            ? [SQLLiteral.all]
+            : [
+                "issue_id", "title", "service", "feature", "feature_group", "impact_description", "classification",
+                "origin", "status", "is_resolved", "start_at", "end_at", "last_modified_at",
+            ].map { SQLIdentifier($0) }
+        return try await sql.select().columns(columns)
+            .from(Self.issuesTable).where("tenant_id", .equal, tenant)
             .all(decoding: IssueRow.self).map(\.stored)
     }
 
     func issue(tenant: String, id: String) async throws -> ServiceHealthIssue? {
+        try await storedIssue(tenant: tenant, id: id)?.full
+    }
+
+    func storedIssue(tenant: String, id: String) async throws -> StoredIssue? {
         try await sql.select().columns("*").from(Self.issuesTable).where("tenant_id", .equal, tenant)
-            .where("issue_id", .equal, id).first(decoding: IssueRow.self)?.stored.full
+            .where("issue_id", .equal, id).first(decoding: IssueRow.self)?.stored
     }
 
     func services(tenant: String) async throws -> [ServiceHealthOverview] {

@@ -33,28 +33,28 @@ struct ServiceHealthController: RouteCollection {
         let caller = try Self.authorize(request)
         let query = try Self.query(
             request, schema: Self.issueSchema, allowed: [.filter, .orderby, .select, .top, .skip, .count])
-        let issues = try await request.application.health(request.db).storedIssues(tenant: caller.tenantId)
-        // Posts and details are read only for the issues on the page, and only when the answer shows them.
+        // Posts and details are most of a row: read only when the answer shows them.
         let showsCollections =
             query.select.map { $0.contains("*") || $0.contains("posts") || $0.contains("details") } ?? true
+        let issues = try await request.application.health(request.db).storedIssues(
+            tenant: caller.tenantId, collections: showsCollections)
         return try Self.page(
             request, query: query, records: issues, schema: Self.issueSchema, context: "issues",
-            value: { Self.value(of: $0.issue, $1) }, id: \.issue.id,
-            encode: { try Self.object(showsCollections ? $0.full : $0.issue) })
+            value: { Self.value(of: $0.issue, $1) }, id: \.issue.id, encode: { $0.issue($1) })
     }
 
     func getIssue(_ request: Request) async throws -> Response {
         let caller = try Self.authorize(request)
         let query = try Self.query(request, schema: Self.issueSchema, allowed: [.select])
         let id = try request.parameters.require("id")
-        guard let issue = try await request.application.health(request.db).issue(tenant: caller.tenantId, id: id)
+        guard let issue = try await request.application.health(request.db).storedIssue(tenant: caller.tenantId, id: id)
         else {
             throw GraphError(
                 status: .notFound, code: "NotFound", message: "Service health issue '\(id.prefix(64))' was not found.")
         }
-        var object = Self.selected(try Self.object(issue), query.select)
-        object["@odata.context"] = Self.contextURL(request, "issues/$entity")
-        return try Self.json(object)
+        var json = GraphJSON(select: query.select)
+        json.issue(issue)
+        return Self.entity(json, context: Self.contextURL(request, "issues/$entity"))
     }
 
     // MARK: Health overviews
@@ -66,11 +66,11 @@ struct ServiceHealthController: RouteCollection {
             expandable: ["issues"])
         let store = try request.application.health(request.db)
         let services = try await store.services(tenant: caller.tenantId)
-        let issues = query.expand.isEmpty ? [] : try await store.issues(tenant: caller.tenantId)
+        let issues = query.expand.isEmpty ? nil : try await store.storedIssues(tenant: caller.tenantId)
         return try Self.page(
             request, query: query, records: services, schema: Self.overviewSchema, context: "healthOverviews",
             value: Self.value(of:_:), id: \.id,
-            encode: { try Self.object($0, issues: query.expand.isEmpty ? nil : issues) })
+            encode: { $0.service($1, issues: issues) })
     }
 
     func getOverview(_ request: Request) async throws -> Response {
@@ -88,10 +88,10 @@ struct ServiceHealthController: RouteCollection {
         else {
             throw GraphError(status: .notFound, code: "NotFound", message: "Service '\(key.prefix(64))' was not found.")
         }
-        let issues = query.expand.isEmpty ? nil : try await store.issues(tenant: caller.tenantId)
-        var object = Self.selected(try Self.object(service, issues: issues), query.select)
-        object["@odata.context"] = Self.contextURL(request, "healthOverviews/$entity")
-        return try Self.json(object)
+        let issues = query.expand.isEmpty ? nil : try await store.storedIssues(tenant: caller.tenantId)
+        var json = GraphJSON(select: query.select)
+        json.service(service, issues: issues)
+        return Self.entity(json, context: Self.contextURL(request, "healthOverviews/$entity"))
     }
 
     // MARK: Shared
@@ -123,7 +123,7 @@ struct ServiceHealthController: RouteCollection {
     static func page<Record>(
         _ request: Request, query: ODataQuery, records: [Record], schema: ODataSchema, context: String,
         value: @escaping (Record, String) -> ODataValue, id: KeyPath<Record, String>,
-        encode: (Record) throws -> [String: Any]
+        encode: (inout GraphJSON, Record) -> Void
     ) throws -> Response {
         var matching = records
         if let filter = query.filter {
@@ -134,17 +134,39 @@ struct ServiceHealthController: RouteCollection {
         let pageSize = min(query.top ?? preferred ?? defaultPageSize, preferred ?? ODataQuery.maxTop)
         let start = min(query.skip, matching.count)
         let end = start + min(pageSize, matching.count - start)
-        var body: [String: Any] = ["@odata.context": contextURL(request, context)]
-        if query.count { body["@odata.count"] = matching.count }
+        var json = GraphJSON(select: query.select)
+        json.beginObject()
+        json.annotation("@odata.context", contextURL(request, context))
+        if query.count { json.annotation("@odata.count", matching.count) }
         // `$top` is the whole answer the caller asked for; without it the server pages through everything.
         if query.top == nil, end < matching.count {
-            body["@odata.nextLink"] = nextLink(request, skip: end)
+            json.annotation("@odata.nextLink", nextLink(request, skip: end))
         }
-        body["value"] = try matching[start..<end].map { selected(try encode($0), query.select) }
-        let response = try json(body)
+        json.array("value", matching[start..<end], encode)
+        json.endObject()
+        let response = Self.response(json.bytes)
         if preferred != nil {
             response.headers.replaceOrAdd(name: "Preference-Applied", value: "odata.maxpagesize=\(pageSize)")
         }
+        return response
+    }
+
+    /// One resource with its `@odata.context` first.
+    static func entity(_ json: GraphJSON, context: String) -> Response {
+        var annotation = GraphJSON()
+        annotation.beginObject()
+        annotation.annotation("@odata.context", context)
+        var bytes = Array(annotation.bytes)
+        let body = json.bytes.dropFirst()
+        if body.first != UInt8(ascii: "}") { bytes.append(UInt8(ascii: ",")) }
+        bytes += body
+        return response(bytes)
+    }
+
+    static func response(_ bytes: [UInt8], status: HTTPResponseStatus = .ok) -> Response {
+        let response = Response(status: status, body: .init(buffer: ByteBuffer(bytes: bytes)))
+        response.headers.contentType = HTTPMediaType(
+            type: "application", subType: "json", parameters: ["odata.metadata": "minimal", "charset": "utf-8"])
         return response
     }
 
@@ -207,35 +229,4 @@ struct ServiceHealthController: RouteCollection {
         }
     }
 
-    static func object(_ value: some Encodable) throws -> [String: Any] {
-        let data = try GraphDate.encoder.encode(value)
-        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
-    }
-
-    /// A service as Graph writes it: its issues only when expanded.
-    static func object(_ service: ServiceHealthOverview, issues: [ServiceHealthIssue]?) throws -> [String: Any] {
-        var object = try object(service)
-        if let issues {
-            object["issues"] = try issues.filter { $0.service?.caseInsensitiveCompare(service.service) == .orderedSame }
-                .sorted { ($0.lastModifiedDateTime ?? .distantPast) > ($1.lastModifiedDateTime ?? .distantPast) }
-                .map { try Self.object($0) }
-        }
-        return object
-    }
-
-    /// Graph writes absent values as null; `$select` keeps only the named properties (and `id`).
-    static func selected(_ object: [String: Any], _ select: [String]?) -> [String: Any] {
-        guard let select, !select.contains("*") else { return object }
-        var kept: [String: Any] = [:]
-        for name in select + ["id"] { kept[name] = object[name] ?? NSNull() }
-        return kept
-    }
-
-    static func json(_ object: [String: Any], status: HTTPResponseStatus = .ok) throws -> Response {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])
-        let response = Response(status: status, body: .init(data: data))
-        response.headers.contentType = HTTPMediaType(
-            type: "application", subType: "json", parameters: ["odata.metadata": "minimal", "charset": "utf-8"])
-        return response
-    }
 }
