@@ -99,6 +99,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SolutionSearch",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Connector",
             dependencies: [
                 "WireModels",
@@ -121,6 +125,7 @@ let package = Package(
                 "Identity",
                 "ServiceDesk",
                 "Connector",
+                "SolutionSearch",
                 "ServerSupport",
                 "WireModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -199,6 +204,11 @@ let package = Package(
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
             resources: [.copy("Resources/Views")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SolutionSearchTests",
+            dependencies: ["SolutionSearch"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

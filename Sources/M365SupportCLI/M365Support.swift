@@ -7,7 +7,9 @@ struct M365Support: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "m365-support",
         abstract: "Microsoft 365 support integration for service desks: desk, connector and identity services.",
-        subcommands: [Serve.self, DevCert.self, IdentityCommand.self, DeskCommand.self, ConnectorCommand.self]
+        subcommands: [
+            Serve.self, DevCert.self, IdentityCommand.self, DeskCommand.self, ConnectorCommand.self, KBCommand.self,
+        ]
     )
 
     /// Reads `.env` and `.env.{M365_ENV}` from the working folder before any command reads its configuration;

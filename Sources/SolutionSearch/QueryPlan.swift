@@ -1,0 +1,116 @@
+/// What one query searches for: weighted index terms (the query's own, words its abbreviations stand for,
+/// corrections of words the corpus does not know, error codes weighted up) and the products it points at.
+struct QueryPlan {
+    /// term → weight.
+    private(set) var terms: [(String, Double)] = []
+    /// product name → score multiplier.
+    private(set) var products: [String: Double] = [:]
+
+    static let expansionWeight = 0.4
+    static let correctionWeight = 0.8
+    static let codeWeight = 2.0
+    static let maxTokens = 400
+
+    init(text: String, product: String?, index: SolutionIndex) {
+        let options = index.options
+        var weights: [String: Double] = [:]
+        var order: [String] = []
+        func add(_ token: String, _ weight: Double) {
+            let term: String?
+            if options.stemming {
+                term = Analyzer.term(token)
+            } else {
+                term = Analyzer.stopWords.contains(token) ? nil : token
+            }
+            guard let term else { return }
+            if weights[term] == nil { order.append(term) }
+            // A term written several times counts once at its highest weight: long tickets repeat words.
+            weights[term] = max(weights[term] ?? 0, weight)
+        }
+        let tokens = Array(Analyzer.tokens(text).prefix(Self.maxTokens))
+        for token in tokens {
+            var weight = 1.0
+            if options.codeBoost, Analyzer.isCode(token) { weight = Self.codeWeight }
+            if options.typoTolerance, index.rawVocabulary[token] == nil, !Analyzer.stopWords.contains(token),
+                !Analyzer.isCode(token), let corrected = index.typos.correct(token)
+            {
+                add(corrected, Self.correctionWeight)
+                continue
+            }
+            add(token, weight)
+            if options.expansions, let expansion = Vocabulary.expansions[token] {
+                for word in expansion { add(word, Self.expansionWeight) }
+            }
+            if options.productBoost, let name = Vocabulary.productWords[token] {
+                products[name] = 1.15
+            }
+        }
+        if let product, options.productBoost, !product.isEmpty {
+            products[product] = 1.3
+        }
+        terms = order.map { ($0, weights[$0] ?? 0) }
+    }
+}
+
+/// Corrects a word the corpus does not know to the most common corpus word one edit away (a letter added,
+/// dropped, changed, or two swapped), through an index of the words' one-letter deletions.
+struct TypoCorrector: Sendable {
+    /// A deletion variant → the vocabulary words it comes from.
+    private let deletions: [String: [String]]
+    private let vocabulary: [String: Int]
+
+    init(vocabulary: [String: Int]) {
+        self.vocabulary = vocabulary
+        var deletions: [String: [String]] = [:]
+        for word in vocabulary.keys where word.utf8.count <= 20 && word.utf8.allSatisfy({ $0 >= 97 && $0 <= 122 }) {
+            deletions[word, default: []].append(word)
+            for variant in Self.deletes(word) { deletions[variant, default: []].append(word) }
+        }
+        self.deletions = deletions
+    }
+
+    static func deletes(_ word: String) -> Set<String> {
+        let bytes = Array(word.utf8)
+        var result = Set<String>()
+        for index in bytes.indices {
+            var copy = bytes
+            copy.remove(at: index)
+            result.insert(String(decoding: copy, as: UTF8.self))
+        }
+        return result
+    }
+
+    func correct(_ word: String) -> String? {
+        let length = word.utf8.count
+        guard length >= 4, length <= 20, word.utf8.allSatisfy({ $0 >= 97 && $0 <= 122 }) else { return nil }
+        var candidates = Set<String>()
+        for key in [word] + Array(Self.deletes(word)) {
+            for candidate in deletions[key] ?? [] where candidate != word { candidates.insert(candidate) }
+        }
+        return candidates.filter { Self.distance($0, word) <= 1 }
+            .max { (vocabulary[$0] ?? 0, $1) < (vocabulary[$1] ?? 0, $0) }
+    }
+
+    /// Damerau–Levenshtein distance (with adjacent swaps), for short words.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        if x.isEmpty { return y.count }
+        if y.isEmpty { return x.count }
+        var previous2 = [Int](repeating: 0, count: y.count + 1)
+        var previous = Array(0...y.count)
+        var current = [Int](repeating: 0, count: y.count + 1)
+        for i in 1...x.count {
+            current[0] = i
+            for j in 1...y.count {
+                let cost = x[i - 1] == y[j - 1] ? 0 : 1
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+                if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] {
+                    current[j] = min(current[j], previous2[j - 2] + 1)
+                }
+            }
+            (previous2, previous, current) = (previous, current, previous2)
+        }
+        return previous[y.count]
+    }
+}

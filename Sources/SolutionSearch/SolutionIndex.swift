@@ -1,0 +1,215 @@
+import Foundation
+
+/// A solution article as the search engine sees it.
+public struct Article: Sendable, Equatable, Codable {
+    public var id: String
+    public var title: String
+    public var product: String
+    public var url: String
+    public var description: String
+    public var symptoms: String
+    public var cause: String
+    public var resolution: String
+    public var body: String
+
+    public init(
+        id: String, title: String, product: String, url: String, description: String = "", symptoms: String = "",
+        cause: String = "", resolution: String = "", body: String = ""
+    ) {
+        self.id = id
+        self.title = title
+        self.product = product
+        self.url = url
+        self.description = description
+        self.symptoms = symptoms
+        self.cause = cause
+        self.resolution = resolution
+        self.body = body
+    }
+}
+
+/// One ranked result.
+public struct SearchHit: Sendable, Equatable {
+    public let id: String
+    public let score: Double
+}
+
+/// What the engine may use; everything off is plain BM25 over title and body, for measuring what each part
+/// adds.
+public struct SearchOptions: Sendable, Equatable {
+    /// BM25F weights per field (title, description, symptoms, cause, resolution); off: title and body alone.
+    public var fieldWeights = true
+    public var stemming = true
+    public var expansions = true
+    public var typoTolerance = true
+    public var productBoost = true
+    public var codeBoost = true
+
+    public init() {}
+
+    /// Plain BM25 on title + body: the baseline.
+    public static let baseline: SearchOptions = {
+        var options = SearchOptions()
+        options.fieldWeights = false
+        options.stemming = false
+        options.expansions = false
+        options.typoTolerance = false
+        options.productBoost = false
+        options.codeBoost = false
+        return options
+    }()
+}
+
+/// Field-weighted BM25 (BM25F) over solution articles, built in memory from the documents given. No web
+/// framework and no database: documents in, ranked results out.
+public final class SolutionIndex: Sendable {
+    enum Field: Int, CaseIterable {
+        case title, description, symptoms, cause, resolution, body
+    }
+
+    static let fieldCount = Field.allCases.count
+    /// Field weights and length normalisation: the title and the symptoms say what the article is about.
+    static let weights: [Double] = [3.0, 1.5, 1.5, 0.7, 0.5, 1.0]
+    static let lengthNormalisation: [Double] = [0.4, 0.5, 0.6, 0.7, 0.7, 0.75]
+    static let k1 = 1.2
+
+    struct Posting: Sendable {
+        let document: Int32
+        /// Term frequency per field.
+        let frequencies: [UInt16]
+    }
+
+    let articles: [Article]
+    let options: SearchOptions
+    /// term → postings, sorted by document.
+    let postings: [String: [Posting]]
+    /// Field lengths (terms) per document, and their averages.
+    let lengths: [[Float]]
+    let averageLengths: [Double]
+    /// Raw tokens of the corpus with how many documents hold them, for typo correction.
+    let rawVocabulary: [String: Int]
+    let typos: TypoCorrector
+
+    public init(articles: [Article], options: SearchOptions = SearchOptions()) {
+        self.articles = articles
+        self.options = options
+        var postings: [String: [Posting]] = [:]
+        var lengths: [[Float]] = []
+        var raw: [String: Int] = [:]
+        lengths.reserveCapacity(articles.count)
+        for (index, article) in articles.enumerated() {
+            let fields: [String] =
+                options.fieldWeights
+                ? [
+                    article.title, article.description, article.symptoms, article.cause, article.resolution,
+                    article.body,
+                ]
+                : [article.title, "", "", "", "", article.body]
+            var counts: [String: [UInt16]] = [:]
+            var fieldLengths = [Float](repeating: 0, count: Self.fieldCount)
+            var seenRaw = Set<String>()
+            for (field, text) in fields.enumerated() {
+                let tokens = Analyzer.tokens(text)
+                for token in tokens {
+                    seenRaw.insert(token)
+                    guard
+                        let term = options.stemming
+                            ? Analyzer.term(token) : (Analyzer.stopWords.contains(token) ? nil : token)
+                    else { continue }
+                    var frequencies = counts[term] ?? [UInt16](repeating: 0, count: Self.fieldCount)
+                    if frequencies[field] < UInt16.max { frequencies[field] += 1 }
+                    counts[term] = frequencies
+                    fieldLengths[field] += 1
+                }
+            }
+            for token in seenRaw { raw[token, default: 0] += 1 }
+            for (term, frequencies) in counts {
+                postings[term, default: []].append(Posting(document: Int32(index), frequencies: frequencies))
+            }
+            lengths.append(fieldLengths)
+        }
+        self.postings = postings
+        self.lengths = lengths
+        let count = Double(max(articles.count, 1))
+        self.averageLengths = (0..<Self.fieldCount).map { field in
+            max(lengths.reduce(0) { $0 + Double($1[field]) } / count, 1)
+        }
+        self.rawVocabulary = raw
+        self.typos = TypoCorrector(vocabulary: raw.filter { $0.value >= 2 && $0.key.utf8.count >= 4 })
+    }
+
+    public var count: Int { articles.count }
+
+    public func article(_ index: Int) -> Article { articles[index] }
+
+    /// The `limit` best articles for `text`, optionally for a named product.
+    public func search(_ text: String, product: String? = nil, limit: Int = 10) -> [SearchHit] {
+        let query = QueryPlan(text: text, product: product, index: self)
+        var scores = [Double](repeating: 0, count: articles.count)
+        let total = Double(articles.count)
+        for (term, weight) in query.terms {
+            guard let list = postings[term] else { continue }
+            let df = Double(list.count)
+            let idf = log(1 + (total - df + 0.5) / (df + 0.5))
+            for posting in list {
+                let document = Int(posting.document)
+                var pseudo = 0.0
+                for field in 0..<Self.fieldCount {
+                    let tf = Double(posting.frequencies[field])
+                    guard tf > 0 else { continue }
+                    let b = Self.lengthNormalisation[field]
+                    let normaliser = 1 - b + b * Double(lengths[document][field]) / averageLengths[field]
+                    pseudo += (options.fieldWeights ? Self.weights[field] : 1) * tf / normaliser
+                }
+                scores[document] += weight * idf * pseudo * (Self.k1 + 1) / (Self.k1 + pseudo)
+            }
+        }
+        if options.productBoost, !query.products.isEmpty {
+            for index in scores.indices where scores[index] > 0 {
+                if let boost = query.products[articles[index].product] { scores[index] *= boost }
+            }
+        }
+        return Self.top(scores, limit: limit).map { SearchHit(id: articles[$0].id, score: scores[$0]) }
+    }
+
+    /// Indexes of the `limit` highest positive scores, best first (ties by index).
+    static func top(_ scores: [Double], limit: Int) -> [Int] {
+        guard limit > 0 else { return [] }
+        var best: [(Int, Double)] = []
+        best.reserveCapacity(limit + 1)
+        for (index, score) in scores.enumerated() where score > 0 {
+            if best.count == limit, let last = best.last, score <= last.1 { continue }
+            let position = best.firstIndex { score > $0.1 } ?? best.count
+            best.insert((index, score), at: position)
+            if best.count > limit { best.removeLast() }
+        }
+        return best.map(\.0)
+    }
+}
+
+extension Article {
+    /// Articles from JSON Lines in the corpus format (`id`, `title`, `product`, `url`, `description`, `body`,
+    /// optional `symptoms`, `cause`, `resolution`); lines that are not articles come back by number with why.
+    public static func readJSONLines(_ data: Data) -> (articles: [Article], refused: [(line: Int, reason: String)]) {
+        var articles: [Article] = []
+        var refused: [(Int, String)] = []
+        for (number, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            guard !line.allSatisfy({ $0 == 32 || $0 == 13 }) else { continue }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+                refused.append((number + 1, "not a JSON object"))
+                continue
+            }
+            guard let id = object["id"] as? String, !id.isEmpty, let title = object["title"] as? String else {
+                refused.append((number + 1, "no id or title"))
+                continue
+            }
+            func text(_ name: String) -> String { object[name] as? String ?? "" }
+            articles.append(
+                Article(
+                    id: id, title: title, product: text("product"), url: text("url"), description: text("description"),
+                    symptoms: text("symptoms"), cause: text("cause"), resolution: text("resolution"), body: text("body")
+                ))
+        }
+        return (articles, refused)
+    }
+}
