@@ -22,7 +22,7 @@ struct KBCommand: AsyncParsableCommand {
 
         @Option(
             help:
-                "Turn parts off, comma-separated: fields, stemming, expansions, typos, products, codes (to measure each)."
+                "Turn parts off, comma-separated: fields, stemming, expansions, typos, products, codes, phrases (to measure each)."
         )
         var without: String?
 
@@ -44,6 +44,7 @@ struct KBCommand: AsyncParsableCommand {
                     case "typos": options.typoTolerance = false
                     case "products": options.productBoost = false
                     case "codes": options.codeBoost = false
+                    case "phrases": options.phrases = false
                     default: throw ValidationError("Unknown part '\(part)'.")
                     }
                 }

@@ -53,6 +53,16 @@ enum Analyzer {
         return PorterStemmer.stem(token)
     }
 
+    /// The stem of a raw token as an index term, marked so it never equals a word as written.
+    static func stemTerm(_ token: String) -> String {
+        "~" + PorterStemmer.stem(token)
+    }
+
+    /// Two adjacent words as one index term (marked, so it never equals a word).
+    static func pairTerm(_ first: String, _ second: String) -> String {
+        "\u{1}" + PorterStemmer.stem(first) + " " + PorterStemmer.stem(second)
+    }
+
     /// The index terms of `text`, in order (stop words removed).
     static func terms(_ text: String) -> [String] {
         tokens(text).compactMap(term)

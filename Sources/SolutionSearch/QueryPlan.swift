@@ -6,26 +6,27 @@ struct QueryPlan {
     /// product name → score multiplier.
     private(set) var products: [String: Double] = [:]
 
-    static let expansionWeight = 0.4
-    static let correctionWeight = 0.8
-    static let codeWeight = 2.0
+    static let expansionWeight = SolutionIndex.tuning("SS_EXP")?.first ?? 0.4
+    static let correctionWeight = SolutionIndex.tuning("SS_TYPO")?.first ?? 0.8
+    static let codeWeight = SolutionIndex.tuning("SS_CODE")?.first ?? 2.0
+    /// The weight of matching another form of a word (its stem) beside matching it as written.
+    static let stemWeight = SolutionIndex.tuning("SS_STEM")?.first ?? 0.5
+    static let pairWeight = SolutionIndex.tuning("SS_PAIR")?.first ?? 1.0
     static let maxTokens = 400
 
     init(text: String, product: String?, index: SolutionIndex) {
         let options = index.options
         var weights: [String: Double] = [:]
         var order: [String] = []
-        func add(_ token: String, _ weight: Double) {
-            let term: String?
-            if options.stemming {
-                term = Analyzer.term(token)
-            } else {
-                term = Analyzer.stopWords.contains(token) ? nil : token
-            }
-            guard let term else { return }
+        func put(_ term: String, _ weight: Double) {
             if weights[term] == nil { order.append(term) }
             // A term written several times counts once at its highest weight: long tickets repeat words.
             weights[term] = max(weights[term] ?? 0, weight)
+        }
+        func add(_ token: String, _ weight: Double) {
+            guard !Analyzer.stopWords.contains(token) else { return }
+            put(token, weight)
+            if options.stemming { put(Analyzer.stemTerm(token), weight * Self.stemWeight) }
         }
         let tokens = Array(Analyzer.tokens(text).prefix(Self.maxTokens))
         for token in tokens {
@@ -47,6 +48,10 @@ struct QueryPlan {
         }
         if let product, options.productBoost, !product.isEmpty {
             products[product] = 1.3
+        }
+        if options.phrases {
+            let words = tokens.filter { !Analyzer.stopWords.contains($0) }
+            for pair in zip(words, words.dropFirst()) { put(Analyzer.pairTerm(pair.0, pair.1), Self.pairWeight) }
         }
         terms = order.map { ($0, weights[$0] ?? 0) }
     }

@@ -44,6 +44,8 @@ public struct SearchOptions: Sendable, Equatable {
     public var typoTolerance = true
     public var productBoost = true
     public var codeBoost = true
+    /// Pairs of adjacent query words matched as pairs in titles, descriptions and symptoms.
+    public var phrases = true
 
     public init() {}
 
@@ -56,6 +58,7 @@ public struct SearchOptions: Sendable, Equatable {
         options.typoTolerance = false
         options.productBoost = false
         options.codeBoost = false
+        options.phrases = false
         return options
     }()
 }
@@ -69,9 +72,14 @@ public final class SolutionIndex: Sendable {
 
     static let fieldCount = Field.allCases.count
     /// Field weights and length normalisation: the title and the symptoms say what the article is about.
-    static let weights: [Double] = [3.0, 1.5, 1.5, 0.7, 0.5, 1.0]
-    static let lengthNormalisation: [Double] = [0.4, 0.5, 0.6, 0.7, 0.7, 0.75]
-    static let k1 = 1.2
+    static let weights: [Double] = tuning("SS_WEIGHTS") ?? [3.0, 1.5, 1.5, 0.7, 0.5, 0.4]
+    static let lengthNormalisation: [Double] = tuning("SS_B") ?? [0.5, 0.6, 0.7, 0.8, 0.8, 0.85]
+    static let k1 = tuning("SS_K1")?.first ?? 2.0
+
+    /// A value for tuning experiments from the environment (`SS_K1=1.6`); the defaults are the measured best.
+    static func tuning(_ name: String) -> [Double]? {
+        ProcessInfo.processInfo.environment[name].map { $0.split(separator: ",").compactMap { Double($0) } }
+    }
 
     struct Posting: Sendable {
         let document: Int32
@@ -112,14 +120,28 @@ public final class SolutionIndex: Sendable {
                 let tokens = Analyzer.tokens(text)
                 for token in tokens {
                     seenRaw.insert(token)
-                    guard
-                        let term = options.stemming
-                            ? Analyzer.term(token) : (Analyzer.stopWords.contains(token) ? nil : token)
-                    else { continue }
-                    var frequencies = counts[term] ?? [UInt16](repeating: 0, count: Self.fieldCount)
-                    if frequencies[field] < UInt16.max { frequencies[field] += 1 }
-                    counts[term] = frequencies
+                    guard !Analyzer.stopWords.contains(token) else { continue }
+                    // Each word is indexed as written and, marked, as its stem: an exact match counts more than a
+                    // match of another form of the word.
+                    var terms = [token]
+                    if options.stemming { terms.append(Analyzer.stemTerm(token)) }
+                    for term in terms {
+                        var frequencies = counts[term] ?? [UInt16](repeating: 0, count: Self.fieldCount)
+                        if frequencies[field] < UInt16.max { frequencies[field] += 1 }
+                        counts[term] = frequencies
+                    }
                     fieldLengths[field] += 1
+                }
+                // Word pairs of the fields that say what the article is about: a query's phrase counts more than
+                // its words scattered.
+                if options.phrases, field < Field.cause.rawValue {
+                    let words = tokens.filter { !Analyzer.stopWords.contains($0) }
+                    for pair in zip(words, words.dropFirst()) {
+                        let term = Analyzer.pairTerm(pair.0, pair.1)
+                        var frequencies = counts[term] ?? [UInt16](repeating: 0, count: Self.fieldCount)
+                        if frequencies[field] < UInt16.max { frequencies[field] += 1 }
+                        counts[term] = frequencies
+                    }
                 }
             }
             for token in seenRaw { raw[token, default: 0] += 1 }
