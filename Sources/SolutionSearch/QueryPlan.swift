@@ -32,11 +32,14 @@ struct QueryPlan {
         for token in tokens {
             var weight = 1.0
             if options.codeBoost, Analyzer.isCode(token) { weight = Self.codeWeight }
-            if options.typoTolerance, index.rawVocabulary[token] == nil, !Analyzer.stopWords.contains(token),
-                !Analyzer.isCode(token), let corrected = index.typos.correct(token)
+            // A word the corpus does not know, or knows from a stray misspelling or two (`calender`), is read
+            // as the much more common word one edit away.
+            let known = index.rawVocabulary[token] ?? 0
+            if options.typoTolerance, known <= 2, !Analyzer.stopWords.contains(token), !Analyzer.isCode(token),
+                let corrected = index.typos.correct(token, atLeast: known == 0 ? 2 : 20 * known)
             {
                 add(corrected, Self.correctionWeight)
-                continue
+                if known == 0 { continue }
             }
             add(token, weight)
             if options.expansions, let expansion = Vocabulary.expansions[token] {
@@ -85,14 +88,15 @@ struct TypoCorrector: Sendable {
         return result
     }
 
-    func correct(_ word: String) -> String? {
+    /// The most common word one edit from `word` that at least `atLeast` documents hold.
+    func correct(_ word: String, atLeast: Int = 2) -> String? {
         let length = word.utf8.count
         guard length >= 4, length <= 20, word.utf8.allSatisfy({ $0 >= 97 && $0 <= 122 }) else { return nil }
         var candidates = Set<String>()
         for key in [word] + Array(Self.deletes(word)) {
             for candidate in deletions[key] ?? [] where candidate != word { candidates.insert(candidate) }
         }
-        return candidates.filter { Self.distance($0, word) <= 1 }
+        return candidates.filter { Self.distance($0, word) <= 1 && (vocabulary[$0] ?? 0) >= atLeast }
             .max { (vocabulary[$0] ?? 0, $1) < (vocabulary[$1] ?? 0, $0) }
     }
 

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+@testable import SolutionSearch
+
+/// The engine's parts on a tiny corpus, and the evaluation arithmetic on hand-computed rankings.
+@Suite struct SearchTests {
+    static let articles = [
+        Article(
+            id: "outlook/password-prompt", title: "Outlook keeps prompting for a password", product: "Outlook",
+            url: "https://example.test/1", description: "Fixes repeated credential prompts.",
+            symptoms: "Outlook asks for your password again and again when it connects to Exchange Online.",
+            body: "Outlook keeps prompting for a password. Clear cached credentials."),
+        Article(
+            id: "onedrive/sync-error", title: "OneDrive sync error 0x8004de40", product: "OneDrive",
+            url: "https://example.test/2", description: "Sign-in to OneDrive fails.",
+            symptoms: "The OneDrive sync app shows error code 0x8004de40 when you sign in.",
+            body: "Error 0x8004de40 means the connection to the service failed. Check TLS settings."),
+        Article(
+            id: "exchange/ndr-550", title: "Fix NDR 550 5.7.133 in Exchange Online", product: "Exchange Online",
+            url: "https://example.test/3", description: "Mail to a group bounces.",
+            symptoms: "Senders get a bounce 550 5.7.133 RESOLVER.RST.SenderNotAuthenticatedForGroup.",
+            body: "The group accepts mail only from authenticated senders."),
+        Article(
+            id: "teams/meeting-recording", title: "Record button missing in Teams meetings", product: "Teams",
+            url: "https://example.test/4", description: "Meeting recording isn't available.",
+            symptoms: "The record option is missing from the meeting controls in Teams.",
+            body: "An admin policy turns off meeting recording for the organizer."),
+        Article(
+            id: "outlook/calendar-sharing", title: "Can't accept a shared calendar invitation", product: "Outlook",
+            url: "https://example.test/5", description: "Calendar sharing invitations fail.",
+            symptoms: "The Accept button is missing from a calendar sharing invitation.",
+            body: "Calendar sharing between organizations needs an organization relationship."),
+    ]
+
+    static let index = SolutionIndex(articles: articles)
+
+    func best(_ text: String, product: String? = nil) -> String? {
+        Self.index.search(text, product: product, limit: 3).first?.id
+    }
+
+    @Test func tokensKeepCodesAndDropApostrophes() {
+        #expect(
+            Analyzer.tokens("Can't send: 550 5.7.133, error 0x8004DE40!") == [
+                "cant", "send", "550", "5.7.133", "error", "0x8004de40",
+            ])
+        #expect(Analyzer.tokens("user’s mailbox") == ["users", "mailbox"])
+        #expect(Analyzer.isCode("0x8004de40") && Analyzer.isCode("5.7.133") && Analyzer.isCode("550"))
+        #expect(!Analyzer.isCode("outlook"))
+        #expect(!Analyzer.isCode("12"))
+    }
+
+    @Test func errorCodesAndMessagesFindTheirArticle() {
+        #expect(best("onedrive wont sign in 0x8004de40") == "onedrive/sync-error")
+        #expect(best("mail to the team list bounces with 550 5.7.133") == "exchange/ndr-550")
+    }
+
+    @Test func abbreviationsTyposAndStemsFindTheirArticle() {
+        #expect(best("OD4B sign in fails") == "onedrive/sync-error")
+        #expect(best("outlok keeps asking for pasword") == "outlook/password-prompt")
+        #expect(best("no record button in teams meetng") == "teams/meeting-recording")
+        #expect(best("accepting shared calendars") == "outlook/calendar-sharing")
+    }
+
+    @Test func typoCorrectionNeedsOneEditToACommonerWord() {
+        let corrector = TypoCorrector(vocabulary: ["password": 40, "passwords": 3, "calendar": 30, "outlook": 90])
+        #expect(corrector.correct("pasword") == "password")
+        #expect(corrector.correct("outlok") == "outlook")
+        #expect(corrector.correct("calender") == "calendar")
+        #expect(corrector.correct("pswd") == nil)
+        #expect(corrector.correct("calender", atLeast: 31) == nil)
+        #expect(TypoCorrector.distance("meetng", "meeting") == 1)
+        #expect(TypoCorrector.distance("recieve", "receive") == 1)
+        #expect(TypoCorrector.distance("abc", "xyz") == 3)
+    }
+
+    @Test func theTitleWeighsMoreThanTheBody() {
+        let articles = [
+            Article(id: "title", title: "Mailbox quota", product: "P", url: "", body: "Something else entirely here."),
+            Article(id: "body", title: "Something else", product: "P", url: "", body: "Mailbox quota details here."),
+        ]
+        #expect(SolutionIndex(articles: articles).search("mailbox quota").first?.id == "title")
+    }
+
+    @Test func aNamedProductLeadsAmongEqualMatches() {
+        let articles = [
+            Article(id: "a", title: "Sign in fails", product: "Teams", url: ""),
+            Article(id: "b", title: "Sign in fails", product: "OneDrive", url: ""),
+        ]
+        let index = SolutionIndex(articles: articles)
+        #expect(index.search("sign in fails", product: "OneDrive").first?.id == "b")
+        #expect(index.search("sign in fails", product: "Teams").first?.id == "a")
+    }
+
+    @Test func emptyAndHugeQueriesAreSafe() {
+        #expect(Self.index.search("").isEmpty)
+        #expect(Self.index.search("the and of").isEmpty)
+        _ = Self.index.search(String(repeating: "password outlook ", count: 20_000))
+        #expect(Self.index.search("outlook", limit: 0).isEmpty)
+    }
+
+    @Test func metricsAsComputedByHand() {
+        // Relevant: a (2), b (1). Ranking: x, a, y, b.
+        let scores = Evaluation.score(ranking: ["x", "a", "y", "b"], relevant: ["a": 2, "b": 1])
+        #expect(abs(scores.mrr - 0.5) < 1e-9)
+        // DCG = 2/log2(3) + 1/log2(5); ideal = 2/log2(2) + 1/log2(3).
+        let dcg = 2 / log2(3.0) + 1 / log2(5.0)
+        let ideal = 2.0 + 1 / log2(3.0)
+        #expect(abs(scores.ndcg - dcg / ideal) < 1e-9)
+        #expect(abs(scores.recall - 1.0) < 1e-9)
+        let missed = Evaluation.score(ranking: Array(repeating: "z", count: 10) + ["a"], relevant: ["a": 2])
+        #expect(missed.mrr == 0 && missed.ndcg == 0 && missed.recall == 0)
+    }
+
+    @Test func bothQueryFormatsAreRead() throws {
+        let lines = """
+            {"qid": "q1", "query": "outlook password", "relevant": {"outlook/password-prompt": 2}, "style": "vague"}
+            {"qid": "t1", "short_description": "Teams", "description": "no record button", "relevant": {"teams/meeting-recording": 2}}
+            """
+        let queries = try LabelledQuery.read(Data(lines.utf8))
+        #expect(queries.map(\.text) == ["outlook password", "Teams no record button"])
+        let evaluation = Evaluation.run(queries) { Self.index.search($0.text).map(\.id) }
+        #expect(evaluation.overall.queries == 2 && evaluation.overall.mrr == 1)
+        #expect(evaluation.byStyle["vague"]?.queries == 1)
+        #expect(throws: EvaluationError.self) { try LabelledQuery.read(Data("{\"x\": 1}".utf8)) }
+    }
+}
