@@ -87,13 +87,19 @@ public final class SolutionIndex: Sendable {
         let frequencies: [UInt16]
     }
 
+    /// A term's documents and, per document, its BM25F term weight already saturated
+    /// (`tf~ · (k1 + 1) / (k1 + tf~)`): nothing of it depends on the query, so a search only multiplies by the
+    /// query weight and the idf and adds.
+    struct TermPostings: Sendable {
+        let documents: [Int32]
+        let weights: [Float]
+        let idf: Double
+    }
+
     let articles: [Article]
     let options: SearchOptions
-    /// term → postings, sorted by document.
-    let postings: [String: [Posting]]
-    /// Field lengths (terms) per document, and their averages.
-    let lengths: [[Float]]
-    let averageLengths: [Double]
+    /// term → its postings, sorted by document.
+    let postings: [String: TermPostings]
     /// Raw tokens of the corpus with how many documents hold them, for typo correction.
     let rawVocabulary: [String: Int]
     let typos: TypoCorrector
@@ -101,7 +107,7 @@ public final class SolutionIndex: Sendable {
     public init(articles: [Article], options: SearchOptions = SearchOptions()) {
         self.articles = articles
         self.options = options
-        var postings: [String: [Posting]] = [:]
+        var collected: [String: [Posting]] = [:]
         var lengths: [[Float]] = []
         var raw: [String: Int] = [:]
         lengths.reserveCapacity(articles.count)
@@ -146,16 +152,35 @@ public final class SolutionIndex: Sendable {
             }
             for token in seenRaw { raw[token, default: 0] += 1 }
             for (term, frequencies) in counts {
-                postings[term, default: []].append(Posting(document: Int32(index), frequencies: frequencies))
+                collected[term, default: []].append(Posting(document: Int32(index), frequencies: frequencies))
             }
             lengths.append(fieldLengths)
         }
-        self.postings = postings
-        self.lengths = lengths
         let count = Double(max(articles.count, 1))
-        self.averageLengths = (0..<Self.fieldCount).map { field in
+        let averageLengths = (0..<Self.fieldCount).map { field in
             max(lengths.reduce(0) { $0 + Double($1[field]) } / count, 1)
         }
+        let weights = options.fieldWeights ? Self.weights : [Double](repeating: 1, count: Self.fieldCount)
+        var postings: [String: TermPostings] = [:]
+        postings.reserveCapacity(collected.count)
+        for (term, list) in collected {
+            let df = Double(list.count)
+            postings[term] = TermPostings(
+                documents: list.map(\.document),
+                weights: list.map { posting in
+                    var pseudo = 0.0
+                    for field in 0..<Self.fieldCount where posting.frequencies[field] > 0 {
+                        let b = Self.lengthNormalisation[field]
+                        let length = Double(lengths[Int(posting.document)][field])
+                        pseudo +=
+                            weights[field] * Double(posting.frequencies[field])
+                            / (1 - b + b * length / averageLengths[field])
+                    }
+                    return Float(pseudo * (Self.k1 + 1) / (Self.k1 + pseudo))
+                },
+                idf: log(1 + (count - df + 0.5) / (df + 0.5)))
+        }
+        self.postings = postings
         self.rawVocabulary = raw
         self.typos = TypoCorrector(vocabulary: raw.filter { $0.value >= 2 && $0.key.utf8.count >= 4 })
     }
@@ -168,22 +193,15 @@ public final class SolutionIndex: Sendable {
     public func search(_ text: String, product: String? = nil, limit: Int = 10) -> [SearchHit] {
         let query = QueryPlan(text: text, product: product, index: self)
         var scores = [Double](repeating: 0, count: articles.count)
-        let total = Double(articles.count)
         for (term, weight) in query.terms {
             guard let list = postings[term] else { continue }
-            let df = Double(list.count)
-            let idf = log(1 + (total - df + 0.5) / (df + 0.5))
-            for posting in list {
-                let document = Int(posting.document)
-                var pseudo = 0.0
-                for field in 0..<Self.fieldCount {
-                    let tf = Double(posting.frequencies[field])
-                    guard tf > 0 else { continue }
-                    let b = Self.lengthNormalisation[field]
-                    let normaliser = 1 - b + b * Double(lengths[document][field]) / averageLengths[field]
-                    pseudo += (options.fieldWeights ? Self.weights[field] : 1) * tf / normaliser
+            let factor = weight * list.idf
+            list.documents.withUnsafeBufferPointer { documents in
+                list.weights.withUnsafeBufferPointer { weights in
+                    for index in documents.indices {
+                        scores[Int(documents[index])] += factor * Double(weights[index])
+                    }
                 }
-                scores[document] += weight * idf * pseudo * (Self.k1 + 1) / (Self.k1 + pseudo)
             }
         }
         if options.productBoost, !query.products.isEmpty {
