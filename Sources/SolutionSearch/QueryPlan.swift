@@ -96,8 +96,13 @@ struct TypoCorrector: Sendable {
         for key in [word] + Array(Self.deletes(word)) {
             for candidate in deletions[key] ?? [] where candidate != word { candidates.insert(candidate) }
         }
+        // People rarely mistype a word's first letter: a candidate that keeps it goes first, then the commonest.
+        let first = word.utf8.first
         return candidates.filter { Self.distance($0, word) <= 1 && (vocabulary[$0] ?? 0) >= atLeast }
-            .max { (vocabulary[$0] ?? 0, $1) < (vocabulary[$1] ?? 0, $0) }
+            .max {
+                ($0.utf8.first == first ? 1 : 0, vocabulary[$0] ?? 0, $1)
+                    < ($1.utf8.first == first ? 1 : 0, vocabulary[$1] ?? 0, $0)
+            }
     }
 
     /// Damerau–Levenshtein distance (with adjacent swaps), for short words.
