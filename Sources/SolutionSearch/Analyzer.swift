@@ -60,7 +60,11 @@ enum Analyzer {
 
     /// Two adjacent words as one index term (marked, so it never equals a word).
     static func pairTerm(_ first: String, _ second: String) -> String {
-        "\u{1}" + PorterStemmer.stem(first) + " " + PorterStemmer.stem(second)
+        pairTerm(stemmed: PorterStemmer.stem(first), PorterStemmer.stem(second))
+    }
+
+    static func pairTerm(stemmed first: String, _ second: String) -> String {
+        "\u{1}" + first + " " + second
     }
 
     /// The index terms of `text`, in order (stop words removed).

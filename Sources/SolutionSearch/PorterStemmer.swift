@@ -57,8 +57,14 @@ enum PorterStemmer {
     }
 
     private static func ends(_ w: [UInt8], _ suffix: String) -> Bool {
-        let s = Array(suffix.utf8)
-        return w.count >= s.count && Array(w[(w.count - s.count)...]) == s
+        let s = suffix.utf8
+        guard w.count >= s.count else { return false }
+        var index = w.count - s.count
+        for byte in s {
+            if w[index] != byte { return false }
+            index += 1
+        }
+        return true
     }
 
     /// Replaces `suffix` with `replacement` when the stem before it has a measure above `minimum`.
@@ -131,14 +137,14 @@ enum PorterStemmer {
         for (suffix, replacement) in step3Rules where replace(&w, suffix, replacement, minimum: 0) { return }
     }
 
+    /// Longest first, as the algorithm's table is read.
     private static let step4Suffixes = [
         "al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent", "ion", "ou", "ism", "ate",
         "iti", "ous", "ive", "ize",
-    ]
+    ].sorted { $0.utf8.count > $1.utf8.count }
 
     private static func step4(_ w: inout [UInt8]) {
-        // Longest suffix first, as the algorithm's table is read.
-        for suffix in step4Suffixes.sorted(by: { $0.utf8.count > $1.utf8.count }) where ends(w, suffix) {
+        for suffix in step4Suffixes where ends(w, suffix) {
             let stemEnd = w.count - suffix.utf8.count
             if suffix == "ion" {
                 guard stemEnd > 0, w[stemEnd - 1] == 115 || w[stemEnd - 1] == 116 else { return }

@@ -26,7 +26,7 @@ struct QueryPlan {
         func add(_ token: String, _ weight: Double) {
             guard !Analyzer.stopWords.contains(token) else { return }
             put(token, weight)
-            if options.stemming { put(Analyzer.stemTerm(token), weight * Self.stemWeight) }
+            if options.stemming { put(index.stems[token] ?? Analyzer.stemTerm(token), weight * Self.stemWeight) }
         }
         let tokens = Array(Analyzer.tokens(text).prefix(Self.maxTokens))
         for token in tokens {
@@ -54,7 +54,11 @@ struct QueryPlan {
         }
         if options.phrases {
             let words = tokens.filter { !Analyzer.stopWords.contains($0) }
-            for pair in zip(words, words.dropFirst()) { put(Analyzer.pairTerm(pair.0, pair.1), Self.pairWeight) }
+            // Stems of corpus words are looked up, not computed: a long ticket has dozens of pairs.
+            let stems = words.map { index.stems[$0].map { String($0.dropFirst()) } ?? PorterStemmer.stem($0) }
+            for pair in zip(stems, stems.dropFirst()) {
+                put(Analyzer.pairTerm(stemmed: pair.0, pair.1), Self.pairWeight)
+            }
         }
         terms = order.map { ($0, weights[$0] ?? 0) }
     }

@@ -103,6 +103,8 @@ public final class SolutionIndex: Sendable {
     /// Raw tokens of the corpus with how many documents hold them, for typo correction.
     let rawVocabulary: [String: Int]
     let typos: TypoCorrector
+    /// The stem term of every corpus word, so a search stems only words the corpus does not hold.
+    let stems: [String: String]
 
     public init(articles: [Article], options: SearchOptions = SearchOptions()) {
         self.articles = articles
@@ -182,7 +184,12 @@ public final class SolutionIndex: Sendable {
         }
         self.postings = postings
         self.rawVocabulary = raw
+        self.stems =
+            options.stemming ? Dictionary(uniqueKeysWithValues: raw.keys.map { ($0, Analyzer.stemTerm($0)) }) : [:]
         self.typos = TypoCorrector(vocabulary: raw.filter { $0.value >= 2 && $0.key.utf8.count >= 4 })
+        // The vocabulary tables and weights are built on first use: use them now, while indexing, rather than in
+        // the first search.
+        _ = QueryPlan(text: "exo warmup", product: nil, index: self)
     }
 
     public var count: Int { articles.count }
