@@ -107,6 +107,7 @@ let package = Package(
             dependencies: [
                 "WireModels",
                 "ServerSupport",
+                "SolutionSearch",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "SQLKit", package: "sql-kit"),

@@ -53,7 +53,8 @@ package func configure(_ app: Application, config: ConnectorConfig) async throws
 /// The Connector's schema history. Append only: a shipped migration is never edited.
 enum ConnectorMigrations {
     static let all: [any Migration] = [
-        CreateConnectorTables()
+        CreateConnectorTables(),
+        CreateKnowledgeBase(),
     ]
 }
 

@@ -25,7 +25,9 @@ struct ConnectorStore: ParsableArguments {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
-    func run<T: Encodable>(_ body: (ConnectorOperations) async throws -> T, describe: (T) -> String) async throws {
+    func run<T: Encodable>(
+        _ body: (ConnectorOperations) async throws -> T, describe: (T) -> String, quiet: Bool = false
+    ) async throws {
         let config = try ConnectorConfig.load(
             environment: data.environment, dataDirectory: data.dataURL, tls: nil, masterKey: try data.masterKey(),
             database: databaseURL)
@@ -35,7 +37,7 @@ struct ConnectorStore: ParsableArguments {
                 try await configure(app, config: config)
                 try await app.prepareConnector()
             },
-            { app in try await body(ConnectorOperations(app: app)) }, describe: describe)
+            { app in try await body(ConnectorOperations(app: app)) }, describe: describe, quiet: quiet)
     }
 }
 

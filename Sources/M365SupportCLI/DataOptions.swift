@@ -56,7 +56,12 @@ func runManagement<T: Encodable>(
     do {
         try await setUp(app)
         let result = try await body(app)
-        if json { try printJSON(result) } else if !quiet { print(describe(result)) }
+        if quiet {
+        } else if json {
+            try printJSON(result)
+        } else {
+            print(describe(result))
+        }
     } catch let error as any AbortError {
         try? await app.asyncShutdown()
         throw CommandFailure(message: error.reason)

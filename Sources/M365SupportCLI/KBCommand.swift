@@ -5,7 +5,7 @@ import SolutionSearch
 struct KBCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kb", abstract: "The solutions knowledge base and its search.",
-        subcommands: [Eval.self, Search.self])
+        subcommands: [Import.self, Eval.self, Search.self])
 
     struct Eval: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -14,8 +14,10 @@ struct KBCommand: AsyncParsableCommand {
         @Argument(help: "Labelled queries, JSON Lines (`query`, or `short_description` + `description`).")
         var queries: String
 
-        @Option(help: "Articles, JSON Lines in the corpus format.")
-        var articles: String
+        @OptionGroup var store: ConnectorStore
+
+        @Option(help: "Articles, JSON Lines in the corpus format (default: the Connector's knowledge base in DATA).")
+        var articles: String?
 
         @Flag(help: "Plain BM25 on title + body: every improvement off.")
         var baseline = false
@@ -25,9 +27,6 @@ struct KBCommand: AsyncParsableCommand {
                 "Turn parts off, comma-separated: fields, stemming, expansions, typos, products, codes, phrases (to measure each)."
         )
         var without: String?
-
-        @Flag(help: "Print the figures as JSON.")
-        var json = false
 
         @Flag(help: "Also print each query's rank of its first relevant article (0: not in the top 10).")
         var verbose = false
@@ -53,12 +52,8 @@ struct KBCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let loaded = Article.readJSONLines(try Data(contentsOf: URL(fileURLWithPath: articles)))
-            for (line, reason) in loaded.refused.prefix(20) {
-                FileHandle.standardError.write(Data("\(articles):\(line): skipped, \(reason)\n".utf8))
-            }
             let labelled = try LabelledQuery.read(try Data(contentsOf: URL(fileURLWithPath: queries)))
-            let index = SolutionIndex(articles: loaded.articles, options: try options)
+            let index = SolutionIndex(articles: try await store.articles(file: articles), options: try options)
             let evaluation = Evaluation.run(labelled) { query in
                 let ranking = index.search(query.text, limit: Evaluation.k).map(\.id)
                 if verbose {
@@ -67,7 +62,7 @@ struct KBCommand: AsyncParsableCommand {
                 }
                 return ranking
             }
-            if json {
+            if store.json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 print(String(decoding: try encoder.encode(evaluation), as: UTF8.self))
@@ -81,19 +76,86 @@ struct KBCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Search the articles and print the best ten.")
 
         @Argument(help: "Problem text.") var text: String
-        @Option(help: "Articles, JSON Lines in the corpus format.") var articles: String
+        @OptionGroup var store: ConnectorStore
+        @Option(help: "Articles, JSON Lines in the corpus format (default: the Connector's knowledge base in DATA).")
+        var articles: String?
         @Option(help: "Product named by the desk.") var product: String?
         @Option(help: "Turn parts off (see kb eval --without).") var without: String?
 
         func run() async throws {
-            var eval = try Eval.parse(["unused", "--articles", articles] + (without.map { ["--without", $0] } ?? []))
-            eval.verbose = false
-            let index = SolutionIndex(
-                articles: Article.readJSONLines(try Data(contentsOf: URL(fileURLWithPath: articles))).articles,
-                options: try eval.options)
+            let eval = try Eval.parse(["unused"] + (without.map { ["--without", $0] } ?? []))
+            let index = SolutionIndex(articles: try await store.articles(file: articles), options: try eval.options)
             for (rank, hit) in index.search(text, product: product, limit: 10).enumerated() {
                 print(String(format: "%2d  %7.3f  %@", rank + 1, hit.score, hit.id))
             }
         }
+    }
+}
+
+extension KBCommand {
+    /// `kb import FILE.jsonl`: into the Connector's database in DATA.
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import solution articles (JSON Lines in the corpus format) into the Connector's database.")
+
+        @OptionGroup var store: ConnectorStore
+        @Argument(help: "The JSON Lines file.") var file: String
+
+        func run() async throws {
+            let data = try Data(contentsOf: URL(fileURLWithPath: file))
+            let terminal = isatty(STDERR_FILENO) != 0
+            var lastLine = 0
+            try await store.run(
+                { operations in
+                    try await operations.knowledgeBase.importJSONLines(data) { written, total in
+                        if terminal {
+                            let width = 30
+                            let filled = total == 0 ? width : written * width / total
+                            let bar =
+                                String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+                            FileHandle.standardError.write(Data("\r\(bar) \(written)/\(total) articles".utf8))
+                        } else if written - lastLine >= 500 || written == total {
+                            FileHandle.standardError.write(Data("imported \(written) of \(total) articles\n".utf8))
+                            lastLine = written
+                        }
+                    }
+                },
+                describe: { report in
+                    var lines = [
+                        (terminal ? "\n" : "")
+                            + "Imported \(report.inserted + report.updated) articles (\(report.inserted) new, \(report.updated) updated)."
+                    ]
+                    for refusal in report.refused.prefix(50) {
+                        lines.append("\(file):\(refusal.line): skipped, \(refusal.reason)")
+                    }
+                    if report.refused.count > 50 {
+                        lines.append("… and \(report.refused.count - 50) more lines skipped")
+                    }
+                    return lines.joined(separator: "\n")
+                })
+        }
+    }
+}
+
+extension ConnectorStore {
+    /// Articles from `file` (JSON Lines), or else the Connector's knowledge base.
+    func articles(file: String?) async throws -> [Article] {
+        if let file {
+            let loaded = Article.readJSONLines(try Data(contentsOf: URL(fileURLWithPath: file)))
+            for (line, reason) in loaded.refused.prefix(20) {
+                FileHandle.standardError.write(Data("\(file):\(line): skipped, \(reason)\n".utf8))
+            }
+            return loaded.articles
+        }
+        var articles: [Article] = []
+        try await run(
+            { operations in
+                articles = try await operations.knowledgeBase.articles()
+                return articles.count
+            }, describe: { _ in "" }, quiet: true)
+        guard !articles.isEmpty else {
+            throw CommandFailure(message: "The knowledge base is empty: run `m365-support kb import FILE.jsonl` first.")
+        }
+        return articles
     }
 }

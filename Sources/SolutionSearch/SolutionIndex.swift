@@ -237,8 +237,11 @@ public final class SolutionIndex: Sendable {
 extension Article {
     /// Articles from JSON Lines in the corpus format (`id`, `title`, `product`, `url`, `description`, `body`,
     /// optional `symptoms`, `cause`, `resolution`); lines that are not articles come back by number with why.
-    public static func readJSONLines(_ data: Data) -> (articles: [Article], refused: [(line: Int, reason: String)]) {
+    public static func readJSONLines(_ data: Data) -> (
+        articles: [Article], lines: [Int], refused: [(line: Int, reason: String)]
+    ) {
         var articles: [Article] = []
+        var lines: [Int] = []
         var refused: [(Int, String)] = []
         for (number, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             guard !line.allSatisfy({ $0 == 32 || $0 == 13 }) else { continue }
@@ -251,12 +254,13 @@ extension Article {
                 continue
             }
             func text(_ name: String) -> String { object[name] as? String ?? "" }
+            lines.append(number + 1)
             articles.append(
                 Article(
                     id: id, title: title, product: text("product"), url: text("url"), description: text("description"),
                     symptoms: text("symptoms"), cause: text("cause"), resolution: text("resolution"), body: text("body")
                 ))
         }
-        return (articles, refused)
+        return (articles, lines, refused)
     }
 }

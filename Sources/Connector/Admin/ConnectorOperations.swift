@@ -78,4 +78,8 @@ package struct ConnectorOperations: Sendable {
     {
         try await publisher.resolve(issueId: issue, tenant: tenantId(tenant), message: message, status: status)
     }
+
+    package var knowledgeBase: KnowledgeBase {
+        KnowledgeBase(database: app.db, now: app.connector.config.now)
+    }
 }

@@ -1,0 +1,123 @@
+import Fluent
+import Foundation
+import SQLKit
+import ServerSupport
+import SolutionSearch
+import Vapor
+
+/// The solution articles the Connector serves, shared by all tenants: imported from JSON Lines in the corpus
+/// format, inserted or updated by ID in batches, each batch in one transaction.
+package struct KnowledgeBase: Sendable {
+    let database: any Database
+    let now: @Sendable () -> Date
+
+    package init(database: any Database, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.database = database
+        self.now = now
+    }
+
+    static let table = "connector_kb_articles"
+    package static let batchSize = 200
+
+    /// What an import did.
+    package struct ImportReport: Sendable, Equatable, Codable {
+        package var inserted = 0
+        package var updated = 0
+        /// Lines that are not articles, by number, with why; nothing of them was written.
+        package var refused: [Refusal] = []
+
+        package struct Refusal: Sendable, Equatable, Codable {
+            package let line: Int
+            package let reason: String
+        }
+    }
+
+    /// Imports `data` (JSON Lines); `progress` hears (articles written, articles in the file) after each batch.
+    package func importJSONLines(_ data: Data, progress: (Int, Int) -> Void = { _, _ in }) async throws -> ImportReport
+    {
+        let read = Article.readJSONLines(data)
+        var report = ImportReport(refused: read.refused.map { .init(line: $0.line, reason: $0.reason) })
+        var articles: [Article] = []
+        for (offset, article) in read.articles.enumerated() {
+            if let reason = Self.problem(article) {
+                report.refused.append(.init(line: read.lines[offset], reason: reason))
+            } else {
+                articles.append(article)
+            }
+        }
+        var written = 0
+        for start in stride(from: 0, to: articles.count, by: Self.batchSize) {
+            let batch = Array(articles[start..<min(start + Self.batchSize, articles.count)])
+            let stamp = now().timeIntervalSince1970
+            let (inserted, updated) = try await database.transaction { database -> (Int, Int) in
+                let sql = try database.asSQL()
+                let existing = Set(
+                    try await sql.select().column("article_id").from(Self.table)
+                        .where("article_id", .in, batch.map(\.id)).all()
+                        .map { try $0.decode(column: "article_id", as: String.self) })
+                for article in batch {
+                    let values: [(String, SQLBind)] = [
+                        ("title", SQLBind(article.title)), ("product", SQLBind(article.product)),
+                        ("url", SQLBind(article.url)), ("description", SQLBind(article.description)),
+                        ("symptoms", SQLBind(article.symptoms)), ("cause", SQLBind(article.cause)),
+                        ("resolution", SQLBind(article.resolution)), ("body", SQLBind(article.body)),
+                        ("updated_at", SQLBind(stamp)), ("retired", SQLBind(false)),
+                    ]
+                    if existing.contains(article.id) {
+                        var update = sql.update(Self.table)
+                        for (column, value) in values { update = update.set(SQLIdentifier(column), to: value) }
+                        try await update.where("article_id", .equal, article.id).run()
+                    } else {
+                        let row = [("article_id", SQLBind(article.id))] + values
+                        try await sql.insert(into: Self.table).columns(row.map(\.0)).values(row.map(\.1)).run()
+                    }
+                }
+                return (batch.count - existing.count, existing.count)
+            }
+            report.inserted += inserted
+            report.updated += updated
+            written += batch.count
+            progress(written, articles.count)
+        }
+        report.refused.sort { $0.line < $1.line }
+        return report
+    }
+
+    /// Every article in service (not retired).
+    package func articles() async throws -> [Article] {
+        struct Row: Decodable {
+            let article_id: String
+            let title: String
+            let product: String
+            let url: String
+            let description: String
+            let symptoms: String
+            let cause: String
+            let resolution: String
+            let body: String
+        }
+        return try await database.asSQL().select().columns("*").from(Self.table).where("retired", .equal, false)
+            .orderBy("article_id").all(decoding: Row.self)
+            .map {
+                Article(
+                    id: $0.article_id, title: $0.title, product: $0.product, url: $0.url, description: $0.description,
+                    symptoms: $0.symptoms, cause: $0.cause, resolution: $0.resolution, body: $0.body)
+            }
+    }
+
+    /// Why an article cannot be stored, or nil.
+    static func problem(_ article: Article) -> String? {
+        guard (1...300).contains(article.id.utf8.count), !article.id.unicodeScalars.contains(where: { $0.value < 0x20 })
+        else { return "the id is empty, longer than 300 bytes or has control characters" }
+        guard !article.title.trimmingCharacters(in: .whitespaces).isEmpty, article.title.utf8.count <= 1000 else {
+            return "the title is empty or longer than 1000 bytes"
+        }
+        let size = [article.description, article.symptoms, article.cause, article.resolution, article.body]
+            .reduce(0) { $0 + $1.utf8.count }
+        guard size <= 1_000_000 else { return "the article is larger than 1 MB" }
+        for text in [article.title, article.body, article.description] where text.contains("\u{0}") {
+            return "the text has a NUL character"
+        }
+        return nil
+    }
+}

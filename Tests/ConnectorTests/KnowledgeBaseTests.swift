@@ -1,0 +1,39 @@
+import Foundation
+import SolutionSearch
+import Testing
+import Vapor
+
+@testable import Connector
+
+/// The knowledge base's import: by ID, in batches, bad lines reported by number and nothing of them written.
+@Suite struct KnowledgeBaseTests {
+    static func line(_ id: String, title: String) -> String {
+        #"{"id":"\#(id)","title":"\#(title)","product":"Outlook","url":"https://example.test/\#(id)","description":"d","body":"b"}"#
+    }
+
+    @Test func importsInsertsUpdatesAndReportsBadLines() async throws {
+        try await withConnector { fx in
+            let knowledgeBase = KnowledgeBase(database: fx.connector.db, now: fx.clock.provider)
+            var lines = (0..<(KnowledgeBase.batchSize + 5)).map { Self.line("a/\($0)", title: "Article \($0)") }
+            lines.insert("not json", at: 3)
+            lines.insert(#"{"id":"","title":"no id"}"#, at: 7)
+            lines.insert(#"{"id":"nul","title":"t","body":"a\u0000b"}"#, at: 9)
+            var progress: [Int] = []
+            let report = try await knowledgeBase.importJSONLines(Data(lines.joined(separator: "\n").utf8)) {
+                written, _ in
+                progress.append(written)
+            }
+            #expect(report.inserted == KnowledgeBase.batchSize + 5 && report.updated == 0)
+            #expect(report.refused.map(\.line) == [4, 8, 10])
+            #expect(progress == [KnowledgeBase.batchSize, KnowledgeBase.batchSize + 5])
+            let again = try await knowledgeBase.importJSONLines(Data(Self.line("a/1", title: "Renamed").utf8))
+            #expect(again.inserted == 0 && again.updated == 1)
+            let articles = try await knowledgeBase.articles()
+            #expect(articles.count == KnowledgeBase.batchSize + 5)
+            #expect(articles.first { $0.id == "a/1" }?.title == "Renamed")
+            #expect(!articles.contains { $0.id == "nul" })
+            // The search engine takes them as they are.
+            #expect(SolutionIndex(articles: articles).search("renamed").first?.id == "a/1")
+        }
+    }
+}
