@@ -117,7 +117,9 @@ let package = Package(
                 .product(name: "Leaf", package: "leaf"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            resources: [.copy("Resources/demo-health.json"), .copy("Resources/Views")],
+            resources: [
+                .copy("Resources/demo-health.json"), .copy("Resources/starter-kb.jsonl"), .copy("Resources/Views"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

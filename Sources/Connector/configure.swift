@@ -84,9 +84,17 @@ extension Application {
         set { storage[ConnectorContextKey.self] = newValue }
     }
 
-    /// Runs the Connector's migrations.
+    /// Runs the Connector's migrations and, into an empty knowledge base, imports the starter articles the team
+    /// wrote (`Resources/starter-kb.jsonl`), so recommended solutions answer from the first start.
     package func prepareConnector() async throws {
         try await autoMigrate()
+        let knowledgeBase = KnowledgeBase(database: db, now: connector.config.now)
+        if try await knowledgeBase.isEmpty,
+            let url = Bundle.module.url(forResource: "starter-kb", withExtension: "jsonl")
+        {
+            let report = try await knowledgeBase.importJSONLines(try Data(contentsOf: url))
+            logger.info("Imported the starter knowledge base", metadata: ["articles": "\(report.inserted)"])
+        }
     }
 
     func tenants(_ database: any Database) throws -> TenantStore {

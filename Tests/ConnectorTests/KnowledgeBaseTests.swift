@@ -11,6 +11,22 @@ import Vapor
         #"{"id":"\#(id)","title":"\#(title)","product":"Outlook","url":"https://example.test/\#(id)","description":"d","body":"b"}"#
     }
 
+    static let starterCount = 24
+
+    @Test func theStarterSetAnswersFromTheFirstStart() async throws {
+        try await withConnector { fx in
+            let articles = try await KnowledgeBase(database: fx.connector.db).articles()
+            #expect(articles.count == Self.starterCount)
+            #expect(Set(articles.map(\.product)).count >= 10)
+            let index = SolutionIndex(articles: articles)
+            #expect(
+                index.search("outlook keeps asking for my pasword").first?.id
+                    == "starter/outlook-repeated-password-prompts")
+            #expect(index.search("no record button in the teams meeting").first?.id == "starter/teams-no-record-button")
+            #expect(index.search("OD4B error 0x8004de40").first?.id == "starter/onedrive-sign-in-0x8004de40")
+        }
+    }
+
     @Test func importsInsertsUpdatesAndReportsBadLines() async throws {
         try await withConnector { fx in
             let knowledgeBase = KnowledgeBase(database: fx.connector.db, now: fx.clock.provider)
@@ -29,7 +45,9 @@ import Vapor
             let again = try await knowledgeBase.importJSONLines(Data(Self.line("a/1", title: "Renamed").utf8))
             #expect(again.inserted == 0 && again.updated == 1)
             let articles = try await knowledgeBase.articles()
-            #expect(articles.count == KnowledgeBase.batchSize + 5)
+            // Beside the starter articles imported at the first start.
+            #expect(articles.count == KnowledgeBase.batchSize + 5 + Self.starterCount)
+            #expect(articles.contains { $0.id.hasPrefix("starter/") })
             #expect(articles.first { $0.id == "a/1" }?.title == "Renamed")
             #expect(!articles.contains { $0.id == "nul" })
             // The search engine takes them as they are.

@@ -83,6 +83,12 @@ package struct KnowledgeBase: Sendable {
         return report
     }
 
+    package var isEmpty: Bool {
+        get async throws {
+            try await database.asSQL().select().column("article_id").from(Self.table).limit(1).first() == nil
+        }
+    }
+
     /// Every article in service (not retired).
     package func articles() async throws -> [Article] {
         struct Row: Decodable {
