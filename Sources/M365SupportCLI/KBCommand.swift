@@ -7,6 +7,25 @@ struct KBCommand: AsyncParsableCommand {
         commandName: "kb", abstract: "The solutions knowledge base and its search.",
         subcommands: [Import.self, Eval.self, Search.self])
 
+    /// The engine's parts, less those `without` names (comma-separated), or none with `baseline`.
+    static func options(baseline: Bool, without: String?) throws -> SearchOptions {
+        if baseline { return .baseline }
+        var options = SearchOptions()
+        for part in (without ?? "").split(separator: ",") {
+            switch part.trimmingCharacters(in: .whitespaces) {
+            case "fields": options.fieldWeights = false
+            case "stemming": options.stemming = false
+            case "expansions": options.expansions = false
+            case "typos": options.typoTolerance = false
+            case "products": options.productBoost = false
+            case "codes": options.codeBoost = false
+            case "phrases": options.phrases = false
+            default: throw ValidationError("Unknown part '\(part)'.")
+            }
+        }
+        return options
+    }
+
     struct Eval: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Score the search on labelled queries: MRR@10, nDCG@10, Recall@10, by style and product.")
@@ -32,23 +51,7 @@ struct KBCommand: AsyncParsableCommand {
         var verbose = false
 
         var options: SearchOptions {
-            get throws {
-                if baseline { return .baseline }
-                var options = SearchOptions()
-                for part in (without ?? "").split(separator: ",") {
-                    switch part.trimmingCharacters(in: .whitespaces) {
-                    case "fields": options.fieldWeights = false
-                    case "stemming": options.stemming = false
-                    case "expansions": options.expansions = false
-                    case "typos": options.typoTolerance = false
-                    case "products": options.productBoost = false
-                    case "codes": options.codeBoost = false
-                    case "phrases": options.phrases = false
-                    default: throw ValidationError("Unknown part '\(part)'.")
-                    }
-                }
-                return options
-            }
+            get throws { try KBCommand.options(baseline: baseline, without: without) }
         }
 
         func run() async throws {
@@ -83,8 +86,9 @@ struct KBCommand: AsyncParsableCommand {
         @Option(help: "Turn parts off (see kb eval --without).") var without: String?
 
         func run() async throws {
-            let eval = try Eval.parse(["unused"] + (without.map { ["--without", $0] } ?? []))
-            let index = SolutionIndex(articles: try await store.articles(file: articles), options: try eval.options)
+            let index = SolutionIndex(
+                articles: try await store.articles(file: articles),
+                options: try KBCommand.options(baseline: false, without: without))
             for (rank, hit) in index.search(text, product: product, limit: 10).enumerated() {
                 print(String(format: "%2d  %7.3f  %@", rank + 1, hit.score, hit.id))
             }

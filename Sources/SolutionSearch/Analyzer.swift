@@ -47,12 +47,6 @@ enum Analyzer {
         (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90)
     }
 
-    /// The index term of a raw token, or nil for a stop word.
-    static func term(_ token: String) -> String? {
-        if stopWords.contains(token) { return nil }
-        return PorterStemmer.stem(token)
-    }
-
     /// The stem of a raw token as an index term, marked so it never equals a word as written.
     static func stemTerm(_ token: String) -> String {
         "~" + PorterStemmer.stem(token)
@@ -65,11 +59,6 @@ enum Analyzer {
 
     static func pairTerm(stemmed first: String, _ second: String) -> String {
         "\u{1}" + first + " " + second
-    }
-
-    /// The index terms of `text`, in order (stop words removed).
-    static func terms(_ text: String) -> [String] {
-        tokens(text).compactMap(term)
     }
 
     /// Whether a token looks like an error code or message number: letters and digits mixed (`0x8004de40`,

@@ -192,10 +192,6 @@ public final class SolutionIndex: Sendable {
         _ = QueryPlan(text: "exo warmup", product: nil, index: self)
     }
 
-    public var count: Int { articles.count }
-
-    public func article(_ index: Int) -> Article { articles[index] }
-
     /// The `limit` best articles for `text`, optionally for a named product.
     public func search(_ text: String, product: String? = nil, limit: Int = 10) -> [SearchHit] {
         let query = QueryPlan(text: text, product: product, index: self)
@@ -221,6 +217,8 @@ public final class SolutionIndex: Sendable {
 
     /// Indexes of the `limit` highest positive scores, best first (ties by index).
     static func top(_ scores: [Double], limit: Int) -> [Int] {
+        // The limit may come from a request: never more than there are documents.
+        let limit = min(limit, scores.count)
         guard limit > 0 else { return [] }
         var best: [(Int, Double)] = []
         best.reserveCapacity(limit + 1)

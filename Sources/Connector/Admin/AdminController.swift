@@ -38,12 +38,7 @@ struct AdminController: RouteCollection {
     }
 
     private func tenant(_ request: Request) async throws -> TenantRecord {
-        let key = try request.parameters.require("tenant")
-        guard let tenant = try await request.application.tenants(request.db).find(key) else {
-            throw ConnectorError(
-                .notFound, .tenantNotRegistered, "This Connector serves no tenant '\(key.prefix(100))'.")
-        }
-        return tenant
+        try await request.application.tenants(request.db).require(try request.parameters.require("tenant"))
     }
 
     private func publisher(_ request: Request) -> HealthPublisher {

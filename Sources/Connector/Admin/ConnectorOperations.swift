@@ -12,11 +12,7 @@ package struct ConnectorOperations: Sendable {
     }
 
     private func tenantId(_ key: String) async throws -> String {
-        guard let tenant = try await app.tenants(app.db).find(key) else {
-            throw ConnectorError(
-                .notFound, .tenantNotRegistered, "This Connector serves no tenant '\(key.prefix(100))'.")
-        }
-        return tenant.tenantId
+        try await app.tenants(app.db).require(key).tenantId
     }
 
     package func registerTenant(_ tenant: ConnectorTenant) async throws -> ConnectorTenant {

@@ -215,7 +215,7 @@ package struct HealthPublisher {
         let letters = service.uppercased().unicodeScalars.filter { ("A"..."Z").contains($0) }
         let prefix = String(String.UnicodeScalarView(letters.prefix(2))).padding(
             toLength: 2, withPad: "X", startingAt: 0)
-        let taken = Set(try await store.issues(tenant: tenant).map(\.id))
+        let taken = Set(try await store.storedIssues(tenant: tenant, collections: false).map(\.issue.id))
         var number = 1001
         while taken.contains("\(prefix)\(number)") { number += 1 }
         return "\(prefix)\(number)"

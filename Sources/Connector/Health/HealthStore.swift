@@ -159,7 +159,7 @@ struct HealthStore {
     /// A locally published service's status follows its issues: the status of its most recently changed open
     /// incident, else of its open advisory (`serviceDegradation` at most), else `serviceOperational`.
     func refreshLocalStatus(service name: String, tenant: String) async throws {
-        let open = try await issues(tenant: tenant).filter {
+        let open = try await storedIssues(tenant: tenant, collections: false).map(\.issue).filter {
             $0.service?.caseInsensitiveCompare(name) == .orderedSame && $0.isResolved != true
         }.sorted { ($0.lastModifiedDateTime ?? .distantPast) > ($1.lastModifiedDateTime ?? .distantPast) }
         let status: String

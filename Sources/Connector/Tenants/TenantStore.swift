@@ -50,6 +50,15 @@ struct TenantStore {
         return try await list().first { $0.domains.contains(key) }
     }
 
+    /// The tenant with this ID or domain, or the refusal an operator sees for one this Connector does not serve.
+    func require(_ identifier: String) async throws -> TenantRecord {
+        guard let tenant = try await find(identifier) else {
+            throw ConnectorError(
+                .notFound, .tenantNotRegistered, "This Connector serves no tenant '\(identifier.prefix(100))'.")
+        }
+        return tenant
+    }
+
     func list() async throws -> [TenantRecord] {
         try await sql.select().columns("*").from(Self.table).orderBy("display_name").all(decoding: Row.self)
             .map(\.record)
