@@ -82,9 +82,19 @@ struct ConnectorErrorMiddleware: AsyncMiddleware {
                 case .conflict: .conflict
                 default: .invalidRequest
                 }
+            // Vapor answers an empty body with a bare 422; the caller sent a bad request and should be told what.
+            let empty = abort.status == .unprocessableEntity && (request.body.data?.readableBytes ?? 0) == 0
+            let status: HTTPResponseStatus = empty ? .badRequest : abort.status
+            let reason = empty ? "The request has no body: send a JSON object." : abort.reason
+            request.logger.notice(
+                "Connector request refused",
+                metadata: [
+                    "code": "\(code.rawValue)", "status": "\(status.code)", "reason": "\(reason)", "path": "\(path)",
+                    "correlation_id": "\(request.id)",
+                ])
             return ProblemDetails(
-                title: abort.status.reasonPhrase, status: Int(abort.status.code), detail: abort.reason,
-                code: code.rawValue, instance: path, correlationId: request.id
+                title: status.reasonPhrase, status: Int(status.code), detail: reason, code: code.rawValue,
+                instance: path, correlationId: request.id
             ).response(for: request)
         }
         request.logger.error(

@@ -31,12 +31,17 @@ package func configure(_ app: Application, config: ConnectorConfig) async throws
     let jobs = JobRunner(tables: ConnectorContext.jobTables, now: config.now)
     app.lifecycle.use(OutboundHTTPShutdown(http: http))
     app.lifecycle.use(jobs)
-    app.connector = ConnectorContext(config: config, http: http, keyCache: JWKSCache(now: config.now), jobs: jobs)
+    app.connector = ConnectorContext(
+        config: config, http: http, keyCache: JWKSCache(now: config.now), jobs: jobs, solutions: SolutionCatalog())
     jobs.every(config.graphSyncInterval, name: GraphHealthSync.jobName) { app in
         await GraphHealthSync(
             database: app.db, http: app.connector.http, config: app.connector.config, logger: app.logger
         )
         .runDue()
+    }
+    // Each instance keeps its own index: every instance checks for changes made elsewhere.
+    jobs.everyInstance(SolutionCatalog.refreshInterval, name: "knowledge-base-index") { app in
+        try await app.connector.solutions.refresh(from: app.knowledgeBase(app.db), logger: app.logger)
     }
 
     app.useLeafViews(in: Bundle.module)
@@ -47,6 +52,8 @@ package func configure(_ app: Application, config: ConnectorConfig) async throws
     let api = routes.grouped(StrictJSONMiddleware())
     try api.register(collection: ProfileController())
     try api.register(collection: AdminController(adminToken: config.adminToken))
+    try api.register(collection: SolutionsController())
+    try api.register(collection: ArticleAdminController(adminToken: config.adminToken))
     try routes.register(collection: ProfilePages())
 }
 
@@ -55,6 +62,7 @@ enum ConnectorMigrations {
     static let all: [any Migration] = [
         CreateConnectorTables(),
         CreateKnowledgeBase(),
+        CreateKnowledgeBaseRevision(),
     ]
 }
 
@@ -65,6 +73,8 @@ struct ConnectorContext: Sendable {
     let http: any OutboundHTTPClient
     let keyCache: JWKSCache
     let jobs: JobRunner
+    /// The knowledge base's search index.
+    let solutions: SolutionCatalog
 
     static let jobTables = JobTables(prefix: "connector")
 }
@@ -85,16 +95,22 @@ extension Application {
     }
 
     /// Runs the Connector's migrations and, into an empty knowledge base, imports the starter articles the team
-    /// wrote (`Resources/starter-kb.jsonl`), so recommended solutions answer from the first start.
-    package func prepareConnector() async throws {
+    /// wrote (`Resources/starter-kb.jsonl`), so recommended solutions answer from the first start; then, unless
+    /// a command that does not search asks not to, builds the search index from the database.
+    package func prepareConnector(indexing: Bool = true) async throws {
         try await autoMigrate()
-        let knowledgeBase = KnowledgeBase(database: db, now: connector.config.now)
+        let knowledgeBase = knowledgeBase(db)
         if try await knowledgeBase.isEmpty,
             let url = Bundle.module.url(forResource: "starter-kb", withExtension: "jsonl")
         {
             let report = try await knowledgeBase.importJSONLines(try Data(contentsOf: url))
             logger.info("Imported the starter knowledge base", metadata: ["articles": "\(report.inserted)"])
         }
+        if indexing { try await connector.solutions.refresh(from: knowledgeBase, logger: logger) }
+    }
+
+    func knowledgeBase(_ database: any Database) -> KnowledgeBase {
+        KnowledgeBase(database: database, now: connector.config.now)
     }
 
     func tenants(_ database: any Database) throws -> TenantStore {

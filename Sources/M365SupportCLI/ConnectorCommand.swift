@@ -35,7 +35,7 @@ struct ConnectorStore: ParsableArguments {
             json: json,
             setUp: { app in
                 try await configure(app, config: config)
-                try await app.prepareConnector()
+                try await app.prepareConnector(indexing: false)
             },
             { app in try await body(ConnectorOperations(app: app)) }, describe: describe, quiet: quiet)
     }

@@ -1,11 +1,13 @@
 import ArgumentParser
+import Connector
 import Foundation
 import SolutionSearch
+import WireModels
 
 struct KBCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kb", abstract: "The solutions knowledge base and its search.",
-        subcommands: [Import.self, Eval.self, Search.self])
+        subcommands: [Import.self, Show.self, Put.self, Retire.self, Eval.self, Search.self])
 
     /// The engine's parts, less those `without` names (comma-separated), or none with `baseline`.
     static func options(baseline: Bool, without: String?) throws -> SearchOptions {
@@ -91,6 +93,9 @@ struct KBCommand: AsyncParsableCommand {
                 options: try KBCommand.options(baseline: false, without: without))
             for (rank, hit) in index.search(text, product: product, limit: 10).enumerated() {
                 print(String(format: "%2d  %7.3f  %@", rank + 1, hit.score, hit.id))
+                if let article = index.article(id: hit.id) {
+                    print("             " + Snippet.make(for: article, query: text, in: index))
+                }
             }
         }
     }
@@ -138,6 +143,88 @@ extension KBCommand {
                     return lines.joined(separator: "\n")
                 })
         }
+    }
+}
+
+extension KBCommand {
+    /// `kb show ID`.
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print one article of the knowledge base.")
+
+        @OptionGroup var store: ConnectorStore
+        @Argument(help: "The article's ID.") var id: String
+
+        func run() async throws {
+            try await store.run(
+                { operations in
+                    guard let article = try await operations.knowledgeBase.article(id: id) else {
+                        throw CommandFailure(message: "The knowledge base has no article \(id).")
+                    }
+                    return article
+                }, describe: KBCommand.describe)
+        }
+    }
+
+    /// `kb put FILE.json`: one article, added or replaced by ID.
+    struct Put: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add an article, or replace the one with its ID (a retired one comes back).",
+            discussion:
+                "FILE holds one JSON object in the corpus format (id, title, product, url, description, symptoms, "
+                + "cause, resolution, body); `-` reads it from standard input. A running Connector searches the "
+                + "change within \(Int(SolutionCatalog.refreshInterval)) seconds.")
+
+        @OptionGroup var store: ConnectorStore
+        @Argument(help: "The article as JSON, or - for standard input.") var file: String
+
+        func run() async throws {
+            let data =
+                file == "-"
+                ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+            let article: KnowledgeArticle
+            do {
+                article = try JSONDecoder().decode(KnowledgeArticle.self, from: data)
+            } catch {
+                throw CommandFailure(message: "\(file) is not an article: one JSON object with at least id and title.")
+            }
+            try await store.run(
+                { operations in try await operations.knowledgeBase.save(article) },
+                describe: { "\($0.created ? "Added" : "Replaced") \($0.article.id)." })
+        }
+    }
+
+    /// `kb retire ID`.
+    struct Retire: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Take an article out of search; it is kept, and `kb put` brings it back.")
+
+        @OptionGroup var store: ConnectorStore
+        @Argument(help: "The article's ID.") var id: String
+
+        func run() async throws {
+            try await store.run(
+                { operations in
+                    guard let article = try await operations.knowledgeBase.retire(id: id) else {
+                        throw CommandFailure(message: "The knowledge base has no article \(id).")
+                    }
+                    return article
+                }, describe: { "Retired \($0.id)." })
+        }
+    }
+
+    static func describe(_ article: KnowledgeArticle) -> String {
+        var lines = [
+            article.id + (article.retired == true ? " (retired)" : ""), article.title,
+            "product: \(article.product)", "url: \(article.url)",
+        ]
+        if let updated = article.updatedDateTime { lines.append("updated: \(updated)") }
+        for (name, text) in [
+            ("description", article.description), ("symptoms", article.symptoms), ("cause", article.cause),
+            ("resolution", article.resolution),
+        ] where !text.isEmpty {
+            lines.append("\(name): \(text.prefix(300))")
+        }
+        return lines.joined(separator: "\n")
     }
 }
 

@@ -97,6 +97,8 @@ public final class SolutionIndex: Sendable {
     }
 
     let articles: [Article]
+    /// Article ID → position in `articles`.
+    let positions: [String: Int]
     let options: SearchOptions
     /// term → its postings, sorted by document.
     let postings: [String: TermPostings]
@@ -108,6 +110,7 @@ public final class SolutionIndex: Sendable {
 
     public init(articles: [Article], options: SearchOptions = SearchOptions()) {
         self.articles = articles
+        self.positions = Dictionary(articles.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { _, last in last })
         self.options = options
         var collected: [String: [Posting]] = [:]
         var lengths: [[Float]] = []
@@ -190,6 +193,14 @@ public final class SolutionIndex: Sendable {
         // The vocabulary tables and weights are built on first use: use them now, while indexing, rather than in
         // the first search.
         _ = QueryPlan(text: "exo warmup", product: nil, index: self)
+    }
+
+    /// How many articles the index holds.
+    public var count: Int { articles.count }
+
+    /// The indexed article with `id`.
+    public func article(id: String) -> Article? {
+        positions[id].map { articles[$0] }
     }
 
     /// The `limit` best articles for `text`, optionally for a named product.

@@ -42,6 +42,26 @@ struct ConnectorPostgresTests {
     }
 
     @Test(.enabled(if: url != nil, Comment(rawValue: TestPostgres.notConfigured(variable))))
+    func theKnowledgeBaseAndItsIndexWorkOnPostgres() async throws {
+        try await withConnector(database: .postgres(url: Self.url!)) { fx in
+            let knowledgeBase = fx.connector.knowledgeBase(fx.connector.db)
+            let revision = try await knowledgeBase.revision()
+            let saved = try await knowledgeBase.save(KnowledgeArticle(id: "pg/1", title: "Fax gateway drops pages"))
+            #expect(saved.created)
+            _ = try await knowledgeBase.retire(id: "pg/1")
+            #expect(try await knowledgeBase.revision() == revision + 2)
+            #expect(
+                try await fx.connector.connector.solutions.refresh(from: knowledgeBase, logger: fx.connector.logger))
+            #expect(fx.connector.connector.solutions.index.search("fax gateway").isEmpty)
+            let token = try await RecommendedSolutionsTests.registerDesk(fx)
+            let (response, answer) = try await RecommendedSolutionsTests.recommend(
+                fx, token: token, #"{"text":"users cannot send email in outlook on the web"}"#)
+            #expect(response.status == .ok)
+            #expect(answer?.serviceHealthIssues.first?.id == "EX1048213")
+        }
+    }
+
+    @Test(.enabled(if: url != nil, Comment(rawValue: TestPostgres.notConfigured(variable))))
     func healthProfilesAndSyncWorkOnPostgres() async throws {
         try await withConnector(database: .postgres(url: Self.url!), configure: GraphHealthSyncTests.configure) { fx in
             let token = try await fx.token(fx.healthReader)

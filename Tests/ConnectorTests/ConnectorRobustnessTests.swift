@@ -26,6 +26,20 @@ import WireModels
                     #expect((response.jsonObject["error"] as? [String: Any])?["code"] as? String == "BadRequest")
                 }
             }
+            // The desk's app as the profile's App ID, so recommended solutions reads what it is sent.
+            _ = try await fx.admin(
+                .PATCH, "/tenants/\(fx.tenantId)/profile",
+                json: #"{"supportTool":"servicenow","appId":"\#(fx.deskApp.appId)"}"#)
+            let textAlphabet = Array(
+                #"{}":,texproduc 0123456789.-'’\u00e9\ud83d\"outlook 0x80 aadsts5007 <c0>&é😀\#u{301}"#.utf8)
+            for _ in 0..<300 {
+                let text = String(decoding: random.bytes(from: textAlphabet, maxLength: 200), as: UTF8.self)
+                for body in [text, #"{"text":"\#(text)","top":3}"#] {
+                    let response = try await fx.send(
+                        .POST, "/" + ConnectorPath.recommendedSolutions, token: desk, json: body)
+                    #expect([.ok, .badRequest].contains(response.status), "\(body): \(response.body.string)")
+                }
+            }
             let jsonAlphabet = Array(
                 #"{}[]":,0123456789.eE+-truefalsenullrepositoryIdendpointauthenticationTypebasicaad\u"#.utf8)
             for _ in 0..<300 {

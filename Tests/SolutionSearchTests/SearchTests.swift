@@ -39,6 +39,48 @@ import Testing
         Self.index.search(text, product: product, limit: 3).first?.id
     }
 
+    @Test func snippetsMarkTheMatchedWordsOfTheBestPassage() {
+        let ndr = Self.articles[2]
+        let snippet = Snippet.make(for: ndr, query: "mail bounces with 550 5.7.133", in: Self.index)
+        // The sentence with the most (and rarest) of the query's words wins.
+        #expect(
+            snippet
+                == "Senders get a <c0>bounce</c0> <c0>550</c0> <c0>5.7.133</c0> RESOLVER.RST.SenderNotAuthenticatedForGroup."
+        )
+        // Stems match (bounced → bounces), codes with dots are one word, and the article's own markup is escaped.
+        var article = ndr
+        article.description = "Senders see <550 5.7.133> & the message bounced."
+        #expect(
+            Snippet.make(for: article, query: "bounces 5.7.133", in: Self.index)
+                == "Senders see &lt;550 <c0>5.7.133</c0>&gt; &amp; the message <c0>bounced</c0>.")
+        // A passage from later in the text is marked as cut before it; a long one is cut after it.
+        article.description = "Unrelated opening sentence. " + String(repeating: "Bounce loops happen ", count: 30)
+        let cut = Snippet.make(for: article, query: "bounce", in: Self.index)
+        #expect(cut.hasPrefix(Snippet.cut + "<c0>Bounce</c0> loops"), "\(cut)")
+        #expect(cut.hasSuffix(Snippet.cut))
+        #expect(cut.count < Snippet.length + 200)
+        // No word of the query: the opening of the description, unmarked.
+        #expect(Snippet.make(for: ndr, query: "zzzz", in: Self.index) == "Mail to a group bounces.")
+        #expect(Snippet.make(for: ndr, query: "", in: nil) == "Mail to a group bounces.")
+    }
+
+    @Test func randomTextNeverTrapsTheSearchOrTheSnippets() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ab0x8.’'<&> \n\té😀\u{301}\u{0}ÅΩ-exchangeoutlook5.7.1".unicodeScalars)
+        for _ in 0..<2000 {
+            let length = Int.random(in: 0...120, using: &generator)
+            var text = String.UnicodeScalarView()
+            for _ in 0..<length { text.append(alphabet.randomElement(using: &generator)!) }
+            let query = String(text)
+            for hit in Self.index.search(query, limit: Int.random(in: -5...50, using: &generator)) {
+                _ = Snippet.make(for: Self.index.article(id: hit.id)!, query: query, in: Self.index)
+            }
+            _ = Snippet.make(
+                for: Article(id: "x", title: query, product: "", url: "", description: query, body: query),
+                query: query, in: Self.index)
+        }
+    }
+
     @Test func tokensKeepCodesAndDropApostrophes() {
         #expect(
             Analyzer.tokens("Can't send: 550 5.7.133, error 0x8004DE40!") == [

@@ -76,6 +76,6 @@ package struct ConnectorOperations: Sendable {
     }
 
     package var knowledgeBase: KnowledgeBase {
-        KnowledgeBase(database: app.db, now: app.connector.config.now)
+        app.knowledgeBase(app.db)
     }
 }

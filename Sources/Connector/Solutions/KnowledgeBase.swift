@@ -4,6 +4,7 @@ import SQLKit
 import ServerSupport
 import SolutionSearch
 import Vapor
+import WireModels
 
 /// The solution articles the Connector serves, shared by all tenants: imported from JSON Lines in the corpus
 /// format, inserted or updated by ID in batches, each batch in one transaction.
@@ -56,22 +57,9 @@ package struct KnowledgeBase: Sendable {
                         .where("article_id", .in, batch.map(\.id)).all()
                         .map { try $0.decode(column: "article_id", as: String.self) })
                 for article in batch {
-                    let values: [(String, SQLBind)] = [
-                        ("title", SQLBind(article.title)), ("product", SQLBind(article.product)),
-                        ("url", SQLBind(article.url)), ("description", SQLBind(article.description)),
-                        ("symptoms", SQLBind(article.symptoms)), ("cause", SQLBind(article.cause)),
-                        ("resolution", SQLBind(article.resolution)), ("body", SQLBind(article.body)),
-                        ("updated_at", SQLBind(stamp)), ("retired", SQLBind(false)),
-                    ]
-                    if existing.contains(article.id) {
-                        var update = sql.update(Self.table)
-                        for (column, value) in values { update = update.set(SQLIdentifier(column), to: value) }
-                        try await update.where("article_id", .equal, article.id).run()
-                    } else {
-                        let row = [("article_id", SQLBind(article.id))] + values
-                        try await sql.insert(into: Self.table).columns(row.map(\.0)).values(row.map(\.1)).run()
-                    }
+                    try await Self.write(article, exists: existing.contains(article.id), stamp: stamp, sql: sql)
                 }
+                try await Self.advanceRevision(sql)
                 return (batch.count - existing.count, existing.count)
             }
             report.inserted += inserted
@@ -83,32 +71,123 @@ package struct KnowledgeBase: Sendable {
         return report
     }
 
+    /// Writes one article, in service, changed at `stamp`.
+    private static func write(_ article: Article, exists: Bool, stamp: Double, sql: any SQLDatabase) async throws {
+        let values: [(String, SQLBind)] = [
+            ("title", SQLBind(article.title)), ("product", SQLBind(article.product)),
+            ("url", SQLBind(article.url)), ("description", SQLBind(article.description)),
+            ("symptoms", SQLBind(article.symptoms)), ("cause", SQLBind(article.cause)),
+            ("resolution", SQLBind(article.resolution)), ("body", SQLBind(article.body)),
+            ("updated_at", SQLBind(stamp)), ("retired", SQLBind(false)),
+        ]
+        if exists {
+            var update = sql.update(Self.table)
+            for (column, value) in values { update = update.set(SQLIdentifier(column), to: value) }
+            try await update.where("article_id", .equal, article.id).run()
+        } else {
+            let row = [("article_id", SQLBind(article.id))] + values
+            try await sql.insert(into: Self.table).columns(row.map(\.0)).values(row.map(\.1)).run()
+        }
+    }
+
+    // MARK: Single articles (the operator's API and CLI)
+
+    /// Adds `article` or replaces the article with its ID (bringing a retired one back); `created` says which.
+    package func save(_ article: KnowledgeArticle) async throws -> Saved {
+        let searchable = Article(article)
+        if let reason = Self.problem(searchable) { throw ConnectorError.invalid("The article is refused: \(reason).") }
+        let stamp = now().timeIntervalSince1970
+        let created = try await database.transaction { database -> Bool in
+            let sql = try database.asSQL()
+            let exists =
+                try await sql.select().column("article_id").from(Self.table)
+                .where("article_id", .equal, article.id).first() != nil
+            try await Self.write(searchable, exists: exists, stamp: stamp, sql: sql)
+            try await Self.advanceRevision(sql)
+            return !exists
+        }
+        guard let saved = try await self.article(id: article.id) else {
+            throw ConnectorError(.internalServerError, .internalError, "The article was not saved.")
+        }
+        return Saved(article: saved, created: created)
+    }
+
+    package struct Saved: Sendable, Encodable {
+        package let article: KnowledgeArticle
+        package let created: Bool
+    }
+
+    /// Takes an article out of search and keeps it (a later save brings it back); nil when there is none.
+    package func retire(id: String) async throws -> KnowledgeArticle? {
+        let stamp = now().timeIntervalSince1970
+        try await database.transaction { database in
+            let sql = try database.asSQL()
+            try await sql.update(Self.table).set("retired", to: true).set("updated_at", to: stamp)
+                .where("article_id", .equal, id).run()
+            try await Self.advanceRevision(sql)
+        }
+        return try await article(id: id)
+    }
+
+    /// The article with `id`, retired or not.
+    package func article(id: String) async throws -> KnowledgeArticle? {
+        try await database.asSQL().select().columns("*").from(Self.table).where("article_id", .equal, id)
+            .first(decoding: Row.self)?.wire
+    }
+
+    static let stateTable = "connector_kb_state"
+
+    /// Moves the revision on, inside the transaction of a change.
+    private static func advanceRevision(_ sql: any SQLDatabase) async throws {
+        try await sql.update(stateTable)
+            .set("revision", to: SQLBinaryExpression(SQLIdentifier("revision"), .add, SQLLiteral.numeric("1")))
+            .where("name", .equal, "articles").run()
+    }
+
+    /// The knowledge base's revision: it moves on with every change of articles (see
+    /// `CreateKnowledgeBaseRevision`). One indexed read, cheap enough every few seconds.
+    package func revision() async throws -> Int {
+        try await database.asSQL().select().column("revision").from(Self.stateTable)
+            .where("name", .equal, "articles").first()?.decode(column: "revision", as: Int.self) ?? 0
+    }
+
     package var isEmpty: Bool {
         get async throws {
             try await database.asSQL().select().column("article_id").from(Self.table).limit(1).first() == nil
         }
     }
 
+    private struct Row: Decodable {
+        let article_id: String
+        let title: String
+        let product: String
+        let url: String
+        let description: String
+        let symptoms: String
+        let cause: String
+        let resolution: String
+        let body: String
+        let updated_at: Double
+        let retired: Bool
+
+        var article: Article {
+            Article(
+                id: article_id, title: title, product: product, url: url, description: description,
+                symptoms: symptoms, cause: cause, resolution: resolution, body: body)
+        }
+
+        var wire: KnowledgeArticle {
+            KnowledgeArticle(
+                id: article_id, title: title, product: product, url: url, description: description,
+                symptoms: symptoms, cause: cause, resolution: resolution, body: body,
+                updatedDateTime: Date(timeIntervalSince1970: updated_at), retired: retired)
+        }
+    }
+
     /// Every article in service (not retired).
     package func articles() async throws -> [Article] {
-        struct Row: Decodable {
-            let article_id: String
-            let title: String
-            let product: String
-            let url: String
-            let description: String
-            let symptoms: String
-            let cause: String
-            let resolution: String
-            let body: String
-        }
-        return try await database.asSQL().select().columns("*").from(Self.table).where("retired", .equal, false)
-            .orderBy("article_id").all(decoding: Row.self)
-            .map {
-                Article(
-                    id: $0.article_id, title: $0.title, product: $0.product, url: $0.url, description: $0.description,
-                    symptoms: $0.symptoms, cause: $0.cause, resolution: $0.resolution, body: $0.body)
-            }
+        try await database.asSQL().select().columns("*").from(Self.table).where("retired", .equal, false)
+            .orderBy("article_id").all(decoding: Row.self).map(\.article)
     }
 
     /// Why an article cannot be stored, or nil.
@@ -125,5 +204,14 @@ package struct KnowledgeBase: Sendable {
             return "the text has a NUL character"
         }
         return nil
+    }
+}
+
+extension Article {
+    init(_ article: KnowledgeArticle) {
+        self.init(
+            id: article.id, title: article.title, product: article.product, url: article.url,
+            description: article.description, symptoms: article.symptoms, cause: article.cause,
+            resolution: article.resolution, body: article.body)
     }
 }

@@ -38,6 +38,8 @@ package final class JobRunner: LifecycleHandler, Sendable {
     private let pollInterval: Duration
     private let lease: TimeInterval
     private let periodic = Mutex<[String: Periodic]>([:])
+    /// Per-instance periodic work → when it runs next (kept in memory: every instance runs it).
+    private let local = Mutex<[String: (periodic: Periodic, next: Date)]>([:])
     private let handlers = Mutex<[String: @Sendable (Application, Job) async throws -> Void]>([:])
     private let loop = Mutex<Task<Void, Never>?>(nil)
 
@@ -57,6 +59,14 @@ package final class JobRunner: LifecycleHandler, Sendable {
         _ interval: TimeInterval, name: String, _ work: @escaping @Sendable (Application) async throws -> Void
     ) {
         periodic.withLock { $0[name] = Periodic(interval: interval, work: work) }
+    }
+
+    /// Runs `work` every `interval` seconds on every instance (the first time at the first pass): for keeping an
+    /// instance's own memory in step with the shared database, which no other instance can do for it.
+    package func everyInstance(
+        _ interval: TimeInterval, name: String, _ work: @escaping @Sendable (Application) async throws -> Void
+    ) {
+        local.withLock { $0[name] = (Periodic(interval: interval, work: work), .distantPast) }
     }
 
     /// Runs queued jobs of `kind` with `work`.
@@ -85,6 +95,20 @@ package final class JobRunner: LifecycleHandler, Sendable {
     /// none is due. Errors are logged, never thrown: one failing job does not stop the others.
     package func runDue(_ application: Application) async {
         guard let sql = application.db as? any SQLDatabase else { return }
+        let moment = now()
+        let dueHere = local.withLock { jobs in
+            let due = jobs.filter { $0.value.next <= moment }
+            for (name, job) in due { jobs[name]?.next = moment.addingTimeInterval(job.periodic.interval) }
+            return due.map { ($0.key, $0.value.periodic) }.sorted { $0.0 < $1.0 }
+        }
+        for (name, job) in dueHere {
+            do {
+                try await job.work(application)
+            } catch {
+                application.logger.error(
+                    "Periodic job failed", metadata: ["job": "\(name)", "error": "\(String(reflecting: error))"])
+            }
+        }
         for (name, job) in periodic.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
             do {
                 guard try await claimPeriod(name, interval: job.interval, sql: sql) else { continue }

@@ -13,8 +13,10 @@ package enum ConnectorPath {
     package static let organizationProfile = api + "/organizationProfile"
     package static let repositories = organizationProfile + "/repositories"
     package static let integrationCheck = api + "/supportIntegration/check"
+    package static let recommendedSolutions = api + "/recommendedSolutions"
     /// The operator's API (admin bearer token).
     package static let adminAPI = "admin/api"
+    package static let articles = adminAPI + "/knowledgeBase/articles"
 }
 
 /// What the Connector is as a resource in each tenant's directory: its identifier and the application roles it
