@@ -144,6 +144,7 @@ let package = Package(
                 "Identity",
                 "ServiceDesk",
                 "Connector",
+                "SolutionSearch",
                 "TestSupport",
                 "ServerSupport",
                 "WireModels",

@@ -1,0 +1,115 @@
+import Foundation
+import SolutionSearch
+
+/// `m365-benchmarks search [passes] [articles]`: the search engine in-process, as the Connector runs it — index
+/// build time and memory, search latency (p50/p99 over `passes` warm passes of each development set) with plain
+/// BM25 on the same index layout as the baseline of the same run, the cost of the endpoint's snippets, and the same
+/// at `articles` (default 50,000: the corpus repeated with varied IDs and words). Reads `../shared/data/kb` or
+/// `M365_KB_DIR`.
+enum SearchBenchmark {
+    static func run(passes: Int, scaledTo scale: Int) throws {
+        let folder = URL(
+            fileURLWithPath: ProcessInfo.processInfo.environment["M365_KB_DIR"] ?? "../shared/data/kb",
+            isDirectory: true)
+        let articles = Article.readJSONLines(try Data(contentsOf: folder.appendingPathComponent("articles.jsonl")))
+            .articles
+        let sets = try ["queries-dev", "tickets-dev"].map { name in
+            (name, try LabelledQuery.read(Data(contentsOf: folder.appendingPathComponent("\(name).jsonl"))))
+        }
+        print("search, \(articles.count) articles, \(passes) warm passes per set (release build expected)")
+        let (index, _) = build(articles, label: "index")
+        let (baseline, _) = build(articles, options: .baseline, label: "baseline index (plain BM25, title + body)")
+        for (name, queries) in sets {
+            let engine = latency(queries.map(\.text), passes: passes) { index.search($0, limit: 10) }
+            let plain = latency(queries.map(\.text), passes: passes) { baseline.search($0, limit: 10) }
+            print(
+                String(
+                    format: "  %@: p50 %.3f ms, p99 %.3f ms, mean %.3f ms; plain BM25 p50 %.3f, p99 %.3f (engine/plain p99 %.0f%%)",
+                    name, engine.p50, engine.p99, engine.mean, plain.p50, plain.p99, 100 * engine.p99 / plain.p99))
+            let answered = latency(queries.map(\.text), passes: max(1, passes / 4)) { text in
+                for hit in index.search(text, limit: 5) {
+                    _ = Snippet.make(for: index.article(id: hit.id)!, query: text, in: index)
+                }
+            }
+            print(String(format: "  %@ with 5 snippets: p50 %.3f ms, p99 %.3f ms", name, answered.p50, answered.p99))
+        }
+        guard scale > articles.count else { return }
+        let scaled = repeated(articles, to: scale)
+        let (large, _) = build(scaled, label: "index of \(scaled.count)")
+        for (name, queries) in sets {
+            let figures = latency(queries.map(\.text), passes: max(1, passes / 4)) { large.search($0, limit: 10) }
+            print(
+                String(
+                    format: "  %@ at %d articles: p50 %.3f ms, p99 %.3f ms, mean %.3f ms", name, scaled.count,
+                    figures.p50, figures.p99, figures.mean))
+        }
+    }
+
+    /// Builds an index and prints its build time and the process's resident memory growth.
+    static func build(_ articles: [Article], options: SearchOptions = SearchOptions(), label: String) -> (
+        SolutionIndex, Double
+    ) {
+        let before = residentBytes()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let index = SolutionIndex(articles: articles, options: options)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let grown = Double(residentBytes() - before) / 1_048_576
+        print(String(format: "  %@: built in %.2f s, resident memory +%.0f MB", label, seconds, grown))
+        return (index, seconds)
+    }
+
+    /// Per-search milliseconds over a warm-up pass and then `passes` passes.
+    static func latency(_ texts: [String], passes: Int, _ search: (String) -> Void) -> (
+        p50: Double, p99: Double, mean: Double
+    ) {
+        for text in texts { search(text) }
+        var times: [Double] = []
+        times.reserveCapacity(texts.count * passes)
+        for _ in 0..<passes {
+            for text in texts {
+                let start = DispatchTime.now().uptimeNanoseconds
+                search(text)
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+        }
+        times.sort()
+        func percentile(_ p: Double) -> Double { times[min(times.count - 1, Int(p * Double(times.count)))] }
+        return (percentile(0.5), percentile(0.99), times.reduce(0, +) / Double(max(times.count, 1)))
+    }
+
+    /// The corpus repeated to `count` articles; each copy has its own IDs and one word in five of its texts
+    /// changed, so the vocabulary grows as a larger real corpus's would.
+    static func repeated(_ articles: [Article], to count: Int) -> [Article] {
+        var result = articles
+        var copy = 1
+        while result.count < count {
+            let suffix = String(copy, radix: 26).map { character -> Character in
+                let value = Int(String(character), radix: 26)!
+                return Character(UnicodeScalar(UInt8(97 + value)))
+            }
+            func vary(_ text: String) -> String {
+                text.split(separator: " ", omittingEmptySubsequences: false).enumerated().map { position, word in
+                    (position + copy) % 5 == 0 && word.count > 3 ? word + String(suffix) : word
+                }.joined(separator: " ")
+            }
+            for article in articles where result.count < count {
+                var changed = article
+                changed.id = "\(article.id)#\(copy)"
+                changed.title = vary(article.title)
+                changed.description = vary(article.description)
+                changed.body = vary(article.body)
+                result.append(changed)
+            }
+            copy += 1
+        }
+        return result
+    }
+
+    /// This process's resident memory (`/proc/self/statm`), 0 where there is none.
+    static func residentBytes() -> Int {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = statm.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
