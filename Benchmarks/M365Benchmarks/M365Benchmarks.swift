@@ -21,10 +21,13 @@ enum M365Benchmarks {
         case "server": try await ServerBenchmark.run(seconds: seconds, connections: connections)
         case "connector": try await ConnectorHealthBenchmark.run(seconds: seconds, connections: connections)
         // Here the numbers are passes over the query sets and the scaled corpus's article count.
-        case "search": try SearchBenchmark.run(passes: Int(seconds), scaledTo: arguments.count > 3 ? connections : 50_000)
+        case "search":
+            try SearchBenchmark.run(passes: Int(seconds), scaledTo: arguments.count > 3 ? connections : 50_000)
         default:
             FileHandle.standardError.write(
-                Data("usage: m365-benchmarks identity|desk|server|connector [seconds] [connections] | search [passes] [articles]\n".utf8))
+                Data(
+                    "usage: m365-benchmarks identity|desk|server|connector [seconds] [connections] | search [passes] [articles]\n"
+                        .utf8))
             exit(64)
         }
     }

@@ -7,87 +7,161 @@ public enum Snippet {
     public static let cut = "<ddd/>"
     /// About how long a snippet is, in characters of text.
     public static let length = 240
-    /// How much of an article is searched for the passage: long bodies have their point early.
-    static let scannedBytes = 30_000
+    /// How much of a body is searched for the passage: long bodies make their point early, and a snippet is
+    /// made for every result of every search.
+    static let scannedBodyBytes = 6_000
+
+    /// What a query looks for in a passage, worked out once for all the results of a search: the stems of its
+    /// words, of the words its abbreviations stand for and of corrections of its typos, each with how rare it is.
+    public struct Query: Sendable {
+        /// Stem → weight.
+        let weights: [String: Double]
+        /// With an index: every corpus word of a wanted stem → its weight.
+        let words: [String: Double]
+
+        public init(_ text: String, in index: SolutionIndex? = nil) {
+            var weights: [String: Double] = [:]
+            func add(_ word: String) {
+                let stem = index?.stems[word].map { String($0.dropFirst()) } ?? PorterStemmer.stem(word)
+                weights[stem] = index?.postings["~" + stem]?.idf ?? 1
+            }
+            for token in Analyzer.tokens(text).prefix(QueryPlan.maxTokens) where !Analyzer.stopWords.contains(token) {
+                add(token)
+                for word in Vocabulary.expansions[token] ?? [] { add(word) }
+                if let index, index.rawVocabulary[token] == nil, let corrected = index.typos.correct(token) {
+                    add(corrected)
+                }
+            }
+            self.weights = weights
+            var words: [String: Double] = [:]
+            if let index {
+                for (stem, weight) in weights {
+                    for word in index.words["~" + stem] ?? [] { words[word] = weight }
+                }
+            }
+            self.words = words
+        }
+
+        /// The weight of a raw token of an article, 0 when the query does not want it. The index's articles'
+        /// words are all in `words`; only other text needs stemming.
+        func weight(of token: String, index: SolutionIndex?) -> Double {
+            if let index, index.stems[token] != nil { return words[token] ?? 0 }
+            guard !Analyzer.stopWords.contains(token) else { return 0 }
+            return weights[PorterStemmer.stem(token)] ?? 0
+        }
+
+        /// The weight of a token of an article of the index.
+        func indexedWeight(of token: String) -> Double {
+            words[token] ?? 0
+        }
+    }
 
     /// The snippet of `article` for the query `text`.
     public static func make(for article: Article, query text: String, in index: SolutionIndex? = nil) -> String {
-        let wanted = stems(of: text, index: index)
+        make(for: article, query: Query(text, in: index), in: index)
+    }
+
+    public static func make(for article: Article, query: Query, in index: SolutionIndex? = nil) -> String {
+        // Every word of an indexed article is a corpus word: one lookup tells whether the query wants it.
+        let indexed = index.map { $0.article(id: article.id) == article } ?? false
+        let weigh: (String) -> Double =
+            indexed ? { query.indexedWeight(of: $0) } : { query.weight(of: $0, index: index) }
         let sources = [article.description, article.symptoms, article.resolution, article.cause, article.body]
-        var best: (score: Double, sentences: [Substring], at: Int)?
-        for source in sources where !source.isEmpty {
-            let sentences = Self.sentences(String(decoding: source.utf8.prefix(scannedBytes), as: UTF8.self))
-            for (position, sentence) in sentences.enumerated() {
-                let score = Self.score(sentence, wanted: wanted, index: index)
-                if score > (best?.score ?? 0) { best = (score, sentences, position) }
+        var best: (score: Double, source: Int, sentences: [Range<Int>], at: Int)?
+        if !query.weights.isEmpty {
+            for (number, source) in sources.enumerated() where !source.isEmpty {
+                let limit = number == sources.count - 1 ? scannedBodyBytes : Int.max
+                let found = bestSentence(in: source.utf8.prefix(limit), weigh: weigh)
+                if let found, found.score > (best?.score ?? 0) {
+                    best = (found.score, number, found.sentences, found.at)
+                }
             }
         }
         guard let best else {
             let opening = Substring(sources.first { !$0.isEmpty } ?? article.title)
             let clipped = clip(opening)
-            return mark(clipped, wanted: [], cutBefore: false) + (clipped.count < opening.count ? cut : "")
+            return mark(clipped, query: query, index: index) + (clipped.count < opening.count ? cut : "")
         }
         // The best sentence, and the next while there is room: a short sentence alone says little.
-        var passage = String(best.sentences[best.at])
+        let bytes = Array(sources[best.source].utf8)
+        var range = best.sentences[best.at]
         var next = best.at + 1
-        while passage.count < length / 2, next < best.sentences.count {
-            passage += " " + best.sentences[next]
+        while range.count < length / 2, next < best.sentences.count {
+            range = range.lowerBound..<best.sentences[next].upperBound
             next += 1
         }
-        let clipped = clip(Substring(passage))
+        let passage = Substring(String(decoding: bytes[range], as: UTF8.self))
+        let clipped = clip(passage)
         let more = clipped.count < passage.count || next < best.sentences.count
-        return mark(clipped, wanted: wanted, cutBefore: best.at > 0) + (more ? cut : "")
+        return (best.at > 0 ? cut : "") + mark(clipped, query: query, index: index) + (more ? cut : "")
     }
 
-    /// The stems of the query's words, of the words its abbreviations stand for and of corrections of its typos.
-    static func stems(of text: String, index: SolutionIndex?) -> Set<String> {
-        var stems = Set<String>()
-        for token in Analyzer.tokens(text).prefix(QueryPlan.maxTokens) where !Analyzer.stopWords.contains(token) {
-            stems.insert(PorterStemmer.stem(token))
-            for word in Vocabulary.expansions[token] ?? [] { stems.insert(PorterStemmer.stem(word)) }
-            if let index, index.rawVocabulary[token] == nil, let corrected = index.typos.correct(token) {
-                stems.insert(PorterStemmer.stem(corrected))
-            }
-        }
-        return stems
-    }
-
-    /// Sentences and lines of `text`, trimmed, empty ones dropped.
-    static func sentences(_ text: String) -> [Substring] {
-        var result: [Substring] = []
-        var start = text.startIndex
-        var index = text.startIndex
-        while index < text.endIndex {
-            let character = text[index]
-            let after = text.index(after: index)
-            let ends =
-                character == "\n"
-                || ((character == "." || character == "?" || character == "!")
-                    && (after == text.endIndex || text[after] == " " || text[after] == "\n"))
-            if ends {
-                let sentence = text[start..<after].trimmingSpaces
-                if !sentence.isEmpty { result.append(sentence) }
-                start = after
-            }
-            index = after
-        }
-        let last = text[start...].trimmingSpaces
-        if !last.isEmpty { result.append(last) }
-        return result
-    }
-
-    /// How well a sentence shows the query: the rarer the words of the query it holds, the better; each word
-    /// counts once.
-    static func score(_ sentence: Substring, wanted: Set<String>, index: SolutionIndex?) -> Double {
-        guard !wanted.isEmpty else { return 0 }
-        var seen = Set<String>()
+    /// The sentences of `text` (byte ranges, trimmed) and the one holding the most — and rarest — words of the
+    /// query, each counted once; nil when none holds any.
+    static func bestSentence(in text: Substring.UTF8View, weigh: (String) -> Double) -> (
+        score: Double, sentences: [Range<Int>], at: Int
+    )? {
+        let bytes = Array(text)
+        var sentences: [Range<Int>] = []
+        var best: (score: Double, at: Int)?
+        var start = 0
         var score = 0.0
-        for token in Analyzer.tokens(String(sentence)) where !Analyzer.stopWords.contains(token) {
-            let stem = PorterStemmer.stem(token)
-            guard wanted.contains(stem), seen.insert(stem).inserted else { continue }
-            score += index?.postings["~" + stem]?.idf ?? 1
+        var seen: [String] = []
+        var word: [UInt8] = []
+        func endWord() {
+            guard !word.isEmpty else { return }
+            if word.count <= 64 {
+                let token = String(decoding: word, as: UTF8.self)
+                let weight = weigh(token)
+                if weight > 0, !seen.contains(token) {
+                    seen.append(token)
+                    score += weight
+                }
+            }
+            word.removeAll(keepingCapacity: true)
         }
-        return score
+        func endSentence(at end: Int) {
+            endWord()
+            var lower = start
+            var upper = end
+            while lower < upper, isSpace(bytes[lower]) { lower += 1 }
+            while upper > lower, isSpace(bytes[upper - 1]) { upper -= 1 }
+            if lower < upper {
+                if score > (best?.score ?? 0) { best = (score, sentences.count) }
+                sentences.append(lower..<upper)
+            }
+            start = end
+            score = 0
+            seen.removeAll(keepingCapacity: true)
+        }
+        var position = 0
+        while position < bytes.count {
+            var byte = bytes[position]
+            if byte >= 65 && byte <= 90 { byte += 32 }
+            if (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte >= 0x80 {
+                word.append(byte)
+            } else if byte == 46, word.last.map({ $0 >= 48 && $0 <= 57 }) == true, position + 1 < bytes.count,
+                bytes[position + 1] >= 48 && bytes[position + 1] <= 57
+            {
+                word.append(byte)
+            } else if byte == 39, !word.isEmpty {
+                // can't, user's: one word, as the analyzer reads it.
+            } else if byte == 10
+                || ((byte == 46 || byte == 63 || byte == 33)
+                    && (position + 1 == bytes.count || bytes[position + 1] == 32 || bytes[position + 1] == 10))
+            {
+                endSentence(at: position + 1)
+            } else {
+                endWord()
+            }
+            position += 1
+        }
+        endSentence(at: bytes.count)
+        return best.map { ($0.score, sentences, $0.at) }
+    }
+
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 32 || byte == 9 || byte == 10 || byte == 13
     }
 
     /// `text` cut at a word boundary near ``length``.
@@ -98,25 +172,24 @@ public enum Snippet {
         return text[..<space]
     }
 
-    /// `text` escaped, with every word whose stem is wanted wrapped in the hit tags, and cut marks where the text
-    /// does not start or end the article's passage.
-    static func mark(_ text: Substring, wanted: Set<String>, cutBefore: Bool) -> String {
-        var output = cutBefore ? cut : ""
+    /// `text` escaped, with every word the query wants wrapped in the hit tags.
+    static func mark(_ text: Substring, query: Query, index: SolutionIndex?) -> String {
+        var output = ""
         var word = ""
         func flushWord() {
             guard !word.isEmpty else { return }
             let token = Analyzer.tokens(word).first ?? ""
-            if !token.isEmpty, !Analyzer.stopWords.contains(token), wanted.contains(PorterStemmer.stem(token)) {
+            if !token.isEmpty, query.weight(of: token, index: index) > 0 {
                 output += open + escaped(word) + close
             } else {
                 output += escaped(word)
             }
             word = ""
         }
-        var index = text.startIndex
-        while index < text.endIndex {
-            let character = text[index]
-            let after = text.index(after: index)
+        var position = text.startIndex
+        while position < text.endIndex {
+            let character = text[position]
+            let after = text.index(after: position)
             // A dot between digits belongs to the word: `5.7.133` is one code.
             let dotInNumber =
                 character == "." && word.last?.isNumber == true && after < text.endIndex && text[after].isNumber
@@ -126,7 +199,7 @@ public enum Snippet {
                 flushWord()
                 output += escaped(String(character))
             }
-            index = after
+            position = after
         }
         flushWord()
         return output
@@ -134,16 +207,15 @@ public enum Snippet {
 
     static func escaped(_ text: String) -> String {
         guard text.contains(where: { $0 == "&" || $0 == "<" || $0 == ">" }) else { return text }
-        return text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;")
-    }
-}
-
-extension Substring {
-    fileprivate var trimmingSpaces: Substring {
-        var result = self
-        while let first = result.first, first.isWhitespace { result.removeFirst() }
-        while let last = result.last, last.isWhitespace { result.removeLast() }
+        var result = ""
+        for character in text {
+            switch character {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            default: result.append(character)
+            }
+        }
         return result
     }
 }

@@ -81,18 +81,23 @@ public final class SolutionIndex: Sendable {
         ProcessInfo.processInfo.environment[name].map { $0.split(separator: ",").compactMap { Double($0) } }
     }
 
+    /// Term frequency per field (six of the eight lanes), held inline: an array per posting cost a heap
+    /// allocation each, most of the build's time and memory.
+    typealias Frequencies = SIMD8<UInt16>
+
     struct Posting: Sendable {
         let document: Int32
-        /// Term frequency per field.
-        let frequencies: [UInt16]
+        let frequencies: Frequencies
     }
 
     /// A term's documents and, per document, its BM25F term weight already saturated
     /// (`tf~ · (k1 + 1) / (k1 + tf~)`): nothing of it depends on the query, so a search only multiplies by the
     /// query weight and the idf and adds.
+    /// The postings of all terms lie end to end in ``documents`` and ``termWeights``; a term holds where its run
+    /// starts and how long it is (two arrays per term cost more memory than the postings themselves).
     struct TermPostings: Sendable {
-        let documents: [Int32]
-        let weights: [Float]
+        let start: Int32
+        let count: Int32
         let idf: Double
     }
 
@@ -100,13 +105,18 @@ public final class SolutionIndex: Sendable {
     /// Article ID → position in `articles`.
     let positions: [String: Int]
     let options: SearchOptions
-    /// term → its postings, sorted by document.
+    /// term → its run of postings, sorted by document.
     let postings: [String: TermPostings]
+    let documents: [Int32]
+    let termWeights: [Float]
     /// Raw tokens of the corpus with how many documents hold them, for typo correction.
     let rawVocabulary: [String: Int]
     let typos: TypoCorrector
     /// The stem term of every corpus word, so a search stems only words the corpus does not hold.
     let stems: [String: String]
+    /// The other way: a stem term → the corpus words that have it, so a snippet finds a query's words in an
+    /// article's text by looking each word up once.
+    let words: [String: [String]]
 
     public init(articles: [Article], options: SearchOptions = SearchOptions()) {
         self.articles = articles
@@ -115,6 +125,14 @@ public final class SolutionIndex: Sendable {
         var collected: [String: [Posting]] = [:]
         var lengths: [[Float]] = []
         var raw: [String: Int] = [:]
+        // Each word's stem is computed once for the whole corpus, not at every occurrence.
+        var stemOf: [String: String] = [:]
+        func stem(_ token: String) -> String {
+            if let known = stemOf[token] { return known }
+            let computed = PorterStemmer.stem(token)
+            stemOf[token] = computed
+            return computed
+        }
         lengths.reserveCapacity(articles.count)
         for (index, article) in articles.enumerated() {
             let fields: [String] =
@@ -124,7 +142,7 @@ public final class SolutionIndex: Sendable {
                     article.body,
                 ]
                 : [article.title, "", "", "", "", article.body]
-            var counts: [String: [UInt16]] = [:]
+            var counts: [String: Frequencies] = [:]
             var fieldLengths = [Float](repeating: 0, count: Self.fieldCount)
             var seenRaw = Set<String>()
             for (field, text) in fields.enumerated() {
@@ -134,13 +152,8 @@ public final class SolutionIndex: Sendable {
                     guard !Analyzer.stopWords.contains(token) else { continue }
                     // Each word is indexed as written and, marked, as its stem: an exact match counts more than a
                     // match of another form of the word.
-                    var terms = [token]
-                    if options.stemming { terms.append(Analyzer.stemTerm(token)) }
-                    for term in terms {
-                        var frequencies = counts[term] ?? [UInt16](repeating: 0, count: Self.fieldCount)
-                        if frequencies[field] < UInt16.max { frequencies[field] += 1 }
-                        counts[term] = frequencies
-                    }
+                    counts[token, default: Frequencies()].increment(field)
+                    if options.stemming { counts["~" + stem(token), default: Frequencies()].increment(field) }
                     fieldLengths[field] += 1
                 }
                 // Word pairs of the fields that say what the article is about: a query's phrase counts more than
@@ -148,10 +161,8 @@ public final class SolutionIndex: Sendable {
                 if options.phrases, field < Field.cause.rawValue {
                     let words = tokens.filter { !Analyzer.stopWords.contains($0) }
                     for pair in zip(words, words.dropFirst()) {
-                        let term = Analyzer.pairTerm(pair.0, pair.1)
-                        var frequencies = counts[term] ?? [UInt16](repeating: 0, count: Self.fieldCount)
-                        if frequencies[field] < UInt16.max { frequencies[field] += 1 }
-                        counts[term] = frequencies
+                        counts[Analyzer.pairTerm(stemmed: stem(pair.0), stem(pair.1)), default: Frequencies()]
+                            .increment(field)
                     }
                 }
             }
@@ -168,27 +179,37 @@ public final class SolutionIndex: Sendable {
         let weights = options.fieldWeights ? Self.weights : [Double](repeating: 1, count: Self.fieldCount)
         var postings: [String: TermPostings] = [:]
         postings.reserveCapacity(collected.count)
+        let total = collected.values.reduce(0) { $0 + $1.count }
+        var documents: [Int32] = []
+        var termWeights: [Float] = []
+        documents.reserveCapacity(total)
+        termWeights.reserveCapacity(total)
         for (term, list) in collected {
             let df = Double(list.count)
             postings[term] = TermPostings(
-                documents: list.map(\.document),
-                weights: list.map { posting in
-                    var pseudo = 0.0
-                    for field in 0..<Self.fieldCount where posting.frequencies[field] > 0 {
-                        let b = Self.lengthNormalisation[field]
-                        let length = Double(lengths[Int(posting.document)][field])
-                        pseudo +=
-                            weights[field] * Double(posting.frequencies[field])
-                            / (1 - b + b * length / averageLengths[field])
-                    }
-                    return Float(pseudo * (Self.k1 + 1) / (Self.k1 + pseudo))
-                },
-                idf: log(1 + (count - df + 0.5) / (df + 0.5)))
+                start: Int32(documents.count), count: Int32(list.count), idf: log(1 + (count - df + 0.5) / (df + 0.5)))
+            for posting in list {
+                var pseudo = 0.0
+                for field in 0..<Self.fieldCount where posting.frequencies[field] > 0 {
+                    let b = Self.lengthNormalisation[field]
+                    let length = Double(lengths[Int(posting.document)][field])
+                    pseudo +=
+                        weights[field] * Double(posting.frequencies[field])
+                        / (1 - b + b * length / averageLengths[field])
+                }
+                documents.append(posting.document)
+                termWeights.append(Float(pseudo * (Self.k1 + 1) / (Self.k1 + pseudo)))
+            }
         }
         self.postings = postings
+        self.documents = documents
+        self.termWeights = termWeights
         self.rawVocabulary = raw
-        self.stems =
-            options.stemming ? Dictionary(uniqueKeysWithValues: raw.keys.map { ($0, Analyzer.stemTerm($0)) }) : [:]
+        let stems = Dictionary(uniqueKeysWithValues: raw.keys.map { ($0, "~" + stem($0)) })
+        self.stems = options.stemming ? stems : [:]
+        var words: [String: [String]] = [:]
+        for (word, stem) in stems where !Analyzer.stopWords.contains(word) { words[stem, default: []].append(word) }
+        self.words = words
         self.typos = TypoCorrector(vocabulary: raw.filter { $0.value >= 2 && $0.key.utf8.count >= 4 })
         // The vocabulary tables and weights are built on first use: use them now, while indexing, rather than in
         // the first search.
@@ -208,12 +229,15 @@ public final class SolutionIndex: Sendable {
         let query = QueryPlan(text: text, product: product, index: self)
         var scores = [Double](repeating: 0, count: articles.count)
         for (term, weight) in query.terms {
-            guard let list = postings[term] else { continue }
-            let factor = weight * list.idf
-            list.documents.withUnsafeBufferPointer { documents in
-                list.weights.withUnsafeBufferPointer { weights in
-                    for index in documents.indices {
-                        scores[Int(documents[index])] += factor * Double(weights[index])
+            guard let run = postings[term] else { continue }
+            let factor = weight * run.idf
+            let range = Int(run.start)..<Int(run.start) + Int(run.count)
+            documents.withUnsafeBufferPointer { documents in
+                termWeights.withUnsafeBufferPointer { weights in
+                    scores.withUnsafeMutableBufferPointer { scores in
+                        for index in range {
+                            scores[Int(documents[index])] += factor * Double(weights[index])
+                        }
                     }
                 }
             }
@@ -271,5 +295,12 @@ extension Article {
                 ))
         }
         return (articles, lines, refused)
+    }
+}
+
+extension SIMD8<UInt16> {
+    /// One more occurrence in `field`, saturating.
+    fileprivate mutating func increment(_ field: Int) {
+        if self[field] < UInt16.max { self[field] += 1 }
     }
 }

@@ -32,12 +32,13 @@ struct SolutionsController: RouteCollection {
         let product = input.product.map { String($0.prefix(200)) }.flatMap { $0.isEmpty ? nil : $0 }
 
         let index = request.application.connector.solutions.index
+        let wanted = Snippet.Query(text, in: index)
         let solutions = index.search(text, product: product, limit: top).compactMap { hit in
             index.article(id: hit.id).map { article in
                 RecommendedSolutions.Solution(
                     id: article.id, title: article.title, product: article.product, url: article.url,
                     score: (hit.score * 1000).rounded() / 1000,
-                    snippet: Snippet.make(for: article, query: text, in: index))
+                    snippet: Snippet.make(for: article, query: wanted, in: index))
             }
         }
         let active = try await request.application.health(request.db)
