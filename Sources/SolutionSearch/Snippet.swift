@@ -195,6 +195,10 @@ public enum Snippet {
                 character == "." && word.last?.isNumber == true && after < text.endIndex && text[after].isNumber
             if character.isLetter || character.isNumber || character == "'" || character == "’" || dotInNumber {
                 word.append(character)
+            } else if character.isWhitespace {
+                // Lines and runs of spaces of the article read as one space in a one-line snippet.
+                flushWord()
+                if !output.isEmpty, output.last != " " { output.append(" ") }
             } else {
                 flushWord()
                 output += escaped(String(character))
@@ -202,6 +206,7 @@ public enum Snippet {
             position = after
         }
         flushWord()
+        while output.last == " " { output.removeLast() }
         return output
     }
 

@@ -59,6 +59,11 @@ import Testing
         #expect(cut.hasPrefix(Snippet.cut + "<c0>Bounce</c0> loops"), "\(cut)")
         #expect(cut.hasSuffix(Snippet.cut))
         #expect(cut.count < Snippet.length + 200)
+        // A passage over several lines reads as one line.
+        article.description = "Bounce one.\nBounce  two\tlines."
+        #expect(
+            Snippet.make(for: article, query: "bounce", in: Self.index)
+                == "<c0>Bounce</c0> one. <c0>Bounce</c0> two lines.")
         // No word of the query: the opening of the description, unmarked.
         #expect(Snippet.make(for: ndr, query: "zzzz", in: Self.index) == "Mail to a group bounces.")
         #expect(Snippet.make(for: ndr, query: "", in: nil) == "Mail to a group bounces.")
