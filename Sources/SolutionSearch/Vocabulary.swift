@@ -32,8 +32,8 @@ enum Vocabulary {
         "rdp": ["remote", "desktop"], "vdi": ["virtual", "desktop"], "c2r": ["click", "run"],
         "ctr": ["click", "run"], "odt": ["office", "deployment", "tool"], "gpo": ["group", "policy"],
         "ps": ["powershell"], "mac": ["mac", "macos"], "macbook": ["mac"], "imac": ["mac"], "ios": ["iphone", "ios"],
-        "iphone": ["iphone", "ios"],
-        "android": ["android", "mobile"], "sharepoint": ["sharepoint"], "onedrive": ["onedrive"],
+        "iphone": ["iphone", "ios", "mobile", "device"],
+        "android": ["android", "mobile", "device"], "sharepoint": ["sharepoint"], "onedrive": ["onedrive"],
         "teams": ["teams"], "emails": ["email", "mail"], "email": ["mail", "message"], "mail": ["email", "message"],
         "mailbox": ["mailbox"], "signin": ["sign"], "login": ["sign"], "logon": ["sign"], "log": ["sign"],
         "inbox": ["inbox", "mailbox"], "outlook": ["outlook"], "onprem": ["premises"], "prem": ["premises"],
@@ -41,6 +41,15 @@ enum Vocabulary {
         "deleted": ["delete", "removed"], "crash": ["crash", "stop", "responding"],
         "crashes": ["crash", "stop", "responding"], "freezes": ["hang", "stop", "responding"],
         "frozen": ["hang", "stop", "responding"], "slow": ["slow", "performance"],
+        // How people write to a service desk, and how articles say it.
+        "coworker": ["user"], "coworkers": ["user"], "colleague": ["user"], "colleagues": ["user"],
+        "employee": ["user"], "employees": ["user"], "staff": ["user"], "someone": ["user"],
+        "invite": ["meeting", "request"], "invites": ["meeting", "request"], "invitation": ["meeting", "request"],
+        "phone": ["mobile", "device"], "phones": ["mobile", "device"], "ipad": ["ios", "mobile", "device"],
+        "tablet": ["mobile", "device"], "cellphone": ["mobile", "device"],
+        "laptop": ["computer"], "pc": ["computer"], "desktop": ["computer"],
+        "vanished": ["missing"], "disappeared": ["missing"], "gone": ["missing"],
+        "storage": ["quota", "size"], "full": ["quota"],
     ]
 
     /// Words that name a product, pointing at the corpus's product names.
