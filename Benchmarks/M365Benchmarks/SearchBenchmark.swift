@@ -19,8 +19,16 @@ enum SearchBenchmark {
         print("search, \(articles.count) articles, \(passes) warm passes per set (release build expected)")
         let (index, _) = build(articles, label: "index")
         let (baseline, _) = build(articles, options: .baseline, label: "baseline index (plain BM25, title + body)")
+        var withoutProximity = SearchOptions()
+        withoutProximity.proximity = false
+        let (flat, _) = build(articles, options: withoutProximity, label: "index without proximity re-ranking")
         for (name, queries) in sets {
             let engine = latency(queries.map(\.text), passes: passes) { index.search($0, limit: 10) }
+            let unranked = latency(queries.map(\.text), passes: passes) { flat.search($0, limit: 10) }
+            print(
+                String(
+                    format: "  %@ without proximity: p50 %.3f ms, p99 %.3f ms (with/without p99 %.0f%%)", name,
+                    unranked.p50, unranked.p99, 100 * engine.p99 / unranked.p99))
             let plain = latency(queries.map(\.text), passes: passes) { baseline.search($0, limit: 10) }
             print(
                 String(

@@ -22,6 +22,7 @@ struct KBCommand: AsyncParsableCommand {
             case "products": options.productBoost = false
             case "codes": options.codeBoost = false
             case "phrases": options.phrases = false
+            case "proximity": options.proximity = false
             default: throw ValidationError("Unknown part '\(part)'.")
             }
         }
@@ -45,7 +46,7 @@ struct KBCommand: AsyncParsableCommand {
 
         @Option(
             help:
-                "Turn parts off, comma-separated: fields, stemming, expansions, typos, products, codes, phrases (to measure each)."
+                "Turn parts off, comma-separated: fields, stemming, expansions, typos, products, codes, phrases, proximity (to measure each)."
         )
         var without: String?
 

@@ -46,6 +46,8 @@ public struct SearchOptions: Sendable, Equatable {
     public var codeBoost = true
     /// Pairs of adjacent query words matched as pairs in titles, descriptions and symptoms.
     public var phrases = true
+    /// The best few re-ranked by how close together the query's words stand in them.
+    public var proximity = true
 
     public init() {}
 
@@ -59,6 +61,7 @@ public struct SearchOptions: Sendable, Equatable {
         options.productBoost = false
         options.codeBoost = false
         options.phrases = false
+        options.proximity = false
         return options
     }()
 }
@@ -117,6 +120,11 @@ public final class SolutionIndex: Sendable {
     /// The other way: a stem term → the corpus words that have it, so a snippet finds a query's words in an
     /// article's text by looking each word up once.
     let words: [String: [String]]
+    /// For proximity: every stem term of the title, description and symptoms as a number, and those fields of
+    /// each article as the numbers of their words (stop words left out; -1 between fields), end to end.
+    let stemNumbers: [String: Int32]
+    let proximityWords: [Int32]
+    let proximityStarts: [Int32]
 
     public init(articles: [Article], options: SearchOptions = SearchOptions()) {
         self.articles = articles
@@ -134,7 +142,12 @@ public final class SolutionIndex: Sendable {
             return computed
         }
         lengths.reserveCapacity(articles.count)
+        var stemNumbers: [String: Int32] = [:]
+        var proximityWords: [Int32] = []
+        var proximityStarts: [Int32] = []
+        proximityStarts.reserveCapacity(articles.count + 1)
         for (index, article) in articles.enumerated() {
+            proximityStarts.append(Int32(proximityWords.count))
             let fields: [String] =
                 options.fieldWeights
                 ? [
@@ -153,9 +166,20 @@ public final class SolutionIndex: Sendable {
                     // Each word is indexed as written and, marked, as its stem: an exact match counts more than a
                     // match of another form of the word.
                     counts[token, default: Frequencies()].increment(field)
-                    if options.stemming { counts["~" + stem(token), default: Frequencies()].increment(field) }
+                    let stemTerm = "~" + stem(token)
+                    if options.stemming { counts[stemTerm, default: Frequencies()].increment(field) }
                     fieldLengths[field] += 1
+                    if field < Field.cause.rawValue {
+                        if let number = stemNumbers[stemTerm] {
+                            proximityWords.append(number)
+                        } else {
+                            let number = Int32(stemNumbers.count)
+                            stemNumbers[stemTerm] = number
+                            proximityWords.append(number)
+                        }
+                    }
                 }
+                if field < Field.cause.rawValue { proximityWords.append(-1) }
                 // Word pairs of the fields that say what the article is about: a query's phrase counts more than
                 // its words scattered.
                 if options.phrases, field < Field.cause.rawValue {
@@ -201,6 +225,10 @@ public final class SolutionIndex: Sendable {
                 termWeights.append(Float(pseudo * (Self.k1 + 1) / (Self.k1 + pseudo)))
             }
         }
+        proximityStarts.append(Int32(proximityWords.count))
+        self.stemNumbers = stemNumbers
+        self.proximityWords = proximityWords
+        self.proximityStarts = proximityStarts
         self.postings = postings
         self.documents = documents
         self.termWeights = termWeights
@@ -247,7 +275,80 @@ public final class SolutionIndex: Sendable {
                 if let boost = query.products[articles[index].product] { scores[index] *= boost }
             }
         }
-        return Self.top(scores, limit: limit).map { SearchHit(id: articles[$0].id, score: scores[$0]) }
+        guard options.proximity else {
+            return Self.top(scores, limit: limit).map { SearchHit(id: articles[$0].id, score: scores[$0]) }
+        }
+        // The query's words found in some title, description or symptoms: stem numbers, sorted, with their idf.
+        var wanted: [(number: Int32, idf: Double)] = []
+        for (term, _) in query.terms where term.hasPrefix("~") {
+            if let number = stemNumbers[term], let run = postings[term] { wanted.append((number, run.idf)) }
+        }
+        wanted.sort { $0.number < $1.number }
+        // Re-ranking only raises the best few, so the best `limit` are among them and those before them.
+        var candidates = Self.top(scores, limit: max(limit, Self.proximityDepth))
+        if wanted.count > 1 {
+            var closeness: [Int64: Double] = [:]
+            var recent: [(position: Int32, word: Int32)] = []
+            for candidate in candidates.prefix(Self.proximityDepth) {
+                scores[candidate] +=
+                    Self.proximityWeight
+                    * proximity(of: candidate, wanted: wanted, closeness: &closeness, recent: &recent)
+            }
+            candidates.sort { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+        }
+        return candidates.prefix(max(0, limit)).map { SearchHit(id: articles[$0].id, score: scores[$0]) }
+    }
+
+    /// The idf of stem `number` if the query wants it (`wanted` sorted by number).
+    private static func idf(of number: Int32, in wanted: [(number: Int32, idf: Double)]) -> Double? {
+        var low = 0
+        var high = wanted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if wanted[middle].number < number { low = middle + 1 } else { high = middle }
+        }
+        return low < wanted.count && wanted[low].number == number ? wanted[low].idf : nil
+    }
+
+    /// Proximity re-ranks the best few: measured, deeper re-ranking changed nothing and cost time.
+    static let proximityWeight = tuning("SS_PROX")?.first ?? 1.5
+    static let proximityDepth = 10
+    static let proximityWindow: Int32 = 6
+
+    /// How close together the query's words stand in an article's title, description and symptoms: for each
+    /// two different query words within a few words of each other, `1/distance²`, saturated at 1 per pair of
+    /// words and weighted by the rarer word's idf.
+    ///
+    /// `closeness` (two stem numbers in one key, the smaller first → how close they stood, summed) and `recent`
+    /// are the caller's, kept between articles so that each search allocates them once.
+    func proximity(
+        of article: Int, wanted: [(number: Int32, idf: Double)], closeness: inout [Int64: Double],
+        recent: inout [(position: Int32, word: Int32)]
+    ) -> Double {
+        closeness.removeAll(keepingCapacity: true)
+        recent.removeAll(keepingCapacity: true)
+        var position: Int32 = 0
+        for index in Int(proximityStarts[article])..<Int(proximityStarts[article + 1]) {
+            let word = proximityWords[index]
+            position += 1
+            guard word >= 0 else {
+                recent.removeAll(keepingCapacity: true)
+                continue
+            }
+            guard Self.idf(of: word, in: wanted) != nil else { continue }
+            recent.removeAll { position - $0.position > Self.proximityWindow }
+            for earlier in recent where earlier.word != word {
+                let key = Int64(min(earlier.word, word)) << 32 | Int64(max(earlier.word, word))
+                let distance = Double(position - earlier.position)
+                closeness[key, default: 0] += 1 / (distance * distance)
+            }
+            recent.append((position, word))
+        }
+        return closeness.reduce(0) { total, pair in
+            let first = Self.idf(of: Int32(truncatingIfNeeded: pair.key >> 32), in: wanted) ?? 0
+            let second = Self.idf(of: Int32(truncatingIfNeeded: pair.key), in: wanted) ?? 0
+            return total + min(pair.value, 1) * min(first, second)
+        }
     }
 
     /// Indexes of the `limit` highest positive scores, best first (ties by index).

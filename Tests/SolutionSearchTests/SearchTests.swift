@@ -39,6 +39,23 @@ import Testing
         Self.index.search(text, product: product, limit: 3).first?.id
     }
 
+    @Test func queryWordsStandingCloseTogetherRankHigher() {
+        // The same words and lengths; only how far apart "calendar" and "sync" stand differs.
+        let far = Article(
+            id: "far", title: "Article", product: "", url: "",
+            description: "calendar alpha beta gamma delta epsilon zeta eta phone sync")
+        let near = Article(
+            id: "near", title: "Article", product: "", url: "",
+            description: "calendar phone sync alpha beta gamma delta epsilon zeta eta")
+        #expect(SolutionIndex(articles: [far, near]).search("calendar sync").map(\.id) == ["near", "far"])
+        var options = SearchOptions()
+        options.proximity = false
+        // Without it the two tie, and the first indexed comes first.
+        let flat = SolutionIndex(articles: [far, near], options: options).search("calendar sync")
+        #expect(flat.map(\.id) == ["far", "near"])
+        #expect(flat[0].score == flat[1].score)
+    }
+
     @Test func snippetsMarkTheMatchedWordsOfTheBestPassage() {
         let ndr = Self.articles[2]
         let snippet = Snippet.make(for: ndr, query: "mail bounces with 550 5.7.133", in: Self.index)
