@@ -28,11 +28,13 @@ def desk_token(identity, connector):
 
 
 def set_app_id(identity, connector, app_id):
-    response = identity.session().patch(
-        f"{connector.base_url}/admin/api/tenants/{identity.tenant_id}/profile",
-        json={"supportTool": "servicenow", "appId": app_id},
-        headers={"Authorization": f"Bearer {connector.admin_token}"})
+    """Sets the profile's App ID as the operator; returns the one it had (other tests share the server)."""
+    url = f"{connector.base_url}/admin/api/tenants/{identity.tenant_id}/profile"
+    headers = {"Authorization": f"Bearer {connector.admin_token}"}
+    before = identity.session().get(url, headers=headers).json().get("appId") or ""
+    response = identity.session().patch(url, json={"supportTool": "servicenow", "appId": app_id}, headers=headers)
     assert response.status_code == 200, response.text
+    return before
 
 
 def test_an_article_put_by_the_cli_is_recommended_by_the_running_connector(identity, connector):
@@ -40,13 +42,14 @@ def test_an_article_put_by_the_cli_is_recommended_by_the_running_connector(ident
     headers = {"Authorization": f"Bearer {desk_token(identity, connector)}"}
     url = f"{connector.base_url}/api/v1/recommendedSolutions"
     # Before the Microsoft 365 administrator enters the App ID: the guide's "complete the final step".
-    refused = session.post(url, json={"text": "printer"}, headers=headers)
-    assert refused.status_code == 403
-    assert refused.headers["Content-Type"].startswith("application/problem+json")
-    assert refused.json()["code"] == "profileNotConfigured"
-
-    set_app_id(identity, connector, connector.demo["client"]["appId"])
+    before = set_app_id(identity, connector, "")
     try:
+        refused = session.post(url, json={"text": "printer"}, headers=headers)
+        assert refused.status_code == 403
+        assert refused.headers["Content-Type"].startswith("application/problem+json")
+        assert refused.json()["code"] == "profileNotConfigured"
+        set_app_id(identity, connector, connector.demo["client"]["appId"])
+
         article = {"id": "contoso/printing/label-printer-jams", "title": "Label printer jams after the driver update",
                    "product": "Windows", "url": "https://kb.example.test/label-printer",
                    "description": "The warehouse label printer jams & stops after the driver update.",
@@ -81,7 +84,7 @@ def test_an_article_put_by_the_cli_is_recommended_by_the_running_connector(ident
         shown = cli(identity, "show", article["id"])
         assert "(retired)" in shown.splitlines()[0]
     finally:
-        set_app_id(identity, connector, "")
+        set_app_id(identity, connector, before)
 
 
 def test_kb_eval_prints_the_three_metrics_on_a_labelled_set(identity, tmp_path):
