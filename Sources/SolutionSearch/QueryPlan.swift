@@ -34,15 +34,17 @@ struct QueryPlan {
             if options.codeBoost, Analyzer.isCode(token) { weight = Self.codeWeight }
             // A word the corpus does not know, or knows from a stray misspelling or two (`calender`), is read
             // as the much more common word one edit away.
+            // A word of the Microsoft 365 vocabulary (`macbook`, `sspr`) is no typo, known to the corpus or not.
             let known = index.rawVocabulary[token] ?? 0
-            if options.typoTolerance, known <= 2, !Analyzer.stopWords.contains(token), !Analyzer.isCode(token),
-                let corrected = index.typos.correct(token, atLeast: known == 0 ? 2 : 20 * known)
+            let expansion = options.expansions ? Vocabulary.expansions[token] : nil
+            if options.typoTolerance, expansion == nil, known <= 2, !Analyzer.stopWords.contains(token),
+                !Analyzer.isCode(token), let corrected = index.typos.correct(token, atLeast: known == 0 ? 2 : 20 * known)
             {
                 add(corrected, Self.correctionWeight)
                 if known == 0 { continue }
             }
             add(token, weight)
-            if options.expansions, let expansion = Vocabulary.expansions[token] {
+            if let expansion {
                 for word in expansion { add(word, Self.expansionWeight) }
             }
             if options.productBoost, let name = Vocabulary.productWords[token] {

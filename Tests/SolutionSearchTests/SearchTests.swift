@@ -39,6 +39,16 @@ import Testing
         Self.index.search(text, product: product, limit: 3).first?.id
     }
 
+    @Test func aVocabularyWordIsNoTypo() {
+        // `macbook` is one letter from the corpus's `macbooks`, but the vocabulary knows it stands for `mac`.
+        let articles = (0..<2).map {
+            Article(id: "\($0)", title: "Old macbooks and a mac", product: "", url: "")
+        }
+        let terms = QueryPlan(text: "macbook", product: nil, index: SolutionIndex(articles: articles)).terms.map(\.0)
+        #expect(terms.contains("mac"))
+        #expect(!terms.contains("macbooks"))
+    }
+
     @Test func queryWordsStandingCloseTogetherRankHigher() {
         // The same words and lengths; only how far apart "calendar" and "sync" stand differs.
         let far = Article(
