@@ -38,7 +38,8 @@ struct QueryPlan {
             let known = index.rawVocabulary[token] ?? 0
             let expansion = options.expansions ? Vocabulary.expansions[token] : nil
             if options.typoTolerance, expansion == nil, known <= 2, !Analyzer.stopWords.contains(token),
-                !Analyzer.isCode(token), let corrected = index.typos.correct(token, atLeast: known == 0 ? 2 : 20 * known)
+                !Analyzer.isCode(token),
+                let corrected = index.typos.correct(token, atLeast: known == 0 ? 2 : 20 * known)
             {
                 add(corrected, Self.correctionWeight)
                 if known == 0 { continue }
