@@ -100,7 +100,7 @@ struct ArticleAdminController: RouteCollection {
         article.id = id
         let knowledgeBase = knowledgeBase(request)
         let saved = try await knowledgeBase.save(article)
-        try await request.application.connector.solutions.refresh(from: knowledgeBase, logger: request.logger)
+        await reindex(request, knowledgeBase)
         return JSONBody(saved.article, status: saved.created ? .created : .ok)
     }
 
@@ -110,7 +110,19 @@ struct ArticleAdminController: RouteCollection {
         guard let retired = try await knowledgeBase.retire(id: id) else {
             throw ConnectorError.notFound("The knowledge base has no article \(id.prefix(300)).")
         }
-        try await request.application.connector.solutions.refresh(from: knowledgeBase, logger: request.logger)
+        await reindex(request, knowledgeBase)
         return JSONBody(retired)
+    }
+
+    /// Rebuilds the index after a change, so the answer means "searchable now". The change itself is stored
+    /// whatever happens here: a failed rebuild is logged and the next periodic refresh catches up.
+    private func reindex(_ request: Request, _ knowledgeBase: KnowledgeBase) async {
+        do {
+            try await request.application.connector.solutions.refresh(from: knowledgeBase, logger: request.logger)
+        } catch {
+            request.logger.error(
+                "The knowledge base index was not rebuilt after a change; the next refresh will",
+                metadata: ["error": "\(String(reflecting: error))", "correlation_id": "\(request.id)"])
+        }
     }
 }
