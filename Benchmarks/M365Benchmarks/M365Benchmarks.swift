@@ -22,7 +22,13 @@ enum M365Benchmarks {
         case "connector": try await ConnectorHealthBenchmark.run(seconds: seconds, connections: connections)
         // Here the numbers are passes over the query sets and the scaled corpus's article count.
         case "search":
-            try SearchBenchmark.run(passes: Int(seconds), scaledTo: arguments.count > 3 ? connections : 50_000)
+            do {
+                try SearchBenchmark.run(passes: Int(seconds), scaledTo: arguments.count > 3 ? connections : 50_000)
+            } catch {
+                FileHandle.standardError.write(
+                    Data("m365-benchmarks search: \(error.localizedDescription) (set M365_KB_DIR)\n".utf8))
+                exit(1)
+            }
         default:
             FileHandle.standardError.write(
                 Data(

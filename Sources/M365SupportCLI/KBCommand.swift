@@ -174,7 +174,8 @@ extension KBCommand {
             abstract: "Add an article, or replace the one with its ID (a retired one comes back).",
             discussion:
                 "FILE holds one JSON object in the corpus format (id, title, product, url, description, symptoms, "
-                + "cause, resolution, body); `-` reads it from standard input. A running Connector searches the "
+                + "cause, resolution, body; tenantId makes it private to that tenant); `-` reads it from standard "
+                + "input. A running Connector searches the "
                 + "change within \(Int(SolutionCatalog.refreshInterval)) seconds.")
 
         @OptionGroup var store: ConnectorStore
@@ -220,6 +221,7 @@ extension KBCommand {
             article.id + (article.retired == true ? " (retired)" : ""), article.title,
             "product: \(article.product)", "url: \(article.url)",
         ]
+        if let tenant = article.tenantId { lines.append("private to tenant: \(tenant)") }
         if let updated = article.updatedDateTime { lines.append("updated: \(updated)") }
         for (name, text) in [
             ("description", article.description), ("symptoms", article.symptoms), ("cause", article.cause),

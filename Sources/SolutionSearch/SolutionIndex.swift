@@ -11,10 +11,12 @@ public struct Article: Sendable, Equatable, Codable {
     public var cause: String
     public var resolution: String
     public var body: String
+    /// The one tenant that may find the article, or nil: shared by all.
+    public var tenant: String?
 
     public init(
         id: String, title: String, product: String, url: String, description: String = "", symptoms: String = "",
-        cause: String = "", resolution: String = "", body: String = ""
+        cause: String = "", resolution: String = "", body: String = "", tenant: String? = nil
     ) {
         self.id = id
         self.title = title
@@ -25,6 +27,7 @@ public struct Article: Sendable, Equatable, Codable {
         self.cause = cause
         self.resolution = resolution
         self.body = body
+        self.tenant = tenant
     }
 }
 
@@ -105,6 +108,8 @@ public final class SolutionIndex: Sendable {
     }
 
     let articles: [Article]
+    /// Positions of the articles private to one tenant, with their tenant.
+    let privateArticles: [(position: Int, tenant: String)]
     /// Article ID → position in `articles`.
     let positions: [String: Int]
     let options: SearchOptions
@@ -128,6 +133,9 @@ public final class SolutionIndex: Sendable {
 
     public init(articles: [Article], options: SearchOptions = SearchOptions()) {
         self.articles = articles
+        self.privateArticles = articles.enumerated().compactMap { position, article in
+            article.tenant.map { (position, $0) }
+        }
         self.positions = Dictionary(articles.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { _, last in last })
         self.options = options
         var collected: [String: [Posting]] = [:]
@@ -252,8 +260,9 @@ public final class SolutionIndex: Sendable {
         positions[id].map { articles[$0] }
     }
 
-    /// The `limit` best articles for `text`, optionally for a named product.
-    public func search(_ text: String, product: String? = nil, limit: Int = 10) -> [SearchHit] {
+    /// The `limit` best articles for `text`, optionally for a named product, among the shared articles and those
+    /// private to `tenant`.
+    public func search(_ text: String, product: String? = nil, limit: Int = 10, tenant: String? = nil) -> [SearchHit] {
         let query = QueryPlan(text: text, product: product, index: self)
         var scores = [Double](repeating: 0, count: articles.count)
         for (term, weight) in query.terms {
@@ -270,6 +279,7 @@ public final class SolutionIndex: Sendable {
                 }
             }
         }
+        for (position, owner) in privateArticles where owner != tenant { scores[position] = 0 }
         if options.productBoost, !query.products.isEmpty {
             for index in scores.indices where scores[index] > 0 {
                 if let boost = query.products[articles[index].product] { scores[index] *= boost }

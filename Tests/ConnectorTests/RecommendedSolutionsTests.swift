@@ -134,6 +134,41 @@ import WireModels
         }
     }
 
+    @Test func aTenantsPrivateArticleIsFoundByThatTenantAlone() async throws {
+        try await withConnector { fx in
+            let token = try await Self.registerDesk(fx)
+            // Named by domain, stored by tenant ID.
+            let mine = try await fx.admin(
+                .PUT, "/knowledgeBase/articles/contoso/vpn-kiosk",
+                json: #"{"title":"Contoso kiosk VPN drops every hour","tenantId":"contoso.onmicrosoft.com"}"#)
+            #expect(mine.status == .created, "\(mine.body.string)")
+            #expect(mine.jsonObject["tenantId"] as? String == fx.tenantId)
+            let registered = try await fx.admin(
+                .POST, "/tenants", json: #"{"tenantId":"\#(fx.otherTenantId)","displayName":"Fabrikam"}"#)
+            #expect(registered.status == .created, "\(registered.body.string)")
+            let theirs = try await fx.admin(
+                .PUT, "/knowledgeBase/articles/fabrikam/vpn-kiosk",
+                json: #"{"title":"Fabrikam kiosk VPN drops every hour","tenantId":"\#(fx.otherTenantId)"}"#)
+            #expect(theirs.status == .created)
+            let (_, answer) = try await Self.recommend(fx, token: token, #"{"text":"kiosk VPN drops every hour"}"#)
+            let ids = answer?.solutions.map(\.id) ?? []
+            #expect(ids.first == "contoso/vpn-kiosk")
+            #expect(!ids.contains("fabrikam/vpn-kiosk"))
+            // Outside any tenant (kb search, kb eval) only shared articles are searched.
+            #expect(fx.connector.connector.solutions.index.search("kiosk vpn").isEmpty)
+
+            let unknown = try await fx.admin(
+                .PUT, "/knowledgeBase/articles/x/1", json: #"{"title":"T","tenantId":"nowhere.example"}"#)
+            #expect(unknown.status == .notFound)
+            #expect(unknown.jsonObject["code"] as? String == ConnectorErrorCode.tenantNotRegistered.rawValue)
+            // An import of the shared corpus updating the article keeps it private.
+            _ = try await KnowledgeBase(database: fx.connector.db).importJSONLines(
+                Data(#"{"id":"fabrikam/vpn-kiosk","title":"Fabrikam kiosk VPN drops, updated"}"#.utf8))
+            let kept = try await fx.admin(.GET, "/knowledgeBase/articles/fabrikam/vpn-kiosk")
+            #expect(kept.jsonObject["tenantId"] as? String == fx.otherTenantId)
+        }
+    }
+
     @Test func changesMadeByAnotherProcessAreSearchedAfterTheNextRefresh() async throws {
         try await withConnector { fx in
             let catalog = fx.connector.connector.solutions

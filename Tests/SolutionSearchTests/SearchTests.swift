@@ -39,6 +39,15 @@ import Testing
         Self.index.search(text, product: product, limit: 3).first?.id
     }
 
+    @Test func privateArticlesAreSearchedForTheirTenantOnly() {
+        let shared = Article(id: "shared", title: "Printer offline", product: "", url: "")
+        let contoso = Article(id: "contoso", title: "Printer offline in Contoso", product: "", url: "", tenant: "c")
+        let index = SolutionIndex(articles: [shared, contoso])
+        #expect(index.search("printer offline contoso", tenant: "c").map(\.id) == ["contoso", "shared"])
+        #expect(index.search("printer offline contoso", tenant: "f").map(\.id) == ["shared"])
+        #expect(index.search("printer offline contoso").map(\.id) == ["shared"])
+    }
+
     @Test func aVocabularyWordIsNoTypo() {
         // `macbook` is one letter from the corpus's `macbooks`, but the vocabulary knows it stands for `mac`.
         let articles = (0..<2).map {

@@ -71,15 +71,19 @@ package struct KnowledgeBase: Sendable {
         return report
     }
 
-    /// Writes one article, in service, changed at `stamp`.
-    private static func write(_ article: Article, exists: Bool, stamp: Double, sql: any SQLDatabase) async throws {
-        let values: [(String, SQLBind)] = [
+    /// Writes one article, in service, changed at `stamp`. An update keeps the article's tenant unless
+    /// `setTenant` (an import of the shared corpus never turns a tenant's private article into a shared one).
+    private static func write(
+        _ article: Article, exists: Bool, stamp: Double, sql: any SQLDatabase, setTenant: Bool = false
+    ) async throws {
+        var values: [(String, SQLBind)] = [
             ("title", SQLBind(article.title)), ("product", SQLBind(article.product)),
             ("url", SQLBind(article.url)), ("description", SQLBind(article.description)),
             ("symptoms", SQLBind(article.symptoms)), ("cause", SQLBind(article.cause)),
             ("resolution", SQLBind(article.resolution)), ("body", SQLBind(article.body)),
             ("updated_at", SQLBind(stamp)), ("retired", SQLBind(false)),
         ]
+        if setTenant || !exists { values.append(("tenant_id", SQLBind(article.tenant))) }
         if exists {
             var update = sql.update(Self.table)
             for (column, value) in values { update = update.set(SQLIdentifier(column), to: value) }
@@ -94,7 +98,11 @@ package struct KnowledgeBase: Sendable {
 
     /// Adds `article` or replaces the article with its ID (bringing a retired one back); `created` says which.
     package func save(_ article: KnowledgeArticle) async throws -> Saved {
-        let searchable = Article(article)
+        var checked = Article(article)
+        if let tenant = article.tenantId {
+            checked.tenant = try await TenantStore(sql: try database.asSQL(), now: now).require(tenant).tenantId
+        }
+        let searchable = checked
         if let reason = Self.problem(searchable) { throw ConnectorError.invalid("The article is refused: \(reason).") }
         let stamp = now().timeIntervalSince1970
         let created = try await database.transaction { database -> Bool in
@@ -102,7 +110,7 @@ package struct KnowledgeBase: Sendable {
             let exists =
                 try await sql.select().column("article_id").from(Self.table)
                 .where("article_id", .equal, article.id).first() != nil
-            try await Self.write(searchable, exists: exists, stamp: stamp, sql: sql)
+            try await Self.write(searchable, exists: exists, stamp: stamp, sql: sql, setTenant: true)
             try await Self.advanceRevision(sql)
             return !exists
         }
@@ -167,19 +175,20 @@ package struct KnowledgeBase: Sendable {
         let cause: String
         let resolution: String
         let body: String
+        let tenant_id: String?
         let updated_at: Double
         let retired: Bool
 
         var article: Article {
             Article(
                 id: article_id, title: title, product: product, url: url, description: description,
-                symptoms: symptoms, cause: cause, resolution: resolution, body: body)
+                symptoms: symptoms, cause: cause, resolution: resolution, body: body, tenant: tenant_id)
         }
 
         var wire: KnowledgeArticle {
             KnowledgeArticle(
                 id: article_id, title: title, product: product, url: url, description: description,
-                symptoms: symptoms, cause: cause, resolution: resolution, body: body,
+                symptoms: symptoms, cause: cause, resolution: resolution, body: body, tenantId: tenant_id,
                 updatedDateTime: Date(timeIntervalSince1970: updated_at), retired: retired)
         }
     }
@@ -212,6 +221,6 @@ extension Article {
         self.init(
             id: article.id, title: article.title, product: article.product, url: article.url,
             description: article.description, symptoms: article.symptoms, cause: article.cause,
-            resolution: article.resolution, body: article.body)
+            resolution: article.resolution, body: article.body, tenant: article.tenantId)
     }
 }

@@ -33,7 +33,7 @@ struct SolutionsController: RouteCollection {
 
         let index = request.application.connector.solutions.index
         let wanted = Snippet.Query(text, in: index)
-        let solutions = index.search(text, product: product, limit: top).compactMap { hit in
+        let solutions = index.search(text, product: product, limit: top, tenant: caller.tenantId).compactMap { hit in
             index.article(id: hit.id).map { article in
                 RecommendedSolutions.Solution(
                     id: article.id, title: article.title, product: article.product, url: article.url,

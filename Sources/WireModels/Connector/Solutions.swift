@@ -100,13 +100,15 @@ package struct KnowledgeArticle: Codable, Sendable, Equatable {
     package var cause: String
     package var resolution: String
     package var body: String
+    /// The tenant (ID) that alone may find the article; absent: shared by every tenant.
+    package var tenantId: String?
     /// Set by the Connector: when the article last changed, and whether it is retired (kept, not searched).
     package var updatedDateTime: Date?
     package var retired: Bool?
 
     package init(
         id: String, title: String, product: String = "", url: String = "", description: String = "",
-        symptoms: String = "", cause: String = "", resolution: String = "", body: String = "",
+        symptoms: String = "", cause: String = "", resolution: String = "", body: String = "", tenantId: String? = nil,
         updatedDateTime: Date? = nil, retired: Bool? = nil
     ) {
         self.id = id
@@ -118,12 +120,14 @@ package struct KnowledgeArticle: Codable, Sendable, Equatable {
         self.cause = cause
         self.resolution = resolution
         self.body = body
+        self.tenantId = tenantId
         self.updatedDateTime = updatedDateTime
         self.retired = retired
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, title, product, url, description, symptoms, cause, resolution, body, updatedDateTime, retired
+        case id, title, product, url, description, symptoms, cause, resolution, body, tenantId, updatedDateTime,
+            retired
     }
 
     /// Only `title` is required besides the ID (which the path may give): the other texts default to empty.
@@ -138,6 +142,7 @@ package struct KnowledgeArticle: Codable, Sendable, Equatable {
         cause = try container.decodeIfPresent(String.self, forKey: .cause) ?? ""
         resolution = try container.decodeIfPresent(String.self, forKey: .resolution) ?? ""
         body = try container.decodeIfPresent(String.self, forKey: .body) ?? ""
+        tenantId = try container.decodeIfPresent(String.self, forKey: .tenantId)
         updatedDateTime = try container.decodeIfPresent(Date.self, forKey: .updatedDateTime)
         retired = try container.decodeIfPresent(Bool.self, forKey: .retired)
     }
