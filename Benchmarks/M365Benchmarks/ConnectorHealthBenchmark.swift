@@ -10,7 +10,9 @@ import Vapor
 import WireModels
 
 /// Graph-compatible service health requests per second — the demo tenant's issues, a filtered, ordered, selected
-/// page, and a 1000-issue tenant filtered — next to `GET /healthz` on the same Connector in the same run. Every
+/// page, and a 1000-issue tenant filtered — and recommended solutions (a short query and a ticket, over the corpus
+/// of `../shared/data/kb` or `M365_KB_DIR` when present, else the starter articles), next to `GET /healthz` on the
+/// same Connector in the same run. Every
 /// health request carries an app token from Identity (running in the process on loopback), so the figures
 /// include the token check.
 enum ConnectorHealthBenchmark {
@@ -62,6 +64,21 @@ enum ConnectorHealthBenchmark {
         _ = try await ConnectorOperations(app: connector).importHealth(
             tenant: tenants[1].id, document: largeTenant(issues: 1000))
 
+        // Recommended solutions for the desk's app of Contoso, over the real corpus when it is at hand.
+        let desk = try await admin.createApp(tenant: tenants[0].id, .init(displayName: "Desk outbound"))
+        _ = try await admin.grant(
+            tenant: tenants[0].id, client: desk.appId,
+            .init(resource: config.resource, role: ConnectorResource.Role.supportIntegration))
+        _ = try await ConnectorOperations(app: connector).updateProfile(
+            tenant: tenants[0].id, OrganizationProfileUpdate(supportTool: "servicenow", appId: desk.appId))
+        let deskToken = try await token(identityURL, tenant: tenants[0].id, app: desk, resource: config.resource)
+        let corpus = URL(
+            fileURLWithPath: ProcessInfo.processInfo.environment["M365_KB_DIR"] ?? "../shared/data/kb"
+        ).appendingPathComponent("articles.jsonl")
+        let knowledgeBase = ConnectorOperations(app: connector).knowledgeBase
+        if let data = try? Data(contentsOf: corpus) { _ = try await knowledgeBase.importJSONLines(data) }
+        let articleCount = try await ConnectorOperations(app: connector).refreshIndex()
+
         try await connector.server.start(address: .hostname("127.0.0.1", port: 0))
         let base = "http://127.0.0.1:\((connector.guardedServer?.localAddress?.port)!)"
         var configuration = HTTPClient.Configuration()
@@ -79,6 +96,25 @@ enum ConnectorHealthBenchmark {
                 }
             }
         }
+        func post(_ url: String, token: String, json: String) -> @Sendable () async throws -> Void {
+            { () async throws -> Void in
+                var request = HTTPClientRequest(url: url)
+                request.method = .POST
+                request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(string: json))
+                let response = try await http.execute(request, timeout: .seconds(10))
+                let body = try await response.body.collect(upTo: 8 << 20)
+                guard response.status == .ok else {
+                    throw Abort(.internalServerError, reason: "\(url): \(response.status) \(String(buffer: body))")
+                }
+            }
+        }
+        let solutions = base + "/" + ConnectorPath.recommendedSolutions
+        let ticket =
+            "Outlook keeps asking for password after mailbox move. Since we moved the user's mailbox to Exchange "
+            + "Online yesterday, Outlook on her laptop prompts for credentials every few minutes and never connects. "
+            + "OWA works fine. Other users are not affected."
         let issues = base + "/v1.0/admin/serviceAnnouncement/issues"
         let query =
             "?%24filter=isResolved%20eq%20false%20and%20(classification%20eq%20%27incident%27%20or%20contains(title,%27mail%27))"
@@ -92,16 +128,25 @@ enum ConnectorHealthBenchmark {
                 "GET healthOverviews?$expand=issues",
                 get(base + "/v1.0/admin/serviceAnnouncement/healthOverviews?%24expand=issues", token: tokens[0])
             ),
+            (
+                "POST recommendedSolutions (query, top 5)",
+                post(solutions, token: deskToken, json: #"{"text":"outlook keeps asking for password"}"#)
+            ),
+            (
+                "POST recommendedSolutions (ticket, top 5)",
+                post(solutions, token: deskToken, json: #"{"text":"\#(ticket)"}"#)
+            ),
         ]
         for (_, work) in phases { for _ in 0..<20 { try await work() } }
         print(
-            "Connector service health benchmark: \(Int(seconds)) s per phase, \(connections) keep-alive connections, SQLite file"
+            "Connector benchmark: \(Int(seconds)) s per phase, \(connections) keep-alive connections, SQLite file, "
+                + "\(articleCount) articles"
         )
         var baseline = 0.0
         for (name, work) in phases {
             let rate = try await Measure.rate(workers: connections, duration: seconds, work)
             if baseline == 0 { baseline = rate }
-            let padded = name.padding(toLength: 46, withPad: " ", startingAt: 0)
+            let padded = name.padding(toLength: 48, withPad: " ", startingAt: 0)
             print(
                 String(format: "  %@ requests/s %8.0f  (%.1f%% of /healthz)", padded, rate, rate / baseline * 100))
         }

@@ -78,4 +78,11 @@ package struct ConnectorOperations: Sendable {
     package var knowledgeBase: KnowledgeBase {
         app.knowledgeBase(app.db)
     }
+
+    /// Brings this process's search index up to the knowledge base (as a running Connector does every few
+    /// seconds); returns how many articles it holds.
+    package func refreshIndex() async throws -> Int {
+        try await app.connector.solutions.refresh(from: knowledgeBase, logger: app.logger)
+        return app.connector.solutions.index.count
+    }
 }
