@@ -40,6 +40,21 @@ public enum Snippet {
                 }
             }
             self.words = words
+            hashes = words.map { (Snippet.hash(Array($0.key.utf8)), $0.value) }.sorted { $0.0 < $1.0 }
+        }
+
+        /// `words` by the FNV-1a hash of their bytes, sorted: an article's words are checked without making
+        /// strings of them.
+        let hashes: [(UInt64, Double)]
+
+        func hashedWeight(of hash: UInt64) -> Double {
+            var low = 0
+            var high = hashes.count
+            while low < high {
+                let middle = (low + high) / 2
+                if hashes[middle].0 < hash { low = middle + 1 } else { high = middle }
+            }
+            return low < hashes.count && hashes[low].0 == hash ? hashes[low].1 : 0
         }
 
         /// The weight of a raw token of an article, 0 when the query does not want it. The index's articles'
@@ -50,10 +65,6 @@ public enum Snippet {
             return weights[PorterStemmer.stem(token)] ?? 0
         }
 
-        /// The weight of a token of an article of the index.
-        func indexedWeight(of token: String) -> Double {
-            words[token] ?? 0
-        }
     }
 
     /// The snippet of `article` for the query `text`.
@@ -64,8 +75,10 @@ public enum Snippet {
     public static func make(for article: Article, query: Query, in index: SolutionIndex? = nil) -> String {
         // Every word of an indexed article is a corpus word: one lookup tells whether the query wants it.
         let indexed = index.map { $0.article(id: article.id) == article } ?? false
-        let weigh: (String) -> Double =
-            indexed ? { query.indexedWeight(of: $0) } : { query.weight(of: $0, index: index) }
+        let weigh: ([UInt8], UInt64) -> Double =
+            indexed
+            ? { query.hashedWeight(of: $1) }
+            : { bytes, _ in query.weight(of: String(decoding: bytes, as: UTF8.self), index: index) }
         let sources = [article.description, article.symptoms, article.resolution, article.cause, article.body]
         var best: (score: Double, source: Int, sentences: [Range<Int>], at: Int)?
         if !query.weights.isEmpty {
@@ -83,14 +96,14 @@ public enum Snippet {
             return mark(clipped, query: query, index: index) + (clipped.count < opening.count ? cut : "")
         }
         // The best sentence, and the next while there is room: a short sentence alone says little.
-        let bytes = Array(sources[best.source].utf8)
         var range = best.sentences[best.at]
         var next = best.at + 1
         while range.count < length / 2, next < best.sentences.count {
             range = range.lowerBound..<best.sentences[next].upperBound
             next += 1
         }
-        let passage = Substring(String(decoding: bytes[range], as: UTF8.self))
+        let passage = Substring(
+            String(decoding: sources[best.source].utf8.dropFirst(range.lowerBound).prefix(range.count), as: UTF8.self))
         let clipped = clip(passage)
         let more = clipped.count < passage.count || next < best.sentences.count
         return (best.at > 0 ? cut : "") + mark(clipped, query: query, index: index) + (more ? cut : "")
@@ -98,7 +111,7 @@ public enum Snippet {
 
     /// The sentences of `text` (byte ranges, trimmed) and the one holding the most — and rarest — words of the
     /// query, each counted once; nil when none holds any.
-    static func bestSentence(in text: Substring.UTF8View, weigh: (String) -> Double) -> (
+    static func bestSentence(in text: Substring.UTF8View, weigh: ([UInt8], UInt64) -> Double) -> (
         score: Double, sentences: [Range<Int>], at: Int
     )? {
         let bytes = Array(text)
@@ -106,15 +119,15 @@ public enum Snippet {
         var best: (score: Double, at: Int)?
         var start = 0
         var score = 0.0
-        var seen: [String] = []
+        var seen: [UInt64] = []
         var word: [UInt8] = []
         func endWord() {
             guard !word.isEmpty else { return }
             if word.count <= 64 {
-                let token = String(decoding: word, as: UTF8.self)
-                let weight = weigh(token)
-                if weight > 0, !seen.contains(token) {
-                    seen.append(token)
+                let hash = Snippet.hash(word)
+                let weight = weigh(word, hash)
+                if weight > 0, !seen.contains(hash) {
+                    seen.append(hash)
                     score += weight
                 }
             }
@@ -158,6 +171,13 @@ public enum Snippet {
         }
         endSentence(at: bytes.count)
         return best.map { ($0.score, sentences, $0.at) }
+    }
+
+    /// FNV-1a, 64 bits: cheap, and collisions among a query's few hundred words are not a concern for a snippet.
+    static func hash(_ bytes: [UInt8]) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return hash
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool {
