@@ -134,6 +134,32 @@ import WireModels
         }
     }
 
+    @Test func articleIDsInPathsAreReadAsWrittenAndCheckedLikeImports() async throws {
+        try await withConnector { fx in
+            // Percent-encoded slashes and spaces mean the same ID as written out.
+            let encoded = try await fx.admin(
+                .PUT, "/knowledgeBase/articles/a%2Fb%20c", json: #"{"title":"Encoded"}"#)
+            #expect(encoded.status == .created, "\(encoded.body.string)")
+            #expect(encoded.jsonObject["id"] as? String == "a/b c")
+            #expect(
+                try await fx.admin(.GET, "/knowledgeBase/articles/a/b%20c").jsonObject["title"] as? String == "Encoded")
+            for (path, status) in [
+                ("/knowledgeBase/articles/" + String(repeating: "x", count: 301), HTTPStatus.badRequest),
+                ("/knowledgeBase/articles/bad%01id", .badRequest),
+                ("/knowledgeBase/articles/%E2%28%A1", .badRequest),
+            ] {
+                let response = try await fx.admin(.PUT, path, json: #"{"title":"T"}"#)
+                #expect(response.status == status, "\(path.prefix(60)): \(response.body.string)")
+                #expect(response.headers.contentType?.subType == "problem+json")
+            }
+            #expect(try await fx.admin(.PUT, "/knowledgeBase/articles/x", json: #"{"title":1}"#).status == .badRequest)
+            #expect(try await fx.admin(.PUT, "/knowledgeBase/articles/x", json: "[]").status == .badRequest)
+            let bodyless = try await fx.admin(.PUT, "/knowledgeBase/articles/x")
+            #expect((400..<500).contains(bodyless.status.code), "\(bodyless.body.string)")
+            #expect(bodyless.headers.contentType?.subType == "problem+json")
+        }
+    }
+
     @Test func aTenantsPrivateArticleIsFoundByThatTenantAlone() async throws {
         try await withConnector { fx in
             let token = try await Self.registerDesk(fx)

@@ -74,7 +74,9 @@ struct ArticleAdminController: RouteCollection {
 
     private func id(_ request: Request) throws -> String {
         let id = request.parameters.getCatchall().joined(separator: "/")
-        let decoded = id.removingPercentEncoding ?? id
+        guard let decoded = id.removingPercentEncoding else {
+            throw ConnectorError.invalid("The article ID in the path is not percent-encoded UTF-8.")
+        }
         guard !decoded.isEmpty else { throw ConnectorError.invalid("The path names no article ID.") }
         return decoded
     }
