@@ -82,6 +82,10 @@ struct Serve: AsyncParsableCommand {
                 try await configure(connector, config: config)
                 try await connector.prepareConnector()
                 lines.append(Self.describe("Connector", config.endpoint, config.database))
+                let articles = try await ConnectorOperations(app: connector).refreshIndex()
+                lines.append(
+                    "Recommended solutions \(config.endpoint.publicURL)/\(ConnectorPath.recommendedSolutions)  "
+                        + "(\(articles) articles; `m365-support kb import FILE.jsonl` adds more)")
                 if !noDemo {
                     // The demo tenant is Identity's: registered here when Identity runs in this process.
                     if let identity = apps.first, service == .all {
