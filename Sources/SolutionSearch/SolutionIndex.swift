@@ -96,13 +96,12 @@ public final class SolutionIndex: Sendable {
         let frequencies: Frequencies
     }
 
-    /// A term's documents and, per document, its BM25F term weight already saturated
-    /// (`tf~ · (k1 + 1) / (k1 + tf~)`): nothing of it depends on the query, so a search only multiplies by the
-    /// query weight and the idf and adds.
-    /// The postings of all terms lie end to end in ``documents`` and ``termWeights``; a term holds where its run
-    /// starts and how long it is (two arrays per term cost more memory than the postings themselves).
+    /// Where a term's postings lie in ``documents`` and ``termWeights`` (the postings of all terms end to end:
+    /// two arrays per term cost more memory than the postings themselves), and its idf. A posting is a document
+    /// and the term's BM25F weight in it already saturated (`tf~ · (k1 + 1) / (k1 + tf~)`): nothing of it depends
+    /// on the query, so a search only multiplies by the query weight and the idf and adds.
     struct TermPostings: Sendable {
-        let start: Int32
+        let start: Int
         let count: Int32
         let idf: Double
     }
@@ -219,7 +218,7 @@ public final class SolutionIndex: Sendable {
         for (term, list) in collected {
             let df = Double(list.count)
             postings[term] = TermPostings(
-                start: Int32(documents.count), count: Int32(list.count), idf: log(1 + (count - df + 0.5) / (df + 0.5)))
+                start: documents.count, count: Int32(list.count), idf: log(1 + (count - df + 0.5) / (df + 0.5)))
             for posting in list {
                 var pseudo = 0.0
                 for field in 0..<Self.fieldCount where posting.frequencies[field] > 0 {
@@ -268,7 +267,7 @@ public final class SolutionIndex: Sendable {
         for (term, weight) in query.terms {
             guard let run = postings[term] else { continue }
             let factor = weight * run.idf
-            let range = Int(run.start)..<Int(run.start) + Int(run.count)
+            let range = run.start..<run.start + Int(run.count)
             documents.withUnsafeBufferPointer { documents in
                 termWeights.withUnsafeBufferPointer { weights in
                     scores.withUnsafeMutableBufferPointer { scores in
@@ -289,6 +288,7 @@ public final class SolutionIndex: Sendable {
             return Self.top(scores, limit: limit).map { SearchHit(id: articles[$0].id, score: scores[$0]) }
         }
         // The query's words found in some title, description or symptoms: stem numbers, sorted, with their idf.
+        // (Its stems: with stemming off there are none, and no re-ranking.)
         var wanted: [(number: Int32, idf: Double)] = []
         for (term, _) in query.terms where term.hasPrefix("~") {
             if let number = stemNumbers[term], let run = postings[term] { wanted.append((number, run.idf)) }
