@@ -34,7 +34,7 @@ package final class SolutionCatalog: Sendable {
             guard revision != snapshot.withLock({ $0.revision }) else { return false }
             let started = ContinuousClock.now
             let articles = try await knowledgeBase.articles()
-            let index = SolutionIndex(articles: articles)
+            let index = await Self.build(articles)
             snapshot.withLock { $0 = Snapshot(index: index, revision: revision) }
             logger.info(
                 "Indexed the knowledge base",
@@ -47,7 +47,19 @@ package final class SolutionCatalog: Sendable {
     }
 }
 
-/// Runs async work one piece at a time, in the order asked.
+extension SolutionCatalog {
+    /// Builds an index on a dispatch queue: a build is seconds of CPU for a large knowledge base, and holding one
+    /// of the few cooperative threads that long would stall every service's requests in this process.
+    fileprivate static func build(_ articles: [Article]) async -> SolutionIndex {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(returning: SolutionIndex(articles: articles))
+            }
+        }
+    }
+}
+
+/// Runs async work one piece at a time (whoever waits may go next; none overlap).
 private actor BuildQueue {
     private var running: Task<Void, Never>?
 
