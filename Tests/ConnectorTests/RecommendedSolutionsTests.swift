@@ -187,11 +187,18 @@ import WireModels
                 .PUT, "/knowledgeBase/articles/x/1", json: #"{"title":"T","tenantId":"nowhere.example"}"#)
             #expect(unknown.status == .notFound)
             #expect(unknown.jsonObject["code"] as? String == ConnectorErrorCode.tenantNotRegistered.rawValue)
-            // An import of the shared corpus updating the article keeps it private.
+            // An import of the shared corpus updating the articles keeps one private and the other retired.
+            _ = try await fx.admin(.DELETE, "/knowledgeBase/articles/contoso/vpn-kiosk")
             _ = try await KnowledgeBase(database: fx.connector.db).importJSONLines(
-                Data(#"{"id":"fabrikam/vpn-kiosk","title":"Fabrikam kiosk VPN drops, updated"}"#.utf8))
+                Data(
+                    (#"{"id":"fabrikam/vpn-kiosk","title":"Fabrikam kiosk VPN drops, updated"}"# + "\n"
+                        + #"{"id":"contoso/vpn-kiosk","title":"Contoso kiosk VPN drops, updated"}"#).utf8))
             let kept = try await fx.admin(.GET, "/knowledgeBase/articles/fabrikam/vpn-kiosk")
             #expect(kept.jsonObject["tenantId"] as? String == fx.otherTenantId)
+            #expect(kept.jsonObject["title"] as? String == "Fabrikam kiosk VPN drops, updated")
+            let retired = try await fx.admin(.GET, "/knowledgeBase/articles/contoso/vpn-kiosk")
+            #expect(retired.jsonObject["retired"] as? Bool == true)
+            #expect(retired.jsonObject["title"] as? String == "Contoso kiosk VPN drops, updated")
         }
     }
 

@@ -71,19 +71,22 @@ package struct KnowledgeBase: Sendable {
         return report
     }
 
-    /// Writes one article, in service, changed at `stamp`. An update keeps the article's tenant unless
-    /// `setTenant` (an import of the shared corpus never turns a tenant's private article into a shared one).
+    /// Writes one article, changed at `stamp`. An import (`single` false) updates an existing article's texts
+    /// only: a tenant's private article stays private and a retired one stays retired; the operator's save of one
+    /// article sets both (and so brings a retired article back).
     private static func write(
-        _ article: Article, exists: Bool, stamp: Double, sql: any SQLDatabase, setTenant: Bool = false
+        _ article: Article, exists: Bool, stamp: Double, sql: any SQLDatabase, single: Bool = false
     ) async throws {
         var values: [(String, SQLBind)] = [
             ("title", SQLBind(article.title)), ("product", SQLBind(article.product)),
             ("url", SQLBind(article.url)), ("description", SQLBind(article.description)),
             ("symptoms", SQLBind(article.symptoms)), ("cause", SQLBind(article.cause)),
             ("resolution", SQLBind(article.resolution)), ("body", SQLBind(article.body)),
-            ("updated_at", SQLBind(stamp)), ("retired", SQLBind(false)),
+            ("updated_at", SQLBind(stamp)),
         ]
-        if setTenant || !exists { values.append(("tenant_id", SQLBind(article.tenant))) }
+        if single || !exists {
+            values += [("tenant_id", SQLBind(article.tenant)), ("retired", SQLBind(false))]
+        }
         if exists {
             var update = sql.update(Self.table)
             for (column, value) in values { update = update.set(SQLIdentifier(column), to: value) }
@@ -110,7 +113,7 @@ package struct KnowledgeBase: Sendable {
             let exists =
                 try await sql.select().column("article_id").from(Self.table)
                 .where("article_id", .equal, article.id).first() != nil
-            try await Self.write(searchable, exists: exists, stamp: stamp, sql: sql, setTenant: true)
+            try await Self.write(searchable, exists: exists, stamp: stamp, sql: sql, single: true)
             try await Self.advanceRevision(sql)
             return !exists
         }
@@ -128,13 +131,18 @@ package struct KnowledgeBase: Sendable {
     /// Takes an article out of search and keeps it (a later save brings it back); nil when there is none.
     package func retire(id: String) async throws -> KnowledgeArticle? {
         let stamp = now().timeIntervalSince1970
-        try await database.transaction { database in
+        let found = try await database.transaction { database -> Bool in
             let sql = try database.asSQL()
+            guard
+                try await sql.select().column("article_id").from(Self.table).where("article_id", .equal, id)
+                    .first() != nil
+            else { return false }
             try await sql.update(Self.table).set("retired", to: true).set("updated_at", to: stamp)
                 .where("article_id", .equal, id).run()
             try await Self.advanceRevision(sql)
+            return true
         }
-        return try await article(id: id)
+        return found ? try await article(id: id) : nil
     }
 
     /// The article with `id`, retired or not.
