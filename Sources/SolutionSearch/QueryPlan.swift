@@ -1,8 +1,10 @@
-/// What one query searches for: weighted index terms (the query's own, words its abbreviations stand for,
-/// corrections of words the corpus does not know, error codes weighted up) and the products it points at.
+/// What one query searches for: weighted postings of index terms (the query's own words, their stems, words its
+/// abbreviations stand for, corrections of words the corpus does not know, error codes weighted up, word pairs),
+/// the stems proximity looks for, and the products it points at.
 struct QueryPlan {
-    /// term → weight.
-    private(set) var terms: [(String, Double)] = []
+    private(set) var terms: [(run: SolutionIndex.TermPostings, weight: Double)] = []
+    /// Stem numbers with their idf, for proximity.
+    private(set) var stems: [(number: Int32, idf: Double)] = []
     /// product name → score multiplier.
     private(set) var products: [String: Double] = [:]
 
@@ -16,17 +18,40 @@ struct QueryPlan {
 
     init(text: String, product: String?, index: SolutionIndex) {
         let options = index.options
-        var weights: [String: Double] = [:]
-        var order: [String] = []
-        func put(_ term: String, _ weight: Double) {
-            if weights[term] == nil { order.append(term) }
-            // A term written several times counts once at its highest weight: long tickets repeat words.
-            weights[term] = max(weights[term] ?? 0, weight)
+        // A term is its postings run, known by where the run starts.
+        var weights: [Int: Double] = [:]
+        var order: [SolutionIndex.TermPostings] = []
+        var stemNumbers = Set<Int32>()
+        func put(_ run: SolutionIndex.TermPostings?, _ weight: Double) {
+            guard let run else { return }
+            if let existing = weights[run.start] {
+                // A term written several times counts once at its highest weight: long tickets repeat words.
+                weights[run.start] = max(existing, weight)
+            } else {
+                weights[run.start] = weight
+                order.append(run)
+            }
         }
         func add(_ token: String, _ weight: Double) {
             guard !Analyzer.stopWords.contains(token) else { return }
-            put(token, weight)
-            if options.stemming { put(index.stems[token] ?? Analyzer.stemTerm(token), weight * Self.stemWeight) }
+            let word = index.lexicon[token]
+            put(word?.exact, weight)
+            guard options.stemming else { return }
+            if let word {
+                put(word.stemmed, weight * Self.stemWeight)
+                if word.stemNumber >= 0, let stemmed = word.stemmed, stemNumbers.insert(word.stemNumber).inserted {
+                    stems.append((word.stemNumber, stemmed.idf))
+                }
+            } else {
+                // A word the corpus does not hold may still share a stem with words it does.
+                let stemTerm = Analyzer.stemTerm(token)
+                put(index.postings[stemTerm], weight * Self.stemWeight)
+                if let number = index.stemNumbers[stemTerm], let run = index.postings[stemTerm],
+                    stemNumbers.insert(number).inserted
+                {
+                    stems.append((number, run.idf))
+                }
+            }
         }
         let tokens = Array(Analyzer.tokens(text).prefix(Self.maxTokens))
         for token in tokens {
@@ -35,7 +60,7 @@ struct QueryPlan {
             // A word the corpus does not know, or knows from a stray misspelling or two (`calender`), is read
             // as the much more common word one edit away.
             // A word of the Microsoft 365 vocabulary (`macbook`, `sspr`) is no typo, known to the corpus or not.
-            let known = index.rawVocabulary[token] ?? 0
+            let known = index.lexicon[token]?.documents ?? 0
             let expansion = options.expansions ? Vocabulary.expansions[token] : nil
             if options.typoTolerance, expansion == nil, known <= 2, !Analyzer.stopWords.contains(token),
                 !Analyzer.isCode(token),
@@ -58,12 +83,12 @@ struct QueryPlan {
         if options.phrases {
             let words = tokens.filter { !Analyzer.stopWords.contains($0) }
             // Stems of corpus words are looked up, not computed: a long ticket has dozens of pairs.
-            let stems = words.map { index.stems[$0].map { String($0.dropFirst()) } ?? PorterStemmer.stem($0) }
+            let stems = words.map { index.lexicon[$0]?.stem ?? PorterStemmer.stem($0) }
             for pair in zip(stems, stems.dropFirst()) {
-                put(Analyzer.pairTerm(stemmed: pair.0, pair.1), Self.pairWeight)
+                put(index.postings[Analyzer.pairTerm(stemmed: pair.0, pair.1)], Self.pairWeight)
             }
         }
-        terms = order.map { ($0, weights[$0] ?? 0) }
+        terms = order.map { ($0, weights[$0.start] ?? 0) }
     }
 }
 

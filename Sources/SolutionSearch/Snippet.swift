@@ -22,13 +22,14 @@ public enum Snippet {
         public init(_ text: String, in index: SolutionIndex? = nil) {
             var weights: [String: Double] = [:]
             func add(_ word: String) {
-                let stem = index?.stems[word].map { String($0.dropFirst()) } ?? PorterStemmer.stem(word)
-                weights[stem] = index?.postings["~" + stem]?.idf ?? 1
+                let entry = index?.lexicon[word]
+                let stem = entry?.stem ?? PorterStemmer.stem(word)
+                weights[stem] = entry?.stemmed?.idf ?? index?.postings["~" + stem]?.idf ?? 1
             }
             for token in Analyzer.tokens(text).prefix(QueryPlan.maxTokens) where !Analyzer.stopWords.contains(token) {
                 add(token)
                 for word in Vocabulary.expansions[token] ?? [] { add(word) }
-                if let index, index.rawVocabulary[token] == nil, let corrected = index.typos.correct(token) {
+                if let index, index.lexicon[token] == nil, let corrected = index.typos.correct(token) {
                     add(corrected)
                 }
             }
@@ -36,7 +37,7 @@ public enum Snippet {
             var words: [String: Double] = [:]
             if let index {
                 for (stem, weight) in weights {
-                    for word in index.words["~" + stem] ?? [] { words[word] = weight }
+                    for word in index.words[stem] ?? [] { words[word] = weight }
                 }
             }
             self.words = words
@@ -60,7 +61,7 @@ public enum Snippet {
         /// The weight of a raw token of an article, 0 when the query does not want it. The index's articles'
         /// words are all in `words`; only other text needs stemming.
         func weight(of token: String, index: SolutionIndex?) -> Double {
-            if let index, index.stems[token] != nil { return words[token] ?? 0 }
+            if let index, index.lexicon[token] != nil { return words[token] ?? 0 }
             guard !Analyzer.stopWords.contains(token) else { return 0 }
             return weights[PorterStemmer.stem(token)] ?? 0
         }

@@ -116,14 +116,23 @@ public final class SolutionIndex: Sendable {
     let postings: [String: TermPostings]
     let documents: [Int32]
     let termWeights: [Float]
-    /// Raw tokens of the corpus with how many documents hold them, for typo correction.
-    let rawVocabulary: [String: Int]
+    /// Every word of the corpus (stop words too) with what a query needs of it, found with one look-up: how
+    /// many articles hold it, its stem, the postings of the word as written and of its stem, its stem's number.
+    let lexicon: [String: Word]
     let typos: TypoCorrector
-    /// The stem term of every corpus word, so a search stems only words the corpus does not hold.
-    let stems: [String: String]
-    /// The other way: a stem term → the corpus words that have it, so a snippet finds a query's words in an
-    /// article's text by looking each word up once.
+    /// The other way: a stem → the corpus words that have it, so a snippet finds a query's words in an article's
+    /// text by looking each word up once.
     let words: [String: [String]]
+
+    struct Word: Sendable {
+        let documents: Int
+        /// Its Porter stem, unmarked.
+        let stem: String
+        let exact: TermPostings?
+        let stemmed: TermPostings?
+        /// The stem's number for proximity, or -1 when no title, description or symptoms holds it.
+        let stemNumber: Int32
+    }
     /// For proximity: every stem term of the title, description and symptoms as a number, and those fields of
     /// each article as the numbers of their words (stop words left out; -1 between fields), end to end.
     let stemNumbers: [String: Int32]
@@ -239,11 +248,18 @@ public final class SolutionIndex: Sendable {
         self.postings = postings
         self.documents = documents
         self.termWeights = termWeights
-        self.rawVocabulary = raw
-        let stems = Dictionary(uniqueKeysWithValues: raw.keys.map { ($0, "~" + stem($0)) })
-        self.stems = options.stemming ? stems : [:]
+        var lexicon: [String: Word] = [:]
         var words: [String: [String]] = [:]
-        for (word, stem) in stems where !Analyzer.stopWords.contains(word) { words[stem, default: []].append(word) }
+        lexicon.reserveCapacity(raw.count)
+        for (word, documents) in raw {
+            let plain = stem(word)
+            let stemTerm = "~" + plain
+            lexicon[word] = Word(
+                documents: documents, stem: plain, exact: postings[word],
+                stemmed: options.stemming ? postings[stemTerm] : nil, stemNumber: stemNumbers[stemTerm] ?? -1)
+            if !Analyzer.stopWords.contains(word) { words[plain, default: []].append(word) }
+        }
+        self.lexicon = lexicon
         self.words = words
         self.typos = TypoCorrector(vocabulary: raw.filter { $0.value >= 2 && $0.key.utf8.count >= 4 })
         // The vocabulary tables and weights are built on first use: use them now, while indexing, rather than in
@@ -264,8 +280,7 @@ public final class SolutionIndex: Sendable {
     public func search(_ text: String, product: String? = nil, limit: Int = 10, tenant: String? = nil) -> [SearchHit] {
         let query = QueryPlan(text: text, product: product, index: self)
         var scores = [Double](repeating: 0, count: articles.count)
-        for (term, weight) in query.terms {
-            guard let run = postings[term] else { continue }
+        for (run, weight) in query.terms {
             let factor = weight * run.idf
             let range = run.start..<run.start + Int(run.count)
             documents.withUnsafeBufferPointer { documents in
@@ -289,11 +304,7 @@ public final class SolutionIndex: Sendable {
         }
         // The query's words found in some title, description or symptoms: stem numbers, sorted, with their idf.
         // (Its stems: with stemming off there are none, and no re-ranking.)
-        var wanted: [(number: Int32, idf: Double)] = []
-        for (term, _) in query.terms where term.hasPrefix("~") {
-            if let number = stemNumbers[term], let run = postings[term] { wanted.append((number, run.idf)) }
-        }
-        wanted.sort { $0.number < $1.number }
+        let wanted = query.stems.sorted { $0.number < $1.number }
         // Re-ranking only raises the best few, so the best `limit` are among them and those before them.
         var candidates = Self.top(scores, limit: max(limit, Self.proximityDepth))
         if wanted.count > 1 {
