@@ -18,6 +18,9 @@ public enum Snippet {
         let weights: [String: Double]
         /// With an index: every corpus word of a wanted stem → its weight.
         let words: [String: Double]
+        /// `words` by the FNV-1a hash of their bytes, sorted: an article's words are checked without making
+        /// strings of them.
+        let hashes: [(UInt64, Double)]
 
         public init(_ text: String, in index: SolutionIndex? = nil) {
             var weights: [String: Double] = [:]
@@ -44,10 +47,6 @@ public enum Snippet {
             hashes = words.map { (Snippet.hash(Array($0.key.utf8)), $0.value) }.sorted { $0.0 < $1.0 }
         }
 
-        /// `words` by the FNV-1a hash of their bytes, sorted: an article's words are checked without making
-        /// strings of them.
-        let hashes: [(UInt64, Double)]
-
         func hashedWeight(of hash: UInt64) -> Double {
             var low = 0
             var high = hashes.count
@@ -65,7 +64,6 @@ public enum Snippet {
             guard !Analyzer.stopWords.contains(token) else { return 0 }
             return weights[PorterStemmer.stem(token)] ?? 0
         }
-
     }
 
     /// The snippet of `article` for the query `text`.
@@ -152,7 +150,11 @@ public enum Snippet {
         while position < bytes.count {
             var byte = bytes[position]
             if byte >= 65 && byte <= 90 { byte += 32 }
-            if (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte >= 0x80 {
+            if byte == 0xE2, position + 2 < bytes.count, bytes[position + 1] == 0x80, bytes[position + 2] == 0x99 {
+                // A typographic apostrophe (’) is dropped like an ASCII one, as the analyzer does.
+                position += 3
+                continue
+            } else if (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte >= 0x80 {
                 word.append(byte)
             } else if byte == 46, word.last.map({ $0 >= 48 && $0 <= 57 }) == true, position + 1 < bytes.count,
                 bytes[position + 1] >= 48 && bytes[position + 1] <= 57

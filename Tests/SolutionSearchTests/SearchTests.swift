@@ -96,6 +96,12 @@ import Testing
         #expect(cut.hasPrefix(Snippet.cut + "<c0>Bounce</c0> loops"), "\(cut)")
         #expect(cut.hasSuffix(Snippet.cut))
         #expect(cut.count < Snippet.length + 200)
+        // A typographic apostrophe reads as the analyzer reads it: "user’s" is the corpus word "users".
+        var apostrophe = Self.articles[0]
+        apostrophe.description = "Nothing here. Only the user’s view."
+        #expect(
+            Snippet.make(for: apostrophe, query: "users", in: Self.index)
+                == Snippet.cut + "Only the <c0>user’s</c0> view.")
         // A passage over several lines reads as one line.
         article.description = "Bounce one.\nBounce  two\tlines."
         #expect(
