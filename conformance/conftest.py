@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import msal
 import pytest
 import requests
 
@@ -70,6 +71,13 @@ class RunningIdentity:
         s.verify = self.ca_file
         return s
 
+    def cli(self, *args, stdin=None, timeout=120) -> str:
+        """`m365-support ARGS --data-dir DATA` on the running server's data folder; its standard output."""
+        result = subprocess.run([self.binary, *args, "--data-dir", str(self.data_dir)],
+                                capture_output=True, text=True, timeout=timeout, input=stdin)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
 
 class RunningDesk:
     def __init__(self, base_url: str, demo: dict):
@@ -89,6 +97,16 @@ class RunningConnector:
     @property
     def admin_token(self) -> str:
         return (self.data_dir / "connector-admin-token").read_text().strip()
+
+    def client_token(self, identity) -> str:
+        """An app token of the demo Connector client (both roles), from Identity through MSAL."""
+        client = self.demo["client"]
+        app = msal.ConfidentialClientApplication(
+            client["appId"], client_credential=client["secret"], authority=f"{identity.base_url}/{identity.tenant_id}",
+            instance_discovery=False, http_client=identity.session())
+        result = app.acquire_token_for_client([f"{self.demo['resource']}/.default"])
+        assert "access_token" in result, result
+        return result["access_token"]
 
 
 @pytest.fixture(scope="session")

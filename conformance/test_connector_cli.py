@@ -4,26 +4,9 @@ import json
 import subprocess
 import time
 
-import msal
-
 
 def connector_cli(identity, *args):
-    result = subprocess.run(
-        [identity.binary, "connector", *args, "--data-dir", str(identity.data_dir)],
-        capture_output=True, text=True, timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def graph_token(identity, connector):
-    client = connector.demo["client"]
-    app = msal.ConfidentialClientApplication(
-        client["appId"], client_credential=client["secret"], authority=f"{identity.base_url}/{identity.tenant_id}",
-        instance_discovery=False, http_client=identity.session())
-    result = app.acquire_token_for_client([f"{connector.demo['resource']}/.default"])
-    assert "access_token" in result, result
-    return result["access_token"]
+    return identity.cli("connector", *args, timeout=60)
 
 
 def test_the_team_imports_and_updates_health_that_graph_clients_then_read(identity, connector, tmp_path):
@@ -45,7 +28,7 @@ def test_the_team_imports_and_updates_health_that_graph_clients_then_read(identi
                   "--message", "A fix is rolling out.", "--status", "restoringService")
 
     session = identity.session()
-    headers = {"Authorization": f"Bearer {graph_token(identity, connector)}"}
+    headers = {"Authorization": f"Bearer {connector.client_token(identity)}"}
     issue = session.get(f"{connector.base_url}/v1.0/admin/serviceAnnouncement/issues/SP2000001", headers=headers)
     assert issue.status_code == 200, issue.text
     body = issue.json()

@@ -2,29 +2,11 @@
 the `kb put` CLI in another process while the server runs, found once the server's index catches up; `kb eval`
 on a tiny labelled set printing the three metrics one per line."""
 import json
-import subprocess
 import time
-
-import msal
 
 
 def cli(identity, *args, stdin=None):
-    result = subprocess.run(
-        [identity.binary, "kb", *args, "--data-dir", str(identity.data_dir)],
-        capture_output=True, text=True, timeout=120, input=stdin,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def desk_token(identity, connector):
-    client = connector.demo["client"]
-    app = msal.ConfidentialClientApplication(
-        client["appId"], client_credential=client["secret"], authority=f"{identity.base_url}/{identity.tenant_id}",
-        instance_discovery=False, http_client=identity.session())
-    result = app.acquire_token_for_client([f"{connector.demo['resource']}/.default"])
-    assert "access_token" in result, result
-    return result["access_token"]
+    return identity.cli("kb", *args, stdin=stdin)
 
 
 def set_app_id(identity, connector, app_id):
@@ -39,7 +21,7 @@ def set_app_id(identity, connector, app_id):
 
 def test_an_article_put_by_the_cli_is_recommended_by_the_running_connector(identity, connector):
     session = identity.session()
-    headers = {"Authorization": f"Bearer {desk_token(identity, connector)}"}
+    headers = {"Authorization": f"Bearer {connector.client_token(identity)}"}
     url = f"{connector.base_url}/api/v1/recommendedSolutions"
     # Before the Microsoft 365 administrator enters the App ID: the guide's "complete the final step".
     before = set_app_id(identity, connector, "")

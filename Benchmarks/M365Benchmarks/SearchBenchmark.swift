@@ -85,8 +85,10 @@ enum SearchBenchmark {
             }
         }
         times.sort()
-        func percentile(_ p: Double) -> Double { times[min(times.count - 1, Int(p * Double(times.count)))] }
-        return (percentile(0.5), percentile(0.99), times.reduce(0, +) / Double(max(times.count, 1)))
+        return (
+            Evaluation.percentile(0.5, of: times), Evaluation.percentile(0.99, of: times),
+            times.reduce(0, +) / Double(max(times.count, 1))
+        )
     }
 
     /// The corpus repeated to `count` articles; each copy has its own IDs and one word in five of its texts

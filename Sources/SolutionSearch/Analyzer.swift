@@ -52,11 +52,7 @@ enum Analyzer {
         "~" + PorterStemmer.stem(token)
     }
 
-    /// Two adjacent words as one index term (marked, so it never equals a word).
-    static func pairTerm(_ first: String, _ second: String) -> String {
-        pairTerm(stemmed: PorterStemmer.stem(first), PorterStemmer.stem(second))
-    }
-
+    /// Two adjacent words, as stems, as one index term (marked, so it never equals a word).
     static func pairTerm(stemmed first: String, _ second: String) -> String {
         "\u{1}" + first + " " + second
     }

@@ -88,13 +88,15 @@ public struct Evaluation: Sendable, Codable, Equatable {
         let byStyle = Dictionary(grouping: perQuery) { $0.0.style ?? "none" }.mapValues { mean($0.map(\.1)) }
         let byProduct = Dictionary(grouping: perQuery) { $0.0.product ?? "none" }.mapValues { mean($0.map(\.1)) }
         let sorted = times.sorted()
-        func percentile(_ p: Double) -> Double {
-            guard !sorted.isEmpty else { return 0 }
-            return sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1)]
-        }
         return Evaluation(
-            overall: mean(perQuery.map(\.1)), byStyle: byStyle, byProduct: byProduct, p50: percentile(0.5),
-            p99: percentile(0.99))
+            overall: mean(perQuery.map(\.1)), byStyle: byStyle, byProduct: byProduct,
+            p50: percentile(0.5, of: sorted), p99: percentile(0.99, of: sorted))
+    }
+
+    /// The `p` quantile (nearest rank) of ascending `sorted` values; 0 for none.
+    public static func percentile(_ p: Double, of sorted: [Double]) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        return sorted[max(0, min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1))]
     }
 
     /// The scores of one ranking.

@@ -79,8 +79,11 @@ struct HealthStore {
         try await storedIssues(tenant: tenant).map(\.full)
     }
 
-    /// The tenant's issues; without `collections`, their posts and details (most of a row) are left unread.
-    func storedIssues(tenant: String, collections: Bool = true) async throws -> [StoredIssue] {
+    /// The tenant's issues; without `collections`, their posts and details (most of a row) are left unread; with
+    /// `unresolvedOnly`, resolved issues (most of a tenant's history) are not read either.
+    func storedIssues(tenant: String, collections: Bool = true, unresolvedOnly: Bool = false) async throws
+        -> [StoredIssue]
+    {
         let columns: [any SQLExpression] =
             collections
             ? [SQLLiteral.all]
@@ -88,9 +91,9 @@ struct HealthStore {
                 "issue_id", "title", "service", "feature", "feature_group", "impact_description", "classification",
                 "origin", "status", "is_resolved", "start_at", "end_at", "last_modified_at",
             ].map { SQLIdentifier($0) }
-        return try await sql.select().columns(columns)
-            .from(Self.issuesTable).where("tenant_id", .equal, tenant)
-            .all(decoding: IssueRow.self).map(\.stored)
+        var select = sql.select().columns(columns).from(Self.issuesTable).where("tenant_id", .equal, tenant)
+        if unresolvedOnly { select = select.where("is_resolved", .equal, false) }
+        return try await select.all(decoding: IssueRow.self).map(\.stored)
     }
 
     func issue(tenant: String, id: String) async throws -> ServiceHealthIssue? {
@@ -159,9 +162,10 @@ struct HealthStore {
     /// A locally published service's status follows its issues: the status of its most recently changed open
     /// incident, else of its open advisory (`serviceDegradation` at most), else `serviceOperational`.
     func refreshLocalStatus(service name: String, tenant: String) async throws {
-        let open = try await storedIssues(tenant: tenant, collections: false).map(\.issue).filter {
-            $0.service?.caseInsensitiveCompare(name) == .orderedSame && $0.isResolved != true
-        }.sorted { ($0.lastModifiedDateTime ?? .distantPast) > ($1.lastModifiedDateTime ?? .distantPast) }
+        let open = try await storedIssues(tenant: tenant, collections: false, unresolvedOnly: true).map(\.issue)
+            .filter { $0.service?.caseInsensitiveCompare(name) == .orderedSame }.sorted {
+                ($0.lastModifiedDateTime ?? .distantPast) > ($1.lastModifiedDateTime ?? .distantPast)
+            }
         let status: String
         if let incident = open.first(where: { $0.classification == "incident" }) {
             status = incident.status ?? "investigating"

@@ -42,7 +42,7 @@ struct SolutionsController: RouteCollection {
             }
         }
         let active = try await request.application.health(request.db)
-            .storedIssues(tenant: caller.tenantId, collections: false).map(\.issue)
+            .storedIssues(tenant: caller.tenantId, collections: false, unresolvedOnly: true).map(\.issue)
         let related = RelatedIssues.find(text: text, product: product, in: active).map { match in
             let issue = match.issue
             return RecommendedSolutions.RelatedHealthIssue(
