@@ -122,11 +122,27 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "M365SupportApp",
+            dependencies: [
+                "WireModels",
+                "ServerSupport",
+                "ServiceDesk",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("Resources/Views")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "M365SupportCLI",
             dependencies: [
                 "Identity",
                 "ServiceDesk",
+                "M365SupportApp",
                 "Connector",
                 "SolutionSearch",
                 "ServerSupport",
@@ -223,6 +239,23 @@ let package = Package(
                 "TestSupport",
                 "WireModels",
                 "ServerSupport",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "M365SupportAppTests",
+            dependencies: [
+                "M365SupportApp",
+                "ServiceDesk",
+                "Connector",
+                "Identity",
+                "TestSupport",
+                "ServerSupport",
+                "WireModels",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Connector
 import Foundation
 import Identity
+import M365SupportApp
 import NIOCore
 import ServerSupport
 import ServiceDesk
@@ -50,6 +51,8 @@ struct Serve: AsyncParsableCommand {
 
         var apps: [Application] = []
         var lines: [String] = []
+        // Where the desk's Microsoft 365 support app finds the Connector before its wizard is told otherwise.
+        var connectorURL = environment.string("M365_APP_CONNECTOR_URL")
         do {
             if service == .all || service == .identity {
                 var config = try IdentityConfig.load(
@@ -82,6 +85,7 @@ struct Serve: AsyncParsableCommand {
                 try await configure(connector, config: config)
                 try await connector.prepareConnector()
                 lines.append(Self.describe("Connector", config.endpoint, config.database))
+                connectorURL = connectorURL ?? config.endpoint.publicURL
                 let articles = try await ConnectorOperations(app: connector).refreshIndex()
                 lines.append(
                     "Recommended solutions \(config.endpoint.publicURL)/\(ConnectorPath.recommendedSolutions)  "
@@ -113,6 +117,7 @@ struct Serve: AsyncParsableCommand {
                 let desk = try await Self.makeApplication()
                 apps.append(desk)
                 try await configure(desk, config: config)
+                try desk.install(M365SupportApp(defaultConnectorURL: connectorURL ?? "https://127.0.0.1:8444"))
                 try await desk.prepareDesk()
                 lines.append(Self.describe("ServiceDesk", config.endpoint, config.database))
                 if !noDemo {

@@ -5,7 +5,7 @@ import Vapor
 /// A failure the desk reports in ServiceNow's envelope: `{"error":{"message","detail"},"status":"failure"}`.
 ///
 /// `kind` is stable and free of data, for logs; `message` and `detail` are what the caller sees.
-struct DeskError: Error, Sendable, CustomStringConvertible {
+package struct DeskError: Error, Sendable, CustomStringConvertible {
     enum Kind: String, Sendable {
         case notAuthenticated
         case notAuthorized
@@ -23,7 +23,7 @@ struct DeskError: Error, Sendable, CustomStringConvertible {
     var retryAfter: TimeInterval? = nil
 
     /// `message: detail`, as a management command prints it.
-    var description: String { detail.map { "\(message): \($0)" } ?? message }
+    package var description: String { detail.map { "\(message): \($0)" } ?? message }
 
     var status: HTTPResponseStatus {
         switch kind {
@@ -50,7 +50,8 @@ struct DeskError: Error, Sendable, CustomStringConvertible {
         DeskError(kind: .badRequest, message: "Invalid table \(name)", detail: nil)
     }
 
-    static func badRequest(_ message: String, detail: String?) -> DeskError {
+    /// A request an app's scripted REST route refuses, in ServiceNow's envelope.
+    package static func badRequest(_ message: String, detail: String?) -> DeskError {
         DeskError(kind: .badRequest, message: message, detail: detail)
     }
 

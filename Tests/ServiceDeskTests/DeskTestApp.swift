@@ -103,3 +103,11 @@ extension TestingHTTPResponse {
     }
     var errorMessage: String? { (object["error"] as? [String: Any])?["message"] as? String }
 }
+
+extension WebBrowser {
+    /// Signs in a fixture user with the fixture's password.
+    @discardableResult
+    func signIn(_ user: String) async throws -> TestingHTTPResponse {
+        try await signIn(user, password: DeskFixture.password(user))
+    }
+}

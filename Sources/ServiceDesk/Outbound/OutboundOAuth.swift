@@ -8,21 +8,20 @@ import ServerSupport
 /// Access tokens from third-party OAuth providers (`oauth_entity` of type `oauth_provider`), asked for with an
 /// OAuth profile and cached in the database (sealed) until shortly before they expire, so every instance
 /// shares them and a restart does not ask again.
-struct OutboundOAuth {
+package struct OutboundOAuth {
     /// A token is renewed once less than this is left of its life.
     static let renewBefore: TimeInterval = 300
 
-    struct Token: Sendable {
-        let accessToken: String
-        let expiresAt: Date
+    package struct Token: Sendable {
+        package let accessToken: String
+        package let expiresAt: Date
         /// Whether this call asked the provider (false: from the cache).
-        let fresh: Bool
+        package let fresh: Bool
     }
 
-    /// Why no token could be had; `message` names the host and what it said, never a secret.
     /// Why no token came, with a stable ``Code`` a caller can act on and a message an admin can read.
-    struct Failure: Error, Sendable, CustomStringConvertible {
-        enum Code: String, Sendable {
+    package struct Failure: Error, Sendable, CustomStringConvertible {
+        package enum Code: String, Sendable {
             /// The token endpoint did not answer (refused, timed out, TLS).
             case unreachable
             /// It answered without a token (an OAuth error such as AADSTS7000215, or not JSON).
@@ -33,10 +32,12 @@ struct OutboundOAuth {
             case notAllowed
         }
 
-        let code: Code
-        let message: String
-        let logId: String?
-        var description: String { message }
+        package let code: Code
+        /// Names the host and what it said, never a secret.
+        package let message: String
+        /// The outbound HTTP log entry of the token request, when one was sent.
+        package let logId: String?
+        package var description: String { message }
     }
 
     let sql: any SQLDatabase

@@ -119,8 +119,12 @@ package struct ScopedTableAccess: Sendable {
     let sql: any SQLDatabase
 
     package init(scope: String, request: Request) throws {
+        self.init(scope: scope, sql: try request.sqlDatabase)
+    }
+
+    init(scope: String, sql: any SQLDatabase) {
         self.scope = scope
-        self.sql = try request.sqlDatabase
+        self.sql = sql
     }
 
     /// Records of `table` matching `query` (an encoded query), at most `limit`.

@@ -4,7 +4,7 @@ import ServerSupport
 
 /// Turns a Table API request body into column values: checks types, hashes passwords, fills the system
 /// columns and applies the table's rules (incident numbers, priority, state timestamps).
-struct TableWrite {
+package struct TableWrite {
     typealias Values = [String: any Encodable & Sendable]
 
     /// An explicit NULL: assigning a nil optional to a `Values` entry would remove the entry instead.
@@ -83,7 +83,7 @@ struct TableWrite {
     }
 
     /// 32 lowercase hex characters, as ServiceNow's `sys_id`.
-    static func newSysId() -> String {
+    package static func newSysId() -> String {
         UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
     }
 
@@ -179,8 +179,8 @@ struct TableWrite {
 }
 
 /// ServiceNow's date-time format: `YYYY-MM-DD HH:MM:SS`, UTC here.
-enum DeskTime {
-    static func format(_ date: Date) -> String {
+package enum DeskTime {
+    package static func format(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
@@ -189,7 +189,7 @@ enum DeskTime {
             c.minute ?? 0, c.second ?? 0)
     }
 
-    static func parse(_ text: String) -> Date? {
+    package static func parse(_ text: String) -> Date? {
         guard text.wholeMatch(of: /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/) != nil else { return nil }
         return ISO8601DateFormatter().date(from: text.replacingOccurrences(of: " ", with: "T") + "Z")
     }

@@ -7,12 +7,14 @@ import WireModels
 /// The user signed in to the web UI for this request, with their session's CSRF token.
 package struct WebUser: Sendable {
     let principal: DeskPrincipal
-    let csrfToken: String
+    package let csrfToken: String
 
     package var sysId: String { principal.sysId }
     package var name: String { principal.name }
     package var userName: String { principal.userName }
     var isAdmin: Bool { principal.roles.contains(DeskRole.admin) }
+    /// `admin` passes every check, as in ServiceNow.
+    package func hasAny(of roles: Set<String>) -> Bool { principal.hasAny(of: roles) }
 }
 
 /// Failures of web pages; ``WebPageMiddleware`` turns them into pages (never ServiceNow's JSON envelope).
@@ -132,7 +134,7 @@ extension Request {
     /// A 303 to `location` after a form: the browser then GETs it, so a reload never re-sends the form.
     /// `notice` is shown once on the next page (carried in a short-lived cookie, never in the URL, so a link
     /// cannot put words in the desk's mouth).
-    func seeOther(_ location: String, notice: String? = nil) -> Response {
+    package func seeOther(_ location: String, notice: String? = nil) -> Response {
         let response = Response(status: .seeOther, headers: ["Location": location])
         if let notice {
             response.cookies[WebPageMiddleware.noticeCookie] = HTTPCookies.Value(

@@ -131,14 +131,14 @@ struct Message: Encodable, Sendable {
 
 /// Form posts of signed-in users. Every one is checked against the session's CSRF token (`sysparm_ck`, as
 /// ServiceNow names it) before its handler runs, so no form can forget the check.
-struct WebForm: Sendable {
-    let fields: [String: String]
-    let user: WebUser
+package struct WebForm: Sendable {
+    package let fields: [String: String]
+    package let user: WebUser
 
-    subscript(_ name: String) -> String? { fields[name] }
+    package subscript(_ name: String) -> String? { fields[name] }
 
     /// The field trimmed, nil when empty.
-    func text(_ name: String) -> String? {
+    package func text(_ name: String) -> String? {
         guard let value = fields[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
             return nil
         }
@@ -166,14 +166,14 @@ struct WebForm: Sendable {
 
 extension RoutesBuilder {
     /// Registers a form post for users holding one of `roles`; the handler runs only with a valid CSRF token.
-    func form(
+    package func form(
         _ path: PathComponent..., roles: Set<String>?,
         use handler: @escaping @Sendable (Request, WebForm) async throws -> Response
     ) {
         form(path, roles: roles, use: handler)
     }
 
-    func form(
+    package func form(
         _ path: [PathComponent], roles: Set<String>?,
         use handler: @escaping @Sendable (Request, WebForm) async throws -> Response
     ) {

@@ -19,3 +19,47 @@
   var wanted = document.getElementById('tab-' + (location.hash || '#notes').slice(1));
   select(wanted || tabs[0]);
 })();
+
+// Panels that load after the page (the Microsoft 365 support tab): `data-fragment` names the panel's address;
+// a form with `data-fragment-form` reloads that panel instead of the page. A failed load says so in the panel.
+(function () {
+  function load(container, url) {
+    container.setAttribute('aria-busy', 'true');
+    fetch(url, { credentials: 'same-origin', headers: { 'Accept': 'text/html' } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error('the desk answered ' + response.status); }
+        return response.text();
+      })
+      .then(function (html) { container.innerHTML = html; wire(container); })
+      .catch(function (error) {
+        container.innerHTML = '';
+        var message = document.createElement('p');
+        message.className = 'error';
+        message.setAttribute('role', 'alert');
+        message.textContent = 'This section could not be loaded (' + error.message + '). Reload the page to try again.';
+        container.appendChild(message);
+      })
+      .then(function () { container.setAttribute('aria-busy', 'false'); });
+  }
+  function wire(container) {
+    Array.prototype.forEach.call(container.querySelectorAll('form[data-fragment-form]'), function (form) {
+      form.addEventListener('submit', function (event) {
+        event.preventDefault();
+        var query = new URLSearchParams(new FormData(form));
+        query.set('fragment', '1');
+        load(container, form.getAttribute('action') + '?' + query.toString());
+      });
+    });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll('[data-fragment]'), function (container) {
+    load(container, container.getAttribute('data-fragment'));
+  });
+  // Copy buttons: `data-copy` names the element whose text goes to the clipboard.
+  Array.prototype.forEach.call(document.querySelectorAll('button[data-copy]'), function (button) {
+    button.addEventListener('click', function () {
+      var source = document.getElementById(button.getAttribute('data-copy'));
+      if (!source || !navigator.clipboard) { return; }
+      navigator.clipboard.writeText(source.textContent).then(function () { button.textContent = 'Copied'; });
+    });
+  });
+})();

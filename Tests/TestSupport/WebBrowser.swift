@@ -3,22 +3,22 @@ import TestSupport
 import Vapor
 import VaporTesting
 
-/// A minimal browser for web page tests: keeps cookies, reads CSRF tokens from pages, posts forms.
-final class WebBrowser {
-    let app: Application
-    private(set) var cookies: [String: String] = [:]
+/// A minimal browser for the desk's web page tests: keeps cookies, reads CSRF tokens from pages, posts forms.
+package final class WebBrowser {
+    package let app: Application
+    package private(set) var cookies: [String: String] = [:]
 
-    init(_ app: Application) {
+    package init(_ app: Application) {
         self.app = app
     }
 
-    func get(_ path: String) async throws -> TestingHTTPResponse {
+    package func get(_ path: String) async throws -> TestingHTTPResponse {
         let response = try await app.testing().sendRequest(.GET, path, headers: cookieHeaders())
         keepCookies(response)
         return response
     }
 
-    func post(_ path: String, _ fields: [(String, String)]) async throws -> TestingHTTPResponse {
+    package func post(_ path: String, _ fields: [(String, String)]) async throws -> TestingHTTPResponse {
         var headers = cookieHeaders()
         headers.contentType = .urlEncodedForm
         let body = fields.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
@@ -29,20 +29,22 @@ final class WebBrowser {
     }
 
     /// Posts a form of a page after reading the page's CSRF token.
-    func submit(_ page: String, to path: String, _ fields: [(String, String)]) async throws -> TestingHTTPResponse {
+    package func submit(_ page: String, to path: String, _ fields: [(String, String)]) async throws
+        -> TestingHTTPResponse
+    {
         let token = try Self.csrfToken(in: try await get(page))
         return try await post(path, [("sysparm_ck", token)] + fields)
     }
 
     @discardableResult
-    func signIn(_ user: String, password: String? = nil) async throws -> TestingHTTPResponse {
+    package func signIn(_ user: String, password: String) async throws -> TestingHTTPResponse {
         let token = try Self.csrfToken(in: try await get("/login.do"))
         return try await post(
             "/login.do",
-            [("sysparm_ck", token), ("user_name", user), ("user_password", password ?? DeskFixture.password(user))])
+            [("sysparm_ck", token), ("user_name", user), ("user_password", password)])
     }
 
-    static func csrfToken(in page: TestingHTTPResponse) throws -> String {
+    package static func csrfToken(in page: TestingHTTPResponse) throws -> String {
         let html = page.body.string
         guard let match = html.firstMatch(of: /name="sysparm_ck" value="([^"]+)"/) else {
             throw TestFailure("no CSRF token on the page (status \(page.status.code))")
@@ -76,6 +78,6 @@ final class WebBrowser {
 }
 
 extension TestingHTTPResponse {
-    var location: String? { headers.first(name: .location) }
-    var html: String { body.string }
+    package var location: String? { headers.first(name: .location) }
+    package var html: String { body.string }
 }

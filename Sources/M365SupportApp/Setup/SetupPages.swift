@@ -1,0 +1,177 @@
+import Foundation
+import ServiceDesk
+import Vapor
+import WireModels
+
+/// Microsoft 365 support → Setup: the guide's steps, one page each, with Next, Back and Skip where the guide
+/// allows it; the summary once done, from which the wizard can be reopened.
+struct SetupPages: RouteCollection {
+    let defaultConnectorURL: String
+
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get(AppPath.setup.pathComponents) { request in
+            let user = try request.requireWebUser([DeskRole.admin])
+            let service = try self.service(request, user: user)
+            let settings = try await service.load()
+            let wanted = request.query[String.self, at: "step"].flatMap(SetupStep.init(rawValue:))
+            return try await self.render(
+                request, service: service, settings: settings,
+                step: wanted ?? (settings.isComplete ? nil : SetupService.firstOpenStep(settings)), problem: nil)
+        }
+        routes.form(AppPath.setup.pathComponents, roles: [DeskRole.admin]) { request, form in
+            try await self.submit(request, form)
+        }
+    }
+
+    private func service(_ request: Request, user: WebUser) throws -> SetupService {
+        SetupService(
+            services: try request.deskApp(M365SupportApp.scope), defaultConnectorURL: defaultConnectorURL,
+            userName: user.userName)
+    }
+
+    private func submit(_ request: Request, _ form: WebForm) async throws -> Response {
+        let service = try self.service(request, user: form.user)
+        guard let step = form["step"].flatMap(SetupStep.init(rawValue:)) else {
+            throw Abort(.badRequest, reason: "Unknown setup step.")
+        }
+        let action = form["action"] ?? "next"
+        if action == "back" { return request.seeOther(Self.url(step.previous ?? step)) }
+        if action == "reset" {
+            try await service.reset()
+            return request.seeOther(Self.url(.consent), notice: "Setup reset: start again with step 1.")
+        }
+        do {
+            switch (step, action) {
+            case (.consent, "next"):
+                guard form["accept"] == "true" else {
+                    throw SetupProblem(message: "Tick the box to accept, or leave the setup.")
+                }
+                _ = try await service.acceptConsent()
+            case (.outbound, "next"):
+                _ = try await service.setOutbound(
+                    profileId: form.text("profile"), connectorURL: form.text("connector_url"))
+            case (.inbound, "skip"):
+                _ = try await service.setInbound(AppSettings.Inbound.none)
+            case (.inbound, "next"):
+                _ = try await service.setInbound(form.text("inbound").flatMap(AppSettings.Inbound.init(rawValue:)))
+            case (.user, "next"), (.user, "skip"):
+                _ = try await service.setIntegrationUser()
+            case (.repository, "next"):
+                _ = try await service.setRepository(form.text("repository_id"))
+            case (.repository, "skip"):
+                _ = try await service.setRepository(nil)
+            case (.settings, "next"):
+                _ = try await service.setAppSettings(
+                    ssoEnabled: form["sso_enabled"] == "true", adminEmail: form.text("admin_email"),
+                    testEnvironment: form["test_environment"] == "true")
+            case (.complete, "next"):
+                _ = try await service.complete()
+                return request.seeOther(AppPath.setup, notice: "Microsoft 365 support is set up.")
+            default:
+                throw SetupProblem(message: "This step cannot be skipped.")
+            }
+        } catch let problem as SetupProblem {
+            return try await render(
+                request, service: service, settings: try await service.load(), step: step, problem: problem,
+                entered: form.fields, status: .badRequest)
+        }
+        return request.seeOther(Self.url(step.next ?? .complete))
+    }
+
+    static func url(_ step: SetupStep) -> String { AppPath.setup + "?step=" + step.rawValue }
+
+    struct Model: Encodable, Sendable {
+        struct StepLink: Encodable, Sendable {
+            let number: Int
+            let title: String
+            let url: String
+            let current: Bool
+        }
+
+        struct Provider: Encodable, Sendable {
+            let profileId: String
+            let label: String
+            let selected: Bool
+        }
+
+        struct Problem: Encodable, Sendable {
+            let message: String
+            let logId: String?
+            let logURL: String?
+            let crossScopeRefusal: String?
+        }
+
+        let steps: [StepLink]
+        let step: String?
+        let stepTitle: String
+        let stepNumber: Int
+        let canGoBack: Bool
+        let problem: Problem?
+        let providers: [Provider]
+        let connectorURL: String
+        let createProviderURL: String
+        let privilegesURL: String
+        let mode: String?
+        let modeTitle: String?
+        let complete: Bool
+        let completedAt: String?
+        let tenantId: String?
+        let consentAt: String?
+        let repositoryId: String
+        let ssoEnabled: Bool
+        let adminEmail: String
+        let testEnvironment: Bool
+        let values: [AdminCenterValues.Value]
+        let providerName: String?
+    }
+
+    private func render(
+        _ request: Request, service: SetupService, settings: AppSettings, step: SetupStep?, problem: SetupProblem?,
+        entered: [String: String] = [:], status: HTTPResponseStatus = .ok
+    ) async throws -> Response {
+        var problem = problem
+        var providers: [DeskAppServices.ProviderProfile] = []
+        if step == .outbound || step == nil || step == .complete {
+            do {
+                providers = try await service.providers()
+            } catch let refusal as SetupProblem {
+                problem = problem ?? refusal
+            }
+        }
+        let selectedProfile = entered["profile"] ?? settings.outboundProfile
+        let values = try await service.adminCenterValues(settings)
+        let model = Model(
+            steps: SetupStep.allCases.map {
+                .init(number: $0.number, title: $0.title, url: Self.url($0), current: $0 == step)
+            },
+            step: step?.rawValue, stepTitle: step?.title ?? "Summary", stepNumber: step?.number ?? 0,
+            canGoBack: step?.previous != nil,
+            problem: problem.map {
+                .init(
+                    message: $0.message, logId: $0.logId,
+                    logURL: $0.logId.map { DeskPath.record(DeskPath.syslog, sysId: $0) },
+                    crossScopeRefusal: $0.crossScopeRefusal)
+            },
+            providers: providers.map {
+                .init(
+                    profileId: $0.profileId,
+                    label: "\($0.entityName) — \($0.profileName)" + ($0.active ? "" : " (inactive)"),
+                    selected: $0.profileId == selectedProfile)
+            },
+            connectorURL: entered["connector_url"] ?? settings.connectorURL ?? defaultConnectorURL,
+            createProviderURL: DeskPath.new(DeskPath.oauthEntity) + "&sysparm_type=oauth_provider",
+            privilegesURL: DeskPath.scopePrivilegeList, mode: settings.mode?.rawValue,
+            modeTitle: settings.mode?.title, complete: settings.isComplete,
+            completedAt: settings.completedAt.map { DeskTime.format($0) + " UTC" }, tenantId: settings.tenantId,
+            consentAt: settings.consentAt.map { DeskTime.format($0) + " UTC" },
+            repositoryId: entered["repository_id"] ?? settings.repositoryId ?? "",
+            ssoEnabled: entered.isEmpty ? settings.ssoEnabled : entered["sso_enabled"] == "true",
+            adminEmail: entered["admin_email"] ?? settings.adminEmail ?? "",
+            testEnvironment: entered.isEmpty ? settings.testEnvironment : entered["test_environment"] == "true",
+            values: values.values,
+            providerName: providers.first { $0.profileId == settings.outboundProfile }?.entityName)
+        return try await request.page(
+            "x_mioms_m365_assis/setup", title: "Microsoft 365 support setup — \(step?.title ?? "Summary")", model,
+            status: status)
+    }
+}
