@@ -9,6 +9,7 @@ struct M365Support: AsyncParsableCommand {
         abstract: "Microsoft 365 support integration for service desks: desk, connector and identity services.",
         subcommands: [
             Serve.self, DevCert.self, IdentityCommand.self, DeskCommand.self, ConnectorCommand.self, KBCommand.self,
+            DemoCommand.self,
         ]
     )
 
