@@ -105,3 +105,21 @@ def test_an_admin_sets_up_insights_only_by_clicking_and_an_agent_uses_the_tab(id
     assert browser.current_url.endswith(found["sys_id"])  # the search replaced the panel, not the page
     assert "updated" not in browser.find_element(By.TAG_NAME, "main").text.split("\n")[0]
     browser.save_screenshot(str(SCREENSHOTS / "app-incident-search.png"))
+
+    # Opening a result keeps it with the incident: after a reload it is listed as opened.
+    first = browser.find_element(By.CSS_SELECTOR, "#m365-solutions a.m365-title")
+    title = first.text
+    tabs_before = browser.window_handles
+    first.click()
+    WebDriverWait(browser, 10).until(lambda b: len(b.window_handles) > len(tabs_before))
+    browser.switch_to.window(tabs_before[0])
+    kept_list = (By.CSS_SELECTOR, "#m365-saved")
+    for _ in range(20):
+        browser.get(desk.base_url + f"/incident.do?sys_id={found['sys_id']}")
+        wait_for(browser, "tab-x_mioms_m365_assis").click()
+        WebDriverWait(browser, 20).until(ec.presence_of_element_located((By.ID, "m365-insights-panel")))
+        if browser.find_elements(*kept_list) and title in browser.find_element(*kept_list).text:
+            break
+    saved = browser.find_element(*kept_list).text
+    assert title in saved and "opened" in saved, saved
+    browser.save_screenshot(str(SCREENSHOTS / "app-incident-kept.png"))

@@ -42,6 +42,20 @@
       .then(function () { container.setAttribute('aria-busy', 'false'); });
   }
   function wire(container) {
+    // A result link opens the article and tells the desk it was opened (`data-keep` names the result's form);
+    // following the link never waits for that, and without scripts the link simply opens.
+    Array.prototype.forEach.call(container.querySelectorAll('a[data-keep]'), function (link) {
+      link.addEventListener('click', function () {
+        var form = document.getElementById(link.getAttribute('data-keep'));
+        if (!form) { return; }
+        var fields = new URLSearchParams(new FormData(form));
+        fields.set('action', 'open');
+        fetch(form.getAttribute('action'), {
+          method: 'POST', credentials: 'same-origin', redirect: 'manual', body: fields,
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' }
+        }).catch(function () {});
+      });
+    });
     Array.prototype.forEach.call(container.querySelectorAll('form[data-fragment-form]'), function (form) {
       form.addEventListener('submit', function (event) {
         event.preventDefault();
