@@ -161,6 +161,7 @@ let package = Package(
             dependencies: [
                 "Identity",
                 "ServiceDesk",
+                "M365SupportApp",
                 "Connector",
                 "SolutionSearch",
                 "TestSupport",

@@ -1,4 +1,5 @@
 import Foundation
+import SolutionSearch
 import Vapor
 
 /// Throughput measurements shared by the benchmarks.
@@ -24,6 +25,37 @@ enum Measure {
         }
         let elapsed = start.duration(to: .now)
         return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    /// Like ``rate(workers:duration:_:)``, also timing every operation: requests per second, p50 and p99 in ms.
+    static func rateAndLatency(
+        workers: Int, duration: Double, _ work: @escaping @Sendable () async throws -> Void
+    ) async throws -> (rate: Double, p50: Double, p99: Double) {
+        let start = ContinuousClock.now
+        let deadline = start.advanced(by: .milliseconds(Int(duration * 1000)))
+        let times = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for _ in 0..<workers {
+                group.addTask {
+                    var times: [Double] = []
+                    while ContinuousClock.now < deadline {
+                        let began = ContinuousClock.now
+                        try await work()
+                        let took = began.duration(to: .now)
+                        times.append(
+                            Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15)
+                    }
+                    return times
+                }
+            }
+            return try await group.reduce(into: [Double]()) { $0 += $1 }
+        }
+        let elapsed = start.duration(to: .now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let sorted = times.sorted()
+        return (
+            Double(times.count) / seconds, Evaluation.percentile(0.5, of: sorted),
+            Evaluation.percentile(0.99, of: sorted)
+        )
     }
 
     /// Where `wrk` is installed, if it is (`apt-get install wrk`).
