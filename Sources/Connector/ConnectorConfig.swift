@@ -33,6 +33,14 @@ package struct ConnectorConfig: Sendable {
     package var graphScope: String
     /// `M365_CONNECTOR_GRAPH_SYNC_SECONDS` (300, 30–86400): how often each tenant's live service health is read.
     package var graphSyncInterval: TimeInterval
+    /// `M365_CONNECTOR_DIRECTORY_URL`: where tenants' directories are read (Graph's `/v1.0/users/{upn}/memberOf`)
+    /// to check that a case's contact is an administrator. Default: the authority itself when it is not Microsoft
+    /// Entra's (Identity serves that read), else `https://graph.microsoft.com`.
+    package var directoryURL: String
+    /// Where the directory read's app-only token comes from (`{tenant}` becomes the tenant ID); scope `graphScope`.
+    package var directoryTokenURL: String
+    /// How long a contact's verdict (administrator or not) is kept.
+    package var administratorVerdictLifetime: TimeInterval = 300
     package var now: @Sendable () -> Date
 
     package init(
@@ -56,6 +64,10 @@ package struct ConnectorConfig: Sendable {
         self.graphTokenURL = graphTokenURL
         self.graphScope = graphScope
         self.graphSyncInterval = graphSyncInterval
+        let authority = self.authority
+        let entra = URL(string: authority)?.host?.hasSuffix("login.microsoftonline.com") ?? false
+        self.directoryURL = entra ? "https://graph.microsoft.com" : authority
+        self.directoryTokenURL = authority + "/{tenant}/oauth2/v2.0/token"
         self.now = now
     }
 
@@ -85,7 +97,7 @@ package struct ConnectorConfig: Sendable {
             throw ConfigurationError.invalid(
                 name: "M365_CONNECTOR_GRAPH_SYNC_SECONDS", value: String(sync), expected: "seconds from 30 to 86400")
         }
-        return ConnectorConfig(
+        var config = ConnectorConfig(
             endpoint: endpoint, database: location, tls: tls, masterKey: masterKey, authority: authority,
             resource: environment.string("M365_CONNECTOR_RESOURCE") ?? ConnectorResource.defaultIdentifier,
             adminToken: environment.string("M365_CONNECTOR_ADMIN_TOKEN"),
@@ -94,5 +106,10 @@ package struct ConnectorConfig: Sendable {
                 ?? "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
             graphScope: environment.string("M365_CONNECTOR_GRAPH_SCOPE") ?? "https://graph.microsoft.com/.default",
             graphSyncInterval: TimeInterval(sync))
+        if let url = environment.string("M365_CONNECTOR_DIRECTORY_URL") {
+            config.directoryURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        if let url = environment.string("M365_CONNECTOR_DIRECTORY_TOKEN_URL") { config.directoryTokenURL = url }
+        return config
     }
 }

@@ -53,6 +53,7 @@ package func configure(_ app: Application, config: ConnectorConfig) async throws
     try api.register(collection: ProfileController())
     try api.register(collection: AdminController(adminToken: config.adminToken))
     try api.register(collection: SolutionsController())
+    try api.register(collection: ServiceRequestsController(adminToken: config.adminToken))
     try api.register(collection: ArticleAdminController(adminToken: config.adminToken))
     try routes.register(collection: ProfilePages())
 }
@@ -63,6 +64,7 @@ enum ConnectorMigrations {
         CreateConnectorTables(),
         CreateKnowledgeBase(),
         CreateKnowledgeBaseRevision(),
+        CreateServiceRequests(),
     ]
 }
 
@@ -75,6 +77,8 @@ struct ConnectorContext: Sendable {
     let jobs: JobRunner
     /// The knowledge base's search index.
     let solutions: SolutionCatalog
+    /// Reads tenants' directories to check a case's contact, with its verdicts and tokens.
+    let directory = DirectoryReader()
 
     static let jobTables = JobTables(prefix: "connector")
 }

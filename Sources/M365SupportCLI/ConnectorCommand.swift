@@ -359,6 +359,31 @@ enum ConnectorRegistration {
             resourceAppId: app?.appId)
     }
 
+    /// Registers the Connector's directory reader in `tenant` — an app of its own with a client secret and Graph's
+    /// Directory.Read.All (the Connector's resource app stays a public client for the profile page's sign-in) —
+    /// and gives the Connector its credentials, unless it has them: with them it checks that a case's contact is
+    /// an administrator.
+    static func ensureDirectoryAccess(
+        admin: DirectoryAdmin, tenant: ConnectorTenant, operations: ConnectorOperations
+    ) async throws {
+        guard try await !operations.hasDirectoryCredentials(tenant: tenant.tenantId) else { return }
+        let reader = try await admin.createApp(
+            tenant: tenant.tenantId,
+            IdentityAdmin.CreateApp(
+                displayName: ConnectorResource.displayName + " (directory reader)",
+                requiredResourceAccess: [
+                    .init(
+                        resource: MicrosoftGraphResource.identifierURI,
+                        roles: [MicrosoftGraphResource.Role.directoryReadAll])
+                ]))
+        _ = try await admin.grant(
+            tenant: tenant.tenantId, client: reader.appId,
+            IdentityAdmin.GrantAppRole(
+                resource: MicrosoftGraphResource.identifierURI, role: MicrosoftGraphResource.Role.directoryReadAll))
+        guard let secret = reader.secret else { throw CommandFailure(message: "Identity gave the reader no secret.") }
+        try await operations.setDirectoryCredentials(tenant: tenant.tenantId, clientId: reader.appId, secret: secret)
+    }
+
     /// The demo's app with both of the Connector's roles, as a desk's outbound app would hold them.
     static func demoClient(admin: DirectoryAdmin, tenant: String, config: ConnectorConfig) async throws
         -> IdentityAdmin.App

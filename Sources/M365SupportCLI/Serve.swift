@@ -95,7 +95,11 @@ struct Serve: AsyncParsableCommand {
                     if let identity = apps.first, service == .all {
                         let tenant = try await ConnectorRegistration.register(
                             admin: identity.directoryAdmin(), tenant: IdentityDemoSeed.tenantDomain, config: config)
-                        if let seeded = try await ConnectorDemoSeed(app: connector).seedIfNeeded(tenant: tenant) {
+                        let seeded = try await ConnectorDemoSeed(app: connector).seedIfNeeded(tenant: tenant)
+                        try await ConnectorRegistration.ensureDirectoryAccess(
+                            admin: identity.directoryAdmin(), tenant: tenant,
+                            operations: ConnectorOperations(app: connector))
+                        if let seeded {
                             let reader = try await ConnectorRegistration.demoClient(
                                 admin: identity.directoryAdmin(), tenant: tenant.tenantId, config: config)
                             try demoFile.write(

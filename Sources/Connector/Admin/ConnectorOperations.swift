@@ -22,6 +22,18 @@ package struct ConnectorOperations: Sendable {
         ).wire
     }
 
+    /// Whether the Connector holds its own app credentials for reading `tenant`'s directory.
+    package func hasDirectoryCredentials(tenant: String) async throws -> Bool {
+        try await app.tenants(app.db).directoryCredentials(tenantId(tenant)) != nil
+    }
+
+    /// Keeps the Connector's own app credentials in `tenant` (the secret sealed), with which it reads the
+    /// directory to check that a case's contact is an administrator.
+    package func setDirectoryCredentials(tenant: String, clientId: String, secret: String) async throws {
+        try await app.tenants(app.db).setDirectoryCredentials(
+            tenantId(tenant), clientId: clientId, sealedSecret: try app.connector.config.masterKey.seal(secret))
+    }
+
     package func tenants() async throws -> [ConnectorTenant] {
         try await app.tenants(app.db).list().map(\.wire)
     }

@@ -222,25 +222,15 @@ struct GraphHealthSync {
     }
 
     private func token(tenant: String, clientId: String, secret: String) async throws -> Token {
-        let url = config.graphTokenURL.replacingOccurrences(of: "{tenant}", with: tenant)
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        let form = FormBody.encode([
-            ("grant_type", "client_credentials"), ("client_id", clientId), ("client_secret", secret),
-            ("scope", config.graphScope),
-        ])
-        let exchange = try await http.send(
-            request, body: ByteBuffer(string: form), source: "oauth", correlationId: nil, secrets: [secret],
-            log: ProcessOutboundLog(), logger: logger)
-        let object = try? JSONSerialization.jsonObject(with: Data(exchange.body.readableBytesView)) as? [String: Any]
-        guard exchange.status == .ok, let token = object?["access_token"] as? String, !token.isEmpty else {
-            let description = (object?["error_description"] as? String).map { String($0.prefix(300)) }
-            throw SyncFailure(
-                reason: "The token endpoint \(URL(string: url)?.host ?? url) refused the Graph credentials: "
-                    + (description ?? "HTTP \(exchange.status.code)") + " (outbound log \(exchange.logId))")
+        do {
+            return .token(
+                try await AppOnlyToken(http: http, logger: logger).fetch(
+                    url: config.graphTokenURL.replacingOccurrences(of: "{tenant}", with: tenant), clientId: clientId,
+                    secret: secret, scope: config.graphScope
+                ).token)
+        } catch let refusal as AppOnlyToken.Refusal {
+            throw SyncFailure(reason: refusal.description)
         }
-        return .token(token)
     }
 
     private func record(tenant: String, _ values: [String: SQLBind]) async throws {

@@ -59,6 +59,24 @@ struct TenantStore {
         return tenant
     }
 
+    /// The Connector's own app credentials in the tenant, for reading its directory: client ID and the sealed
+    /// secret.
+    func directoryCredentials(_ tenantId: String) async throws -> (clientId: String, sealedSecret: String)? {
+        guard
+            let row = try await sql.select().columns("directory_client_id", "directory_client_secret").from(Self.table)
+                .where("tenant_id", .equal, tenantId).first(),
+            let clientId = try row.decode(column: "directory_client_id", as: String?.self),
+            let sealed = try row.decode(column: "directory_client_secret", as: String?.self)
+        else { return nil }
+        return (clientId, sealed)
+    }
+
+    /// Keeps the Connector's own app credentials in the tenant (the secret sealed by the caller); nil removes them.
+    func setDirectoryCredentials(_ tenantId: String, clientId: String?, sealedSecret: String?) async throws {
+        try await sql.update(Self.table).set("directory_client_id", to: SQLBind(clientId))
+            .set("directory_client_secret", to: SQLBind(sealedSecret)).where("tenant_id", .equal, tenantId).run()
+    }
+
     func list() async throws -> [TenantRecord] {
         try await sql.select().columns("*").from(Self.table).orderBy("display_name").all(decoding: Row.self)
             .map(\.record)

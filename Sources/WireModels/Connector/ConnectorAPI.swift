@@ -14,6 +14,8 @@ package enum ConnectorPath {
     package static let repositories = organizationProfile + "/repositories"
     package static let integrationCheck = api + "/supportIntegration/check"
     package static let recommendedSolutions = api + "/recommendedSolutions"
+    package static let serviceRequests = api + "/serviceRequests"
+    package static let administratorCheck = api + "/administratorCheck"
     /// The operator's API (admin bearer token).
     package static let adminAPI = "admin/api"
     package static let articles = adminAPI + "/knowledgeBase/articles"
@@ -57,6 +59,12 @@ package enum ConnectorErrorCode: String, Codable, Sendable, CaseIterable {
     case repositoryMismatch
     /// The signed-in user holds neither Global Administrator nor Service Support Administrator.
     case notAnAdministrator
+    /// A case's contact is not a Microsoft 365 administrator of the tenant (the reason names the e-mail).
+    case contactNotAdministrator
+    /// The tenant's directory could not be read to check a contact (no credentials, or the directory refused).
+    case directoryUnavailable
+    /// The case is closed: it takes no more replies.
+    case serviceRequestClosed
     /// The request is malformed or a value is out of range.
     case invalidRequest
     case notFound
