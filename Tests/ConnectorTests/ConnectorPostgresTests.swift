@@ -95,4 +95,34 @@ struct ConnectorPostgresTests {
             #expect(await GraphHealthSyncTests().sync(fx, http) == .synced(issues: 0))
         }
     }
+
+    @Test(.enabled(if: url != nil, Comment(rawValue: TestPostgres.notConfigured(variable))))
+    func casesAndTheirOutboxWorkOnPostgres() async throws {
+        try await withConnector(database: .postgres(url: Self.url!)) { fx in
+            let cases = ServiceRequestsTests()
+            let token = try await cases.prepared(fx)
+            let path = ServiceRequestsTests.path
+            let body = ServiceRequestsTests.body(contact: "admin@contoso.onmicrosoft.com")
+            async let first = fx.send(.POST, path, token: token, json: body)
+            async let second = fx.send(.POST, path, token: token, json: body)
+            let answers = try await [first, second]
+            let numbers = Set(answers.compactMap { $0.jsonObject["number"] as? String })
+            #expect(numbers.count == 1, "\(answers.map(\.body.string))")
+            #expect(Set(answers.map(\.status)) == [.created, .ok] || Set(answers.map(\.status)) == [.created])
+            let number = try #require(numbers.first)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<6 {
+                    group.addTask {
+                        let answer = try await fx.admin(
+                            .POST, "/serviceRequests/\(number)/updates", json: #"{"text":"Update \#(index)"}"#)
+                        #expect(answer.status == .created, "\(answer.body.string)")
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let sequences = try await fx.connector.db.asSQL().select().column("sequence").from("connector_outbox")
+                .orderBy("sequence").all().map { try $0.decode(column: "sequence", as: Int.self) }
+            #expect(sequences == Array(1...6))
+        }
+    }
 }
