@@ -39,6 +39,10 @@ package func configure(_ app: Application, config: ConnectorConfig) async throws
         )
         .runDue()
     }
+    // Every instance delivers: the outbox's claims keep two from sending one event at once.
+    jobs.everyInstance(1, name: OutboxDelivery.jobName) { app in
+        await OutboxDelivery(app: app).deliverDue()
+    }
     // Each instance keeps its own index: every instance checks for changes made elsewhere.
     jobs.everyInstance(SolutionCatalog.refreshInterval, name: "knowledge-base-index") { app in
         try await app.connector.solutions.refresh(from: app.knowledgeBase(app.db), logger: app.logger)
@@ -79,6 +83,10 @@ struct ConnectorContext: Sendable {
     let solutions: SolutionCatalog
     /// Reads tenants' directories to check a case's contact, with its verdicts and tokens.
     let directory = DirectoryReader()
+    /// The tokens case events are delivered to desks with.
+    let repositoryTokens = RepositoryTokens()
+    /// This instance's name in the outbox's claims.
+    let deliveryInstance = RandomToken.urlSafe(byteCount: 12)
 
     static let jobTables = JobTables(prefix: "connector")
 }

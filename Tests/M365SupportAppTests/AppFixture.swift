@@ -25,6 +25,8 @@ struct AppFixture {
     let tenantId: String
     let outboundApp: IdentityAdmin.App
     let clock: TestClock
+    /// Where the desk listens on loopback (for the Connector's deliveries), when the test asked for it.
+    let deskListenURL: String?
 
     static let adminToken = "connector-admin-token-for-app-tests"
     static let deskURL = "http://desk.test"
@@ -158,7 +160,10 @@ extension TestingHTTPResponse {
     }
 }
 
-func withApp(_ body: (AppFixture) async throws -> Void) async throws {
+func withApp(
+    alsoInstall extraApps: [any DeskScopedApp] = [], listeningDesk: Bool = false,
+    _ body: (AppFixture) async throws -> Void
+) async throws {
     TestLogging.bootstrap()
     let clock = TestClock(Date())
     let identityPort = freeLoopbackPort()
@@ -170,6 +175,7 @@ func withApp(_ body: (AppFixture) async throws -> Void) async throws {
     let connector = try await Application.make(.testing)
     let desk = try await Application.make(.testing)
     func shutDown() async {
+        await desk.server.shutdown()
         await connector.server.shutdown()
         await identity.server.shutdown()
         try? await desk.asyncShutdown()
@@ -220,6 +226,7 @@ func withApp(_ body: (AppFixture) async throws -> Void) async throws {
                 endpoint: ServiceEndpoint(host: "127.0.0.1", port: 0, usesTLS: false, publicURL: AppFixture.deskURL),
                 database: .sqliteMemory, tls: nil, masterKey: masterKey, passwordCost: 4, now: clock.provider))
         try desk.install(M365SupportApp(defaultConnectorURL: connectorURL))
+        for extra in extraApps { try desk.install(extra) }
         try await desk.prepareDesk()
         let directory = DeskDirectory(app: desk)
         for (name, roles) in [
@@ -231,10 +238,17 @@ func withApp(_ body: (AppFixture) async throws -> Void) async throws {
                 password: AppFixture.password(name), roles: roles)
         }
         _ = try await DeskDemoSeed(app: desk).seedIfNeeded()
+        var deskListenURL: String?
+        if listeningDesk {
+            let port = freeLoopbackPort()
+            try await desk.server.start(address: .hostname("127.0.0.1", port: port))
+            deskListenURL = "http://127.0.0.1:\(port)"
+        }
         try await body(
             AppFixture(
                 desk: desk, identity: identity, connector: connector, identityURL: identityURL,
-                connectorURL: connectorURL, tenantId: contoso.id, outboundApp: outbound, clock: clock))
+                connectorURL: connectorURL, tenantId: contoso.id, outboundApp: outbound, clock: clock,
+                deskListenURL: deskListenURL))
     } catch {
         await shutDown()
         throw error

@@ -43,4 +43,6 @@ package enum M365SupportScope {
     package static let name = "x_mioms_m365_assis"
     package static let insightsUser = "\(name).insights_user"
     package static let administrator = "\(name).administrator"
+    /// Where the Connector delivers case events on a desk (the app's inbound API), under the repository endpoint.
+    package static let inboundEvents = "/api/\(name)/v1/events"
 }
