@@ -119,6 +119,7 @@ let package = Package(
             ],
             resources: [
                 .copy("Resources/demo-health.json"), .copy("Resources/starter-kb.jsonl"), .copy("Resources/Views"),
+                .copy("Resources/openapi.json"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -50,6 +50,14 @@ package func configure(_ app: Application, config: ConnectorConfig) async throws
 
     app.useLeafViews(in: Bundle.module)
     app.get(ConnectorPath.health.pathComponents) { _ in "ok" }
+    // The API's own description, for clients and tools (schemathesis); generated from docs/openapi/connector.yaml.
+    let openAPI =
+        try Bundle.module.url(forResource: "openapi", withExtension: "json").map { try Data(contentsOf: $0) } ?? Data()
+    app.get((ConnectorPath.api + "/openapi.json").pathComponents) { _ in
+        Response(
+            status: .ok, headers: ["Content-Type": "application/json", "Cache-Control": "max-age=300"],
+            body: .init(data: openAPI))
+    }
     // Body limits are checked per route, inside the error handling, so a 413 has the interface's shape.
     let routes = app.grouped(BodyLimitMiddleware())
     try routes.register(collection: ServiceHealthController())

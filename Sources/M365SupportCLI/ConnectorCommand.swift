@@ -10,7 +10,7 @@ struct ConnectorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "connector",
         abstract: "Manage the Connector in DATA: tenants served, organization profiles, service health.",
-        subcommands: [Resource.self, Tenants.self, Profile.self, Health.self])
+        subcommands: [Resource.self, Tenants.self, Profile.self, Health.self, Deliveries.self])
 }
 
 /// Opens the Connector's database (migrating it if needed), runs `body`, and closes it again.
@@ -200,6 +200,48 @@ extension ConnectorCommand {
                 try await store.run(
                     { try await $0.setGraphSync(tenant: tenant, .init(clientId: clientId, clientSecret: secret)) },
                     describe: ProfileText.describe)
+            }
+        }
+    }
+
+    /// The outbox of case events for the desks: what is waiting, sent or parked, and replaying a parked one.
+    struct Deliveries: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "deliveries", abstract: "Deliveries of case events to the desks.",
+            subcommands: [List.self, Replay.self], defaultSubcommand: List.self)
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List deliveries, newest first.")
+            @OptionGroup var store: ConnectorStore
+            @Option(help: "pending, sent or parked.") var state: String?
+            @Option(help: "Tenant ID or domain.") var tenant: String?
+
+            func run() async throws {
+                try await store.run(
+                    { try await $0.deliveries(state: state, tenant: tenant) },
+                    describe: { rows in
+                        rows.isEmpty
+                            ? "No deliveries."
+                            : rows.map { row in
+                                "\(row.eventId)  \(row.serviceRequest)#\(row.sequence)  \(row.state)  "
+                                    + "attempts \(row.attempts)  → \(row.repositoryId)"
+                                    + (row.lastError.map { "\n    \($0)" } ?? "")
+                            }.joined(separator: "\n")
+                    })
+            }
+        }
+
+        struct Replay: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Send a parked or waiting delivery again now.")
+            @OptionGroup var store: ConnectorStore
+            @Argument(help: "The event ID.") var event: String
+
+            func run() async throws {
+                try await store.run(
+                    { operations -> String in
+                        try await operations.replayDelivery(event)
+                        return event
+                    }, describe: { "Event \($0) is queued again; a running Connector sends it within a second." })
             }
         }
     }

@@ -37,13 +37,34 @@ import Vapor
                             default: "{}"
                             }
                         }.joined(separator: "/")
-                    guard path.hasPrefix("/api/v1/") || path.hasPrefix("/admin/api/") else { return nil }
+                    guard path.hasPrefix("/api/v1/") || path.hasPrefix("/admin/api/"), path != "/api/v1/openapi.json"
+                    else {
+                        return nil
+                    }
                     return route.method.rawValue + " " + path
                 })
             let documented = try Self.documented()
             #expect(routes.count > 10)
             #expect(routes.subtracting(documented).isEmpty, "undocumented: \(routes.subtracting(documented).sorted())")
             #expect(documented.subtracting(routes).isEmpty, "no such route: \(documented.subtracting(routes).sorted())")
+        }
+    }
+
+    @Test func theServedJSONIsTheDocumentPeopleEdit() async throws {
+        try await withConnector { fx in
+            let served = try await fx.get("/api/v1/openapi.json", token: nil)
+            #expect(served.status == .ok)
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(served.body.readableBytesView)) as? [String: Any])
+            #expect(object["openapi"] as? String == "3.1.0")
+            let paths = try #require(object["paths"] as? [String: [String: Any]])
+            var operations = Set<String>()
+            for (path, item) in paths {
+                for method in ["get", "put", "post", "patch", "delete"] where item[method] != nil {
+                    operations.insert(method.uppercased() + " " + path.replacing(/\{[^}]+\}/, with: "{}"))
+                }
+            }
+            #expect(operations == (try Self.documented()), "run scripts/openapi-json.sh after editing the YAML")
         }
     }
 }

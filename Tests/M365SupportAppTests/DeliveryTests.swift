@@ -197,15 +197,28 @@ struct DeliveryTests {
             try await setup.update("Second")
             await setup.deliver()
             #expect(try await setup.states() == ["parked", "pending"])
-            let parked = try #require(try await setup.outbox.list(state: .parked).first)
-            #expect(parked.lastError?.contains("400") == true)
-            #expect(parked.lastError?.contains("retrying cannot change that") == true)
+            var headers = HTTPHeaders()
+            headers.bearerAuthorization = BearerAuthorization(token: AppFixture.adminToken)
+            let listed = try await setup.fixture.connector.testing().sendRequest(
+                .GET, "/admin/api/deliveries?state=parked", headers: headers)
+            let rows = try #require(
+                try JSONSerialization.jsonObject(with: Data(listed.body.readableBytesView)) as? [[String: Any]])
+            #expect(rows.count == 1)
+            let parkedId = try #require(rows.first?["eventId"] as? String)
+            #expect((rows.first?["lastError"] as? String)?.contains("400") == true)
+            #expect((rows.first?["lastError"] as? String)?.contains("retrying cannot change that") == true)
             // The later event waits behind the parked one.
             #expect(await setup.deliver() == 0)
-            #expect(try await setup.outbox.replay(parked.eventId))
+            let replayed = try await setup.fixture.connector.testing().sendRequest(
+                .POST, "/admin/api/deliveries/\(parkedId)/replay", headers: headers)
+            #expect(replayed.status == .ok)
+            #expect(replayed.body.string.contains("pending"))
             #expect(await setup.deliver() == 2)
             #expect(setup.recorder.applied.map(\.update.text) == ["First", "Second"])
-            #expect(try await setup.outbox.replay(parked.eventId) == false)
+            #expect(try await setup.outbox.replay(parkedId) == false)
+            let again = try await setup.fixture.connector.testing().sendRequest(
+                .POST, "/admin/api/deliveries/\(parkedId)/replay", headers: headers)
+            #expect(again.status == .notFound)
         }
     }
 

@@ -34,6 +34,44 @@ package struct ConnectorOperations: Sendable {
             tenantId(tenant), clientId: clientId, sealedSecret: try app.connector.config.masterKey.seal(secret))
     }
 
+    /// A delivery of a case event to a desk, as the operator lists them.
+    package struct DeliveryRow: Encodable, Sendable {
+        package let eventId: String
+        package let tenantId: String
+        package let repositoryId: String
+        package let serviceRequest: String
+        package let sequence: Int
+        package let state: String
+        package let attempts: Int
+        package let lastError: String?
+        package let nextAttemptAt: Date?
+        package let sentAt: Date?
+    }
+
+    /// Deliveries newest first; `state` pending, sent or parked.
+    package func deliveries(state: String?, tenant: String?) async throws -> [DeliveryRow] {
+        let parsed = try state.map { value in
+            guard let known = OutboxStore.State(rawValue: value) else {
+                throw ConnectorError.invalid("state is pending, sent or parked.")
+            }
+            return known
+        }
+        return try await OutboxStore(sql: app.db.asSQL(), now: app.connector.config.now)
+            .list(state: parsed, tenant: try await tenant.asyncMap { try await tenantId($0) }, limit: 1000)
+            .map {
+                DeliveryRow(
+                    eventId: $0.eventId, tenantId: $0.tenantId, repositoryId: $0.repositoryId,
+                    serviceRequest: $0.serviceRequest, sequence: $0.sequence, state: $0.state, attempts: $0.attempts,
+                    lastError: $0.lastError, nextAttemptAt: $0.nextAttemptAt, sentAt: $0.sentAt)
+            }
+    }
+
+    /// Sends a parked or waiting delivery again now.
+    package func replayDelivery(_ eventId: String) async throws {
+        guard try await OutboxStore(sql: app.db.asSQL(), now: app.connector.config.now).replay(eventId.lowercased())
+        else { throw ConnectorError.notFound("There is no unsent event \(eventId.prefix(40)).") }
+    }
+
     package func tenants() async throws -> [ConnectorTenant] {
         try await app.tenants(app.db).list().map(\.wire)
     }

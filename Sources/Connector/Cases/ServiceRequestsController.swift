@@ -25,6 +25,50 @@ struct ServiceRequestsController: RouteCollection {
         admin.get(use: adminList)
         admin.get(":number", use: adminShow)
         admin.post(":number", "updates", use: engineerUpdate).maxBodySize("128kb")
+
+        let deliveries = routes.grouped(ConnectorPath.adminAPI.pathComponents).grouped("deliveries")
+            .grouped(AdminTokenMiddleware(token: adminToken, variable: "M365_CONNECTOR_ADMIN_TOKEN"))
+        deliveries.get(use: listDeliveries)
+        deliveries.post(":event", "replay", use: replay)
+    }
+
+    // MARK: Deliveries
+
+    func listDeliveries(_ request: Request) async throws -> JSONBody<[OutboxStore.Delivery]> {
+        let config = request.application.connector.config
+        let sql = try request.db.asSQL()
+        var state: OutboxStore.State?
+        if let value = request.query[String.self, at: "state"], !value.isEmpty {
+            guard let known = OutboxStore.State(rawValue: value) else {
+                throw ConnectorError.invalid("state is pending, sent or parked.")
+            }
+            state = known
+        }
+        var tenant: String?
+        if let value = request.query[String.self, at: "tenant"], !value.isEmpty {
+            tenant = try await TenantStore(sql: sql, now: config.now).require(value).tenantId
+        }
+        let number = request.query[String.self, at: "serviceRequest"].flatMap {
+            $0.isEmpty ? nil : String($0.prefix(20))
+        }
+        let limit = max(1, min(request.query[Int.self, at: "limit"] ?? 200, 1000))
+        return JSONBody(
+            try await OutboxStore(sql: sql, now: config.now).list(
+                state: state, tenant: tenant, number: number, limit: limit))
+    }
+
+    func replay(_ request: Request) async throws -> JSONBody<[OutboxStore.Delivery]> {
+        let event = try request.parameters.require("event")
+        guard UUID(uuidString: event) != nil else {
+            throw ConnectorError.notFound("There is no event \(event.prefix(40)).")
+        }
+        let config = request.application.connector.config
+        let outbox = OutboxStore(sql: try request.db.asSQL(), now: config.now)
+        guard try await outbox.replay(event.lowercased()) else {
+            throw ConnectorError.notFound("There is no unsent event \(event).")
+        }
+        request.logger.info("Delivery replayed", metadata: ["event": "\(event)"])
+        return JSONBody(try await outbox.list(eventId: event.lowercased()))
     }
 
     private func store(_ request: Request) -> ServiceRequestStore {
@@ -223,7 +267,8 @@ struct ServiceRequestsController: RouteCollection {
 }
 
 extension Optional {
-    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+    /// `map` with an async transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
         guard let self else { return nil }
         return try await transform(self)
     }

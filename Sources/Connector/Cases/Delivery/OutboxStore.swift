@@ -106,7 +106,9 @@ struct OutboxStore: Sendable {
     }
 
     /// Deliveries newest first, with the case number.
-    func list(state: State? = nil, tenant: String? = nil, number: String? = nil, limit: Int = 200) async throws
+    func list(
+        state: State? = nil, tenant: String? = nil, number: String? = nil, eventId: String? = nil, limit: Int = 200
+    ) async throws
         -> [Delivery]
     {
         var query = sql.select()
@@ -123,6 +125,7 @@ struct OutboxStore: Sendable {
         if let state { query = query.where(SQLColumn("state", table: "o"), .equal, SQLBind(state.rawValue)) }
         if let tenant { query = query.where(SQLColumn("tenant_id", table: "o"), .equal, SQLBind(tenant)) }
         if let number { query = query.where(SQLColumn("number", table: "r"), .equal, SQLBind(number)) }
+        if let eventId { query = query.where(SQLColumn("id", table: "o"), .equal, SQLBind(eventId)) }
         return try await query.orderBy(
             SQLOrderBy(expression: SQLColumn("created_at", table: "o"), direction: SQLDirection.descending)
         )
