@@ -127,6 +127,13 @@ extension Application {
             logger.info("Imported the starter knowledge base", metadata: ["articles": "\(report.inserted)"])
         }
         if indexing { try await connector.solutions.refresh(from: knowledgeBase, logger: logger) }
+        // An SQLite database has one Connector: a claim it finds at start is one its previous run did not finish
+        // (a crash), sent again now rather than after the lease. (Instances sharing PostgreSQL wait out the lease.)
+        let sql = try db.asSQL()
+        if sql.dialect.name == "sqlite" {
+            let released = try await OutboxStore(sql: sql, now: connector.config.now).releaseClaims()
+            if released > 0 { logger.notice("Deliveries a previous run left claimed are due again", metadata: ["events": "\(released)"]) }
+        }
     }
 
     func knowledgeBase(_ database: any Database) -> KnowledgeBase {

@@ -16,7 +16,8 @@ struct OutboxDelivery: Sendable {
 
     static let jobName = "outbox-delivery"
     static let maxAttempts = 12
-    static let lease: TimeInterval = 120
+    /// Longer than one delivery can take (a token request and the event, 15 s each at most).
+    static let lease: TimeInterval = 45
     /// Most events one pass sends, so a pass ends and the runner's other work gets its turn.
     static let perPass = 200
 

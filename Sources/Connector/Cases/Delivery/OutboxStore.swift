@@ -56,6 +56,13 @@ struct OutboxStore: Sendable {
             attempt: try row.decode(column: "attempts", as: Int.self))
     }
 
+    /// Forgets every claim; returns how many there were.
+    func releaseClaims() async throws -> Int {
+        try await sql.update(Self.table).set("claimed_by", to: SQLLiteral.null).set("claimed_until", to: SQLLiteral.null)
+            .where("claimed_by", .isNot, SQLLiteral.null).where("state", .equal, State.pending.rawValue)
+            .returning("id").all().count
+    }
+
     func markSent(_ id: String) async throws {
         try await sql.update(Self.table).set("state", to: SQLBind(State.sent.rawValue))
             .set("sent_at", to: SQLBind(now().timeIntervalSince1970)).set("last_error", to: SQLLiteral.null)
