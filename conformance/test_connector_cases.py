@@ -10,6 +10,7 @@ def test_the_contact_check_and_a_case_with_an_engineers_update(identity, connect
     session = identity.session()
     headers = {"Authorization": f"Bearer {connector.client_token(identity)}"}
     before = set_app_id(identity, connector, connector.demo["client"]["appId"])
+    repository_id = f"conformance-{uuid.uuid4().hex[:8]}"
     try:
         admin = next(u for u in identity.demo["users"] if "Global Administrator" in u["roles"])
         plain = next(u for u in identity.demo["users"] if not u["roles"])
@@ -23,7 +24,7 @@ def test_the_contact_check_and_a_case_with_an_engineers_update(identity, connect
         operator = {"Authorization": f"Bearer {connector.admin_token}"}
         repository = session.post(
             f"{connector.base_url}/admin/api/tenants/{identity.tenant_id}/profile/repositories", headers=operator,
-            json={"repositoryId": f"conformance-{uuid.uuid4().hex[:8]}", "endpoint": "https://desk.example.test",
+            json={"repositoryId": repository_id, "endpoint": "https://desk.example.test",
                   "authenticationType": "basic", "clientId": "c", "clientSecret": "s", "restUserName": "u",
                   "restUserPassword": "p"})
         assert repository.status_code == 201, repository.text
@@ -50,3 +51,5 @@ def test_the_contact_check_and_a_case_with_an_engineers_update(identity, connect
         assert [u["from"] for u in shown["updates"]] == ["support"]
     finally:
         set_app_id(identity, connector, before)
+        # Other modules expect the demo profile without repositories.
+        identity.cli("connector", "profile", "remove-repository", "--tenant", identity.tenant_id, "--id", repository_id)

@@ -132,7 +132,10 @@ extension Application {
         let sql = try db.asSQL()
         if sql.dialect.name == "sqlite" {
             let released = try await OutboxStore(sql: sql, now: connector.config.now).releaseClaims()
-            if released > 0 { logger.notice("Deliveries a previous run left claimed are due again", metadata: ["events": "\(released)"]) }
+            if released > 0 {
+                logger.notice(
+                    "Deliveries a previous run left claimed are due again", metadata: ["events": "\(released)"])
+            }
         }
     }
 

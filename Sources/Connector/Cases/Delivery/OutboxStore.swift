@@ -58,9 +58,11 @@ struct OutboxStore: Sendable {
 
     /// Forgets every claim; returns how many there were.
     func releaseClaims() async throws -> Int {
-        try await sql.update(Self.table).set("claimed_by", to: SQLLiteral.null).set("claimed_until", to: SQLLiteral.null)
-            .where("claimed_by", .isNot, SQLLiteral.null).where("state", .equal, State.pending.rawValue)
-            .returning("id").all().count
+        try await sql.update(Self.table).set("claimed_by", to: SQLLiteral.null).set(
+            "claimed_until", to: SQLLiteral.null
+        )
+        .where("claimed_by", .isNot, SQLLiteral.null).where("state", .equal, State.pending.rawValue)
+        .returning("id").all().count
     }
 
     func markSent(_ id: String) async throws {
