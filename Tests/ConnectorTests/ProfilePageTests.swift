@@ -27,7 +27,7 @@ import WireModels
             #expect(query["client_id"] == fx.resourceApp.appId)
             #expect(query["code_challenge_method"] == "S256")
             #expect(query["redirect_uri"] == "https://connector.test/profile/signed-in")
-            let cookie = try #require(started.headers.setCookie?[ProfilePages.flowCookie])
+            let cookie = try #require(started.headers.setCookie?[ProfilePages.signIn.flowCookie])
             #expect(cookie.isHTTPOnly && cookie.isSecure && cookie.sameSite == .lax)
             #expect(!cookie.string.contains(query["state"] ?? "-"))
         }
@@ -45,7 +45,7 @@ import WireModels
             let forged = try await fx.connector.testing().sendRequest(.GET, "/profile/signed-in?code=abc&state=xyz")
             #expect(forged.status == .badRequest)
             #expect(forged.headers.contentType == .html)
-            #expect(forged.headers.setCookie?[ProfilePages.sessionCookie] == nil)
+            #expect(forged.headers.setCookie?[ProfilePages.signIn.sessionCookie] == nil)
 
             let noSession = try await fx.connector.testing().sendRequest(
                 .POST, "/profile/basic", headers: ["Content-Type": "application/x-www-form-urlencoded"],
@@ -55,7 +55,7 @@ import WireModels
 
             // A session cookie that was not sealed with this Connector's key is no session.
             let fake = try await fx.connector.testing().sendRequest(
-                .GET, "/profile", headers: ["Cookie": "\(ProfilePages.sessionCookie)=v1.AAAA"])
+                .GET, "/profile", headers: ["Cookie": "\(ProfilePages.signIn.sessionCookie)=v1.AAAA"])
             #expect(fake.body.string.contains("id=\"sign-in-form\""))
         }
     }

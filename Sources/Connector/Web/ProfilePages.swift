@@ -11,14 +11,10 @@ import WireModels
 /// the client) and edits the support integration settings of their own tenant. The session is the access token
 /// itself, sealed in a cookie and verified again on every request, so any instance serves any request.
 struct ProfilePages: RouteCollection {
-    static let flowCookie = "m365_connector_flow"
-    static let sessionCookie = "m365_connector_session"
-    static let flowLifetime: TimeInterval = 600
-
     func boot(routes: any RoutesBuilder) throws {
         let pages = routes.grouped("profile").grouped(ProfilePageMiddleware())
         pages.get(use: show)
-        pages.post("sign-in", use: signIn)
+        pages.post("sign-in", use: startSignIn)
         pages.get("signed-in", use: signedIn)
         pages.post("sign-out", use: signOut)
         pages.post("basic", use: saveBasic)
@@ -26,70 +22,17 @@ struct ProfilePages: RouteCollection {
         pages.post("repositories", "remove", use: removeRepository)
     }
 
-    // MARK: Sessions
+    static let signIn = DelegatedSignIn(
+        path: "/profile", flowCookie: "m365_connector_flow", sessionCookie: "m365_connector_session",
+        purpose: "connector-profile-")
+    typealias Session = DelegatedSignIn.Session
 
-    private struct Flow: Codable {
-        let state: String
-        let verifier: String
-        let tenantId: String
-        let expires: Double
-    }
-
-    private struct Session: Codable {
-        let token: String
-        let csrf: String
-    }
-
-    private static let flowPurpose = "connector-profile-flow:"
-    private static let sessionPurpose = "connector-profile-session:"
-
-    private func seal(_ value: some Encodable, purpose: String, _ request: Request) throws -> String {
-        let json = String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
-        return try request.application.connector.config.masterKey.seal(purpose + json)
-    }
-
-    private func open<T: Decodable>(_ type: T.Type, cookie: String, purpose: String, _ request: Request) -> T? {
-        guard let sealed = request.cookies[cookie]?.string, sealed.utf8.count <= 8192,
-            let plain = try? request.application.connector.config.masterKey.open(sealed), plain.hasPrefix(purpose)
-        else { return nil }
-        return try? JSONDecoder().decode(T.self, from: Data(plain.dropFirst(purpose.count).utf8))
-    }
-
-    private func cookie(_ value: String, _ request: Request, maxAge: Int?) -> HTTPCookies.Value {
-        HTTPCookies.Value(
-            string: value, maxAge: maxAge, path: "/profile",
-            isSecure: request.application.connector.config.endpoint.publicURLIsHTTPS, isHTTPOnly: true,
-            sameSite: .lax)
-    }
-
-    /// The signed-in caller, from a session whose token still verifies; nil when there is none.
     private func session(_ request: Request) async throws -> (Caller, Session)? {
-        guard let session = open(Session.self, cookie: Self.sessionCookie, purpose: Self.sessionPurpose, request) else {
-            return nil
-        }
-        let context = request.application.connector
-        let verifier = CallerVerifier(
-            config: context.config, cache: context.keyCache, http: context.http,
-            tenants: try context.tenants(request.db),
-            logger: request.logger, correlationId: request.id)
-        do {
-            let caller = try await verifier.verify(session.token)
-            try caller.require(scope: ConnectorResource.profileScope)
-            return (caller, session)
-        } catch is ConnectorError {
-            return nil
-        }
+        try await Self.signIn.session(request)
     }
 
     private func requireEditor(_ request: Request) async throws -> (Caller, Session) {
-        guard let (caller, session) = try await session(request) else {
-            throw ProfilePageError(.unauthorized, "Your session has ended. Sign in again.")
-        }
-        struct CSRF: Content { var csrf: String? }
-        let given = (try? request.content.decode(CSRF.self))?.csrf ?? ""
-        guard !given.isEmpty,
-            Data(SHA256.hash(data: Data(given.utf8))) == Data(SHA256.hash(data: Data(session.csrf.utf8)))
-        else { throw ProfilePageError(.forbidden, "The form expired. Reload the page and try again.") }
+        let (caller, session) = try await Self.signIn.requireForm(request)
         guard caller.isProfileAdministrator else {
             throw ProfilePageError(
                 .forbidden,
@@ -113,7 +56,7 @@ struct ProfilePages: RouteCollection {
         "basic": "Basic information saved.", "repository": "Repository saved.", "removed": "Repository removed.",
     ]
 
-    func signIn(_ request: Request) async throws -> Response {
+    func startSignIn(_ request: Request) async throws -> Response {
         struct Form: Content { var tenant: String? }
         let name = ((try? request.content.decode(Form.self))?.tenant ?? "").trimmingCharacters(in: .whitespaces)
         guard let tenant = try await request.application.tenants(request.db).find(name) else {
@@ -124,101 +67,17 @@ struct ProfilePages: RouteCollection {
                     : "This support integration does not serve \(name.prefix(100)). Ask your support provider to register your organization."
             )
         }
-        guard let clientId = tenant.resourceAppId else {
-            throw ProfilePageError(
-                .serviceUnavailable,
-                "Sign-in is not set up for \(tenant.displayName): the Connector's app ID in the tenant is not registered."
-            )
-        }
-        let config = request.application.connector.config
-        let verifier = RandomToken.urlSafe(byteCount: 32)
-        let flow = Flow(
-            state: RandomToken.urlSafe(byteCount: 16), verifier: verifier, tenantId: tenant.tenantId,
-            expires: config.now().timeIntervalSince1970 + Self.flowLifetime)
-        let challenge = Data(SHA256.hash(data: Data(verifier.utf8))).base64URLEncodedString()
-        let query = FormBody.encode([
-            ("client_id", clientId), ("response_type", "code"), ("redirect_uri", Self.redirectURI(config)),
-            ("scope", "\(config.resource)/\(ConnectorResource.profileScope)"), ("state", flow.state),
-            ("code_challenge", challenge), ("code_challenge_method", "S256"),
-        ])
-        let response = request.redirect(
-            to: "\(config.authority)/\(tenant.tenantId)/oauth2/v2.0/authorize?\(query)", redirectType: .normal)
-        response.cookies[Self.flowCookie] = cookie(
-            try seal(flow, purpose: Self.flowPurpose, request), request, maxAge: Int(Self.flowLifetime))
-        return response
+        return try Self.signIn.start(tenant, request)
     }
 
-    static func redirectURI(_ config: ConnectorConfig) -> String { config.endpoint.publicURL + "/profile/signed-in" }
+    static func redirectURI(_ config: ConnectorConfig) -> String { signIn.redirectURI(config) }
 
     func signedIn(_ request: Request) async throws -> Response {
-        struct Answer: Content {
-            var code: String?
-            var state: String?
-            var error: String?
-            var error_description: String?
-        }
-        let answer = try request.query.decode(Answer.self)
-        let config = request.application.connector.config
-        guard let flow = open(Flow.self, cookie: Self.flowCookie, purpose: Self.flowPurpose, request),
-            flow.expires > config.now().timeIntervalSince1970, let state = answer.state, state == flow.state
-        else {
-            throw ProfilePageError(.badRequest, "The sign-in took too long or came from elsewhere. Sign in again.")
-        }
-        if let error = answer.error {
-            throw ProfilePageError(
-                .forbidden,
-                "Sign-in did not complete: \((answer.error_description ?? error).prefix(300))")
-        }
-        guard let code = answer.code, !code.isEmpty, code.utf8.count <= 4096,
-            let tenant = try await request.application.tenants(request.db).find(flow.tenantId),
-            let clientId = tenant.resourceAppId
-        else { throw ProfilePageError(.badRequest, "The sign-in answer has no code. Sign in again.") }
-
-        let token = try await redeem(
-            code: code, verifier: flow.verifier, tenantId: tenant.tenantId, clientId: clientId, request)
-        let csrf = RandomToken.urlSafe(byteCount: 24)
-        let response = request.redirect(to: "/profile", redirectType: .normal)
-        response.cookies[Self.sessionCookie] = cookie(
-            try seal(Session(token: token, csrf: csrf), purpose: Self.sessionPurpose, request), request, maxAge: nil)
-        response.cookies[Self.flowCookie] = cookie("", request, maxAge: 0)
-        return response
-    }
-
-    private func redeem(code: String, verifier: String, tenantId: String, clientId: String, _ request: Request)
-        async throws -> String
-    {
-        let config = request.application.connector.config
-        let url = "\(config.authority)/\(tenantId)/oauth2/v2.0/token"
-        var call = HTTPClientRequest(url: url)
-        call.method = .POST
-        call.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        let form = FormBody.encode([
-            ("grant_type", "authorization_code"), ("client_id", clientId), ("code", code),
-            ("redirect_uri", Self.redirectURI(config)), ("code_verifier", verifier),
-        ])
-        let exchange: OutboundExchange
-        do {
-            exchange = try await request.application.connector.http.send(
-                call, body: ByteBuffer(string: form), source: "oauth", correlationId: request.id,
-                secrets: [code, verifier], log: ProcessOutboundLog(), logger: request.logger)
-        } catch let failure as OutboundFailure {
-            throw ProfilePageError(
-                .badGateway, "The identity provider \(failure.host) could not be reached: \(failure.reason).")
-        }
-        let object = try? JSONSerialization.jsonObject(with: Data(exchange.body.readableBytesView)) as? [String: Any]
-        guard exchange.status == .ok, let token = object?["access_token"] as? String else {
-            let description = (object?["error_description"] as? String).map { String($0.prefix(300)) }
-            throw ProfilePageError(
-                .badGateway,
-                "The identity provider refused the sign-in: \(description ?? "HTTP \(exchange.status.code)")")
-        }
-        return token
+        try await Self.signIn.finish(request)
     }
 
     func signOut(_ request: Request) async throws -> Response {
-        let response = request.redirect(to: "/profile", redirectType: .normal)
-        response.cookies[Self.sessionCookie] = cookie("", request, maxAge: 0)
-        return response
+        Self.signIn.signOut(request)
     }
 
     // MARK: Changes
