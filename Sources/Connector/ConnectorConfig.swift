@@ -39,6 +39,9 @@ package struct ConnectorConfig: Sendable {
     package var directoryURL: String
     /// Where the directory read's app-only token comes from (`{tenant}` becomes the tenant ID); scope `graphScope`.
     package var directoryTokenURL: String
+    /// `M365_CONNECTOR_SUPPORT_TENANT`: the support provider's own tenant (ID or domain, served by this Connector);
+    /// its users sign in to the engineers' console. nil: no console.
+    package var supportTenant: String?
     /// How long a contact's verdict (administrator or not) is kept.
     package var administratorVerdictLifetime: TimeInterval = 300
     package var now: @Sendable () -> Date
@@ -110,6 +113,7 @@ package struct ConnectorConfig: Sendable {
             config.directoryURL = url.hasSuffix("/") ? String(url.dropLast()) : url
         }
         if let url = environment.string("M365_CONNECTOR_DIRECTORY_TOKEN_URL") { config.directoryTokenURL = url }
+        config.supportTenant = environment.string("M365_CONNECTOR_SUPPORT_TENANT")
         return config
     }
 }

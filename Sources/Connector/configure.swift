@@ -68,6 +68,7 @@ package func configure(_ app: Application, config: ConnectorConfig) async throws
     try api.register(collection: ServiceRequestsController(adminToken: config.adminToken))
     try api.register(collection: ArticleAdminController(adminToken: config.adminToken))
     try routes.register(collection: ProfilePages())
+    try routes.register(collection: ConsolePages())
 }
 
 /// The Connector's schema history. Append only: a shipped migration is never edited.

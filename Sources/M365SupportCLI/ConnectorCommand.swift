@@ -385,7 +385,10 @@ enum ConnectorRegistration {
                 tenant: directory.id,
                 IdentityAdmin.CreateApp(
                     displayName: ConnectorResource.displayName,
-                    redirectUris: [config.endpoint.publicURL + "/profile/signed-in"],
+                    redirectUris: [
+                        config.endpoint.publicURL + "/profile/signed-in",
+                        config.endpoint.publicURL + "/console/signed-in",
+                    ],
                     identifierUris: [config.resource], appRoles: ConnectorResource.Role.all, withSecret: false,
                     exposedScopes: [.init(value: ConnectorResource.profileScope, adminConsentRequired: true)]))
             // Registering the Connector is the tenant administrator's act: it includes their consent to the
@@ -424,6 +427,39 @@ enum ConnectorRegistration {
                 resource: MicrosoftGraphResource.identifierURI, role: MicrosoftGraphResource.Role.directoryReadAll))
         guard let secret = reader.secret else { throw CommandFailure(message: "Identity gave the reader no secret.") }
         try await operations.setDirectoryCredentials(tenant: tenant.tenantId, clientId: reader.appId, secret: secret)
+    }
+
+    /// The demo support provider: its own tenant in Identity with two engineers, served by the Connector so that
+    /// they sign in to the console.
+    static let supportDomain = "northwindsupport.onmicrosoft.com"
+
+    struct Engineer: Codable {
+        var userPrincipalName: String
+        var password: String
+    }
+
+    /// Creates the support provider's tenant and engineers once (nil when they exist) and registers the Connector
+    /// there.
+    static func demoSupportTenant(admin: DirectoryAdmin, operations: ConnectorOperations, config: ConnectorConfig)
+        async throws -> [Engineer]?
+    {
+        var engineers: [Engineer]?
+        if (try? await admin.tenant(supportDomain)) == nil {
+            let tenant = try await admin.createTenant(
+                IdentityAdmin.CreateTenant(
+                    name: "Northwind Support (Microsoft 365 support provider)", domains: [supportDomain]))
+            engineers = []
+            for (name, display) in [("alex.engineer", "Alex Engineer"), ("sam.engineer", "Sam Engineer")] {
+                let password = RandomToken.password()
+                let upn = "\(name)@\(supportDomain)"
+                _ = try await admin.createUser(
+                    tenant: tenant.id,
+                    IdentityAdmin.CreateUser(userPrincipalName: upn, displayName: display, password: password))
+                engineers?.append(Engineer(userPrincipalName: upn, password: password))
+            }
+        }
+        _ = try await operations.registerTenant(try await register(admin: admin, tenant: supportDomain, config: config))
+        return engineers
     }
 
     /// The demo's app with both of the Connector's roles, as a desk's outbound app would hold them.

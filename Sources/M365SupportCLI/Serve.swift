@@ -77,6 +77,9 @@ struct Serve: AsyncParsableCommand {
                 var config = try ConnectorConfig.load(
                     environment: environment, dataDirectory: dataURL, tls: tls.settings, masterKey: masterKey,
                     host: listenHost, port: connectorPort, identityPort: identityPort)
+                if config.supportTenant == nil, !noDemo, service == .all {
+                    config.supportTenant = ConnectorRegistration.supportDomain
+                }
                 config.adminToken =
                     try config.adminToken
                     ?? AdminTokenFile.ensure(dataDirectory: dataURL, name: "connector-admin-token")
@@ -99,6 +102,12 @@ struct Serve: AsyncParsableCommand {
                         try await ConnectorRegistration.ensureDirectoryAccess(
                             admin: identity.directoryAdmin(), tenant: tenant,
                             operations: ConnectorOperations(app: connector))
+                        if let engineers = try await ConnectorRegistration.demoSupportTenant(
+                            admin: identity.directoryAdmin(), operations: ConnectorOperations(app: connector),
+                            config: config)
+                        {
+                            try demoFile.write(section: "console", engineers)
+                        }
                         if let seeded {
                             let reader = try await ConnectorRegistration.demoClient(
                                 admin: identity.directoryAdmin(), tenant: tenant.tenantId, config: config)
@@ -111,6 +120,12 @@ struct Serve: AsyncParsableCommand {
                     }
                     if let demo = try demoFile.section("connector", as: DemoSummary.ConnectorDemo.self) {
                         lines += DemoSummary.connector(demo, baseURL: config.endpoint.publicURL)
+                    }
+                    if let engineers = try demoFile.section("console", as: [ConnectorRegistration.Engineer].self) {
+                        lines.append(
+                            "  Engineers' console \(config.endpoint.publicURL)/console  (sign in as "
+                                + engineers.map(\.userPrincipalName).joined(separator: " or ")
+                                + "; passwords in demo.json)")
                     }
                 }
             }

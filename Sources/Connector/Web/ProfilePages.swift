@@ -228,11 +228,13 @@ struct ProfilePageMiddleware: AsyncMiddleware {
             if status == .internalServerError {
                 request.logger.error("Profile page failed", metadata: ["error": "\(String(reflecting: error))"])
             }
+            let console = request.url.path.hasPrefix("/console")
+            let (title, home) = console ? ("Support console", "/console") : ("Organization profile", "/profile")
             let body = """
-                <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Organization profile</title></head>
+                <!doctype html><html lang="en"><head><meta charset="utf-8"><title>\(title)</title></head>
                 <body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto">
-                <h1>Organization profile</h1><p id="error" role="alert">\(Self.escape(message))</p>
-                <p><a href="/profile">Back to the organization profile</a></p>
+                <h1>\(title)</h1><p id="error" role="alert">\(Self.escape(message))</p>
+                <p><a href="\(home)">Back to the \(title.lowercased())</a></p>
                 <p style="color:#666;font-size:.85rem">Reference: \(Self.escape(request.id))</p></body></html>
                 """
             let response = Response(status: status, body: .init(string: body))
