@@ -42,6 +42,9 @@ package struct ConnectorConfig: Sendable {
     /// `M365_CONNECTOR_SUPPORT_TENANT`: the support provider's own tenant (ID or domain, served by this Connector);
     /// its users sign in to the engineers' console. nil: no console.
     package var supportTenant: String?
+    /// Whether writing a case event starts a delivery pass at once (else the next poll, within a second, sends it);
+    /// tests that drive deliveries themselves turn it off.
+    package var deliversAtOnce = true
     /// How long a contact's verdict (administrator or not) is kept.
     package var administratorVerdictLifetime: TimeInterval = 300
     package var now: @Sendable () -> Date

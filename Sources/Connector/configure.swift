@@ -94,6 +94,8 @@ struct ConnectorContext: Sendable {
     let directory = DirectoryReader()
     /// The tokens case events are delivered to desks with.
     let repositoryTokens = RepositoryTokens()
+    /// Starts a delivery pass when this instance writes an event.
+    let deliveryKick = DeliveryKick()
     /// This instance's name in the outbox's claims.
     let deliveryInstance = RandomToken.urlSafe(byteCount: 12)
 

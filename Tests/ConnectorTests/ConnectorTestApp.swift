@@ -193,6 +193,7 @@ func withConnector(
             endpoint: ServiceEndpoint(host: "127.0.0.1", port: 0, usesTLS: false, publicURL: "https://connector.test"),
             database: database, tls: nil, masterKey: masterKey, authority: identityURL,
             adminToken: ConnectorFixture.adminToken, now: clock.provider)
+        config.deliversAtOnce = false
         change(&config)
         try await Connector.configure(connector, config: config)
         try await connector.prepareConnector()

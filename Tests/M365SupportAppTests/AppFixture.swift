@@ -205,13 +205,13 @@ func withApp(
         }
         try await identity.server.start(address: .hostname("127.0.0.1", port: identityPort))
 
-        try await Connector.configure(
-            connector,
-            config: ConnectorConfig(
-                endpoint: ServiceEndpoint(
-                    host: "127.0.0.1", port: connectorPort, usesTLS: false, publicURL: connectorURL),
-                database: .sqliteMemory, tls: nil, masterKey: masterKey, authority: identityURL,
-                adminToken: AppFixture.adminToken, now: clock.provider))
+        var connectorConfig = ConnectorConfig(
+            endpoint: ServiceEndpoint(host: "127.0.0.1", port: connectorPort, usesTLS: false, publicURL: connectorURL),
+            database: .sqliteMemory, tls: nil, masterKey: masterKey, authority: identityURL,
+            adminToken: AppFixture.adminToken, now: clock.provider)
+        // The delivery tests send the outbox themselves, step by step.
+        connectorConfig.deliversAtOnce = false
+        try await Connector.configure(connector, config: connectorConfig)
         try await connector.prepareConnector()
         _ = try await ConnectorDemoSeed(app: connector).seedIfNeeded(
             tenant: ConnectorTenant(

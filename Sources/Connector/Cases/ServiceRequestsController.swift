@@ -67,6 +67,7 @@ struct ServiceRequestsController: RouteCollection {
         guard try await outbox.replay(event.lowercased()) else {
             throw ConnectorError.notFound("There is no unsent event \(event).")
         }
+        request.application.connector.deliveryKick.kick(request.application)
         request.logger.info("Delivery replayed", metadata: ["event": "\(event)"])
         return JSONBody(try await outbox.list(eventId: event.lowercased()))
     }
@@ -179,6 +180,7 @@ struct ServiceRequestsController: RouteCollection {
         let (updated, _) = try await store(request).addUpdate(
             tenant: nil, number: try Self.number(request), source: .support,
             author: Self.author(input.author, default: "Microsoft 365 support"), text: text, status: status)
+        request.application.connector.deliveryKick.kick(request.application)
         return JSONBody(updated, status: .created)
     }
 

@@ -231,6 +231,7 @@ struct ConsolePages: RouteCollection {
         try await store(request).addUpdate(
             tenant: nil, number: number, source: .support, author: caller.userName ?? "Support engineer", text: text,
             status: status == current.status ? nil : status)
+        request.application.connector.deliveryKick.kick(request.application)
         return request.redirect(to: "/console/cases/\(number)?saved=1", redirectType: .normal)
     }
 
@@ -285,6 +286,7 @@ struct ConsolePages: RouteCollection {
             try await OutboxStore(sql: try request.db.asSQL(), now: request.application.connector.config.now)
                 .replay(event)
         else { throw ProfilePageError(.notFound, "There is no unsent delivery \(event.prefix(40)).") }
+        request.application.connector.deliveryKick.kick(request.application)
         return request.redirect(to: "/console/deliveries?replayed=1", redirectType: .normal)
     }
 

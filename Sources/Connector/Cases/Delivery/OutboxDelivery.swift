@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import ServerSupport
+import Synchronization
 import Vapor
 import WireModels
 
@@ -151,5 +152,38 @@ struct OutboxDelivery: Sendable {
         let text = String(decoding: body.readableBytesView.prefix(300), as: UTF8.self)
             .replacingOccurrences(of: "\n", with: " ")
         return ": " + text
+    }
+}
+
+/// Starts a delivery pass at once when this instance writes an event, instead of at the next poll: one pass at a
+/// time, and one more if events arrived while it ran. (Other instances find the event at their next poll.)
+final class DeliveryKick: Sendable {
+    private let state = Mutex<(running: Bool, again: Bool)>((false, false))
+
+    func kick(_ app: Application) {
+        guard app.connector.config.deliversAtOnce else { return }
+        let start = state.withLock { state -> Bool in
+            if state.running {
+                state.again = true
+                return false
+            }
+            state.running = true
+            return true
+        }
+        guard start else { return }
+        Task {
+            while true {
+                await OutboxDelivery(app: app).deliverDue()
+                let more = state.withLock { state -> Bool in
+                    if state.again {
+                        state.again = false
+                        return true
+                    }
+                    state.running = false
+                    return false
+                }
+                if !more { return }
+            }
+        }
     }
 }
