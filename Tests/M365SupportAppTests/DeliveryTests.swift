@@ -1,7 +1,7 @@
 import Connector
 import Foundation
 import SQLKit
-import ServiceDesk
+import ServerSupport
 import Synchronization
 import TestSupport
 import Testing
@@ -10,6 +10,7 @@ import VaporTesting
 import WireModels
 
 @testable import Connector
+@testable import ServiceDesk
 
 /// Until the app's inbound API: a receiver on the desk at the path the Connector delivers to, behind the desk's own
 /// authentication (its `/oauth_token.do` bearer tokens), applying each event ID once and answering what the test
@@ -242,6 +243,61 @@ struct DeliveryTests {
             #expect(pending.lastError?.isEmpty == false)
             let wait = try #require(pending.nextAttemptAt).timeIntervalSince(setup.fixture.clock.now)
             #expect((4...6).contains(wait))
+        }
+    }
+}
+
+@Suite("Delivery of case events to the desk (aad mode: Identity's token verified by the desk's OIDC entity)")
+struct AADDeliveryTests {
+    @Test func anEventReachesTheDeskAsTheRESTUserApp() async throws {
+        let recorder = InboundRecorder()
+        try await withApp(alsoInstall: [recorder], listeningDesk: true) { fixture in
+            let admin = fixture.identity.directoryAdmin()
+            let restAPI = try await admin.createApp(
+                tenant: fixture.tenantId,
+                .init(displayName: "ServiceNow REST API", appRoles: ["Incidents.Write"], withSecret: false))
+            let restUser = try await admin.createApp(
+                tenant: fixture.tenantId, .init(displayName: "ServiceNow REST user"))
+            _ = try await admin.grant(
+                tenant: fixture.tenantId, client: restUser.appId,
+                .init(resource: restAPI.appId, role: "Incidents.Write"))
+            let directory = DeskDirectory(app: fixture.desk)
+            let config = try await directory.insert(
+                DeskTables.oidcProviderConfiguration,
+                [
+                    "oidc_provider": "Contoso Entra",
+                    "oidc_metadata_url": "\(fixture.identityURL)/\(fixture.tenantId)/.well-known/openid-configuration",
+                    "user_claim": "appid", "user_field": "user_name", "oidc_config_cache_life_span": 120,
+                ])
+            try await directory.insert(
+                DeskTables.oauthEntity,
+                [
+                    "name": "Contoso REST API", "type": "oidc_provider", "client_id": restAPI.appId,
+                    "oidc_provider_configuration": (config["sys_id"] ?? nil) ?? "",
+                ])
+            try await directory.createUser(
+                userName: restUser.appId, firstName: "Microsoft 365", lastName: "REST user", email: "",
+                password: RandomToken.password(), roles: ["itil"], webServiceAccessOnly: true)
+
+            let operations = ConnectorOperations(app: fixture.connector)
+            _ = try await operations.saveRepository(
+                tenant: fixture.tenantId,
+                RepositoryInput(
+                    repositoryId: "contoso-desk", endpoint: try #require(fixture.deskListenURL),
+                    authenticationType: "aad", clientId: restAPI.appId, restUserName: restUser.appId,
+                    restUserPassword: restUser.secret!))
+            let store = ServiceRequestStore(database: fixture.connector.db, now: fixture.clock.provider)
+            let (created, _) = try await store.create(
+                tenant: fixture.tenantId, appId: fixture.outboundApp.appId,
+                ServiceRequestInput(
+                    repositoryId: "contoso-desk", ticketNumber: "INC0010001", title: "Mail delayed",
+                    description: "Mail to fabrikam.com is late.", severity: "B",
+                    contact: .init(email: "admin@contoso.onmicrosoft.com"), idempotencyKey: "delivery-test-aad"))
+            try await store.addUpdate(
+                tenant: nil, number: created.number, source: .support, author: "Alex", text: "Over Entra")
+            #expect(await OutboxDelivery(app: fixture.connector).deliverDue() == 1)
+            #expect(recorder.applied.map(\.update.text) == ["Over Entra"])
+            #expect(recorder.callers == [restUser.appId])
         }
     }
 }

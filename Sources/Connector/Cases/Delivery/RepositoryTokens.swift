@@ -49,16 +49,19 @@ final class RepositoryTokens: Sendable {
         let now = config.now()
         let cached = entries.withLock { $0[key] }.flatMap { $0.fingerprint == fingerprint ? $0 : nil }
         if let cached, cached.accessUntil > now { return cached.access }
-        guard let clientId = repository.clientId, let secret = credentials.clientSecret,
+        let aad = repository.authenticationType == "aad"
+        // aad needs no client secret: the REST user app's own credentials ask for the token.
+        guard let clientId = repository.clientId, let secret = credentials.clientSecret ?? (aad ? "" : nil),
             let user = repository.restUserName, let password = credentials.restUserPassword
         else {
             throw Failure(
-                description: "Repository \(repository.repositoryId) lacks its client ID, client secret, REST user name "
-                    + "or password in the organization profile.", retryable: false)
+                description: "Repository \(repository.repositoryId) lacks its client ID, "
+                    + (aad ? "" : "client secret, ") + "REST user name or password in the organization profile.",
+                retryable: false)
         }
         var fields: [(String, String)]
         let url: String
-        if repository.authenticationType == "aad" {
+        if aad {
             url = "\(config.authority)/\(tenant)/oauth2/token"
             fields = [
                 ("grant_type", "client_credentials"), ("client_id", user), ("client_secret", password),
