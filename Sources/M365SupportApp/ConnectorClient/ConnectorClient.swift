@@ -57,8 +57,7 @@ struct ConnectorClient: Sendable {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
-            if let date = ISO8601DateFormatter.withFractions.date(from: text) ?? ISO8601DateFormatter().date(from: text)
-            {
+            if let date = ISO8601DateFormatter.plain.date(from: text) ?? ISO8601DateFormatter.withFractions.date(from: text) {
                 return date
             }
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: text))
@@ -232,6 +231,8 @@ struct ConnectorClient: Sendable {
 }
 
 extension ISO8601DateFormatter {
+    // Made once: a formatter is costly to create, and the Connector's answers carry a date per issue.
+    nonisolated(unsafe) static let plain = ISO8601DateFormatter()
     nonisolated(unsafe) static let withFractions: ISO8601DateFormatter = {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

@@ -92,26 +92,54 @@ struct SnippetParts: Encodable, Sendable, Equatable {
     let parts: [Part]
 
     init(_ snippet: String) {
+        // A scan of the bytes: the snippet's only tags are these three, and every other `<` is escaped.
         var parts: [Part] = []
-        var rest = Substring(snippet)
         var marked = false
-        func add(_ text: Substring) {
+        var text: [UInt8] = []
+        func flush() {
             guard !text.isEmpty else { return }
-            let plain = text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-                .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
-                .replacingOccurrences(of: "&amp;", with: "&")
-            parts.append(Part(text: plain, marked: marked))
+            let plain = String(decoding: text, as: UTF8.self)
+            parts.append(Part(text: plain.contains("&") ? Self.unescaped(plain) : plain, marked: marked))
+            text.removeAll(keepingCapacity: true)
         }
-        while let tag = rest.firstRange(of: /<\/?c0>|<ddd\/>/) {
-            add(rest[..<tag.lowerBound])
-            switch rest[tag] {
-            case "<c0>": marked = true
-            case "</c0>": marked = false
-            default: parts.append(Part(text: "…", marked: false))
+        let bytes = Array(snippet.utf8)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "<") {
+                let rest = bytes[index...]
+                if rest.starts(with: Self.open) {
+                    flush()
+                    marked = true
+                    index += Self.open.count
+                    continue
+                }
+                if rest.starts(with: Self.close) {
+                    flush()
+                    marked = false
+                    index += Self.close.count
+                    continue
+                }
+                if rest.starts(with: Self.cut) {
+                    flush()
+                    parts.append(Part(text: "…", marked: false))
+                    index += Self.cut.count
+                    continue
+                }
             }
-            rest = rest[tag.upperBound...]
+            text.append(bytes[index])
+            index += 1
         }
-        add(rest)
+        flush()
         self.parts = parts
+    }
+
+    private static let open = Array("<c0>".utf8)
+    private static let close = Array("</c0>".utf8)
+    private static let cut = Array("<ddd/>".utf8)
+
+    private static func unescaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
+            .replacingOccurrences(of: "&amp;", with: "&")
     }
 }
