@@ -89,6 +89,24 @@ extension ConnectorCommand {
                         + "\nApps call the Connector with a token for \(config.resource) holding "
                         + ConnectorResource.Role.all.joined(separator: " or ") + "."
                 })
+            guard !external else { return }
+            // The directory reader with which the Connector checks that a case's contact is an administrator.
+            var needsReader = false
+            try await store.run(
+                { operations in
+                    needsReader = try await !operations.hasDirectoryCredentials(tenant: registered.tenantId)
+                    return needsReader
+                }, describe: { _ in "" }, quiet: true)
+            guard needsReader else { return }
+            let reader = try await ConnectorRegistration.directoryReaderInIdentity(
+                data: store.data, databaseURL: identityDatabaseURL, tenant: registered.tenantId)
+            try await store.run(
+                { operations -> String in
+                    try await operations.setDirectoryCredentials(
+                        tenant: registered.tenantId, clientId: reader.appId, secret: reader.secret)
+                    return reader.appId
+                },
+                describe: { "Directory reader \($0) registered (Directory.Read.All): the Connector checks contacts." })
         }
     }
 
@@ -404,16 +422,34 @@ enum ConnectorRegistration {
             resourceAppId: app?.appId)
     }
 
-    /// Registers the Connector's directory reader in `tenant` — an app of its own with a client secret and Graph's
-    /// Directory.Read.All (the Connector's resource app stays a public client for the profile page's sign-in) —
-    /// and gives the Connector its credentials, unless it has them: with them it checks that a case's contact is
-    /// an administrator.
-    static func ensureDirectoryAccess(
-        admin: DirectoryAdmin, tenant: ConnectorTenant, operations: ConnectorOperations
-    ) async throws {
-        guard try await !operations.hasDirectoryCredentials(tenant: tenant.tenantId) else { return }
+    /// The directory reader app in `tenant` of Identity (in the same data folder), made now.
+    static func directoryReaderInIdentity(data: DataOptions, databaseURL: String?, tenant: String) async throws
+        -> (appId: String, secret: String)
+    {
+        let identityConfig = try IdentityConfig.load(
+            environment: data.environment, dataDirectory: data.dataURL, masterKey: try data.masterKey(), tls: nil,
+            database: databaseURL)
+        var made: (appId: String, secret: String)?
+        try await runManagement(
+            json: false,
+            setUp: { app in
+                try await configure(app, config: identityConfig)
+                try await app.prepareIdentity()
+            },
+            { app in
+                let reader = try await createDirectoryReader(admin: app.directoryAdmin(), tenant: tenant)
+                made = reader
+                return reader.appId
+            }, describe: { _ in "" }, quiet: true)
+        guard let made else { throw CommandFailure(message: "The directory reader could not be registered.") }
+        return made
+    }
+
+    static func createDirectoryReader(admin: DirectoryAdmin, tenant: String) async throws
+        -> (appId: String, secret: String)
+    {
         let reader = try await admin.createApp(
-            tenant: tenant.tenantId,
+            tenant: tenant,
             IdentityAdmin.CreateApp(
                 displayName: ConnectorResource.displayName + " (directory reader)",
                 requiredResourceAccess: [
@@ -422,11 +458,24 @@ enum ConnectorRegistration {
                         roles: [MicrosoftGraphResource.Role.directoryReadAll])
                 ]))
         _ = try await admin.grant(
-            tenant: tenant.tenantId, client: reader.appId,
+            tenant: tenant, client: reader.appId,
             IdentityAdmin.GrantAppRole(
                 resource: MicrosoftGraphResource.identifierURI, role: MicrosoftGraphResource.Role.directoryReadAll))
         guard let secret = reader.secret else { throw CommandFailure(message: "Identity gave the reader no secret.") }
-        try await operations.setDirectoryCredentials(tenant: tenant.tenantId, clientId: reader.appId, secret: secret)
+        return (reader.appId, secret)
+    }
+
+    /// Registers the Connector's directory reader in `tenant` — an app of its own with a client secret and Graph's
+    /// Directory.Read.All (the Connector's resource app stays a public client for the profile page's sign-in) —
+    /// and gives the Connector its credentials, unless it has them: with them it checks that a case's contact is
+    /// an administrator.
+    static func ensureDirectoryAccess(
+        admin: DirectoryAdmin, tenant: ConnectorTenant, operations: ConnectorOperations
+    ) async throws {
+        guard try await !operations.hasDirectoryCredentials(tenant: tenant.tenantId) else { return }
+        let reader = try await createDirectoryReader(admin: admin, tenant: tenant.tenantId)
+        try await operations.setDirectoryCredentials(
+            tenant: tenant.tenantId, clientId: reader.appId, secret: reader.secret)
     }
 
     /// The demo support provider: its own tenant in Identity with two engineers, served by the Connector so that

@@ -125,4 +125,36 @@ struct ConnectorPostgresTests {
             #expect(sequences == Array(1...6))
         }
     }
+
+    /// Instances sharing PostgreSQL claim outbox events with `FOR UPDATE SKIP LOCKED`: eight claimers at once never
+    /// get the same event, and each case's second event waits for its first.
+    @Test(.enabled(if: url != nil, Comment(rawValue: TestPostgres.notConfigured(variable))))
+    func concurrentClaimsNeverShareAnEvent() async throws {
+        try await withConnector(database: .postgres(url: Self.url!)) { fx in
+            let token = try await ServiceRequestsTests().prepared(fx)
+            var numbers: [String] = []
+            for index in 0..<5 {
+                let created = try await fx.send(
+                    .POST, ServiceRequestsTests.path, token: token,
+                    json: ServiceRequestsTests.body(
+                        contact: "admin@contoso.onmicrosoft.com", key: "claims-\(index)-key"))
+                numbers.append(try #require(created.jsonObject["number"] as? String))
+            }
+            for number in numbers {
+                for text in ["first", "second"] {
+                    _ = try await fx.admin(.POST, "/serviceRequests/\(number)/updates", json: #"{"text":"\#(text)"}"#)
+                }
+            }
+            let outbox = OutboxStore(sql: try fx.connector.db.asSQL(), now: fx.clock.provider)
+            let claimed = try await withThrowingTaskGroup(of: OutboxStore.Event?.self) { group in
+                for instance in 0..<8 {
+                    group.addTask { try await outbox.claim(instance: "instance-\(instance)", lease: 60) }
+                }
+                return try await group.reduce(into: [OutboxStore.Event]()) { if let event = $1 { $0.append(event) } }
+            }
+            #expect(Set(claimed.map(\.id)).count == claimed.count)
+            #expect(claimed.count == 5)
+            #expect(claimed.allSatisfy { $0.sequence == 1 })
+        }
+    }
 }

@@ -57,7 +57,9 @@ struct ConnectorClient: Sendable {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
-            if let date = ISO8601DateFormatter.plain.date(from: text) ?? ISO8601DateFormatter.withFractions.date(from: text) {
+            if let date = ISO8601DateFormatter.plain.date(from: text)
+                ?? ISO8601DateFormatter.withFractions.date(from: text)
+            {
                 return date
             }
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: text))
