@@ -50,21 +50,13 @@ enum DeliveryBenchmark {
 
     static func run(updates: Int, cases: Int) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("m365-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let masterKey = MasterKey(key: SymmetricKey(size: .bits256))
 
-        let identityPort = freeLoopbackPort()
-        let identityURL = "http://127.0.0.1:\(identityPort)"
-        let identity = try await Application.make(.production)
-        try await Identity.configure(
-            identity,
-            config: IdentityConfig(
-                endpoint: ServiceEndpoint(host: "127.0.0.1", port: identityPort, usesTLS: false),
-                database: .sqliteFile(directory.appendingPathComponent("identity.sqlite")), masterKey: masterKey,
-                tls: nil, passwordCost: 4))
-        try await identity.prepareIdentity()
-        try await identity.server.start(address: .hostname("127.0.0.1", port: identityPort))
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let bench = try await BenchIdentity.start(in: directory, masterKey: masterKey)
+        let identity = bench.app
+        let identityURL = bench.url
         let admin = identity.directoryAdmin()
         let tenant = try await admin.createTenant(.init(name: "Contoso", domains: ["contoso.onmicrosoft.com"]))
         let boss = "admin@contoso.onmicrosoft.com"
@@ -215,7 +207,6 @@ enum DeliveryBenchmark {
         try await connector.asyncShutdown()
         await receiverApp.server.shutdown()
         try await receiverApp.asyncShutdown()
-        await identity.server.shutdown()
-        try await identity.asyncShutdown()
+        try await bench.stop()
     }
 }

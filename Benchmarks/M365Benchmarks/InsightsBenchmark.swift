@@ -19,21 +19,13 @@ import WireModels
 enum InsightsBenchmark {
     static func run(seconds: Double, connections: Int) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("m365-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let masterKey = MasterKey(key: SymmetricKey(size: .bits256))
 
-        let identityPort = freeLoopbackPort()
-        let identityURL = "http://127.0.0.1:\(identityPort)"
-        let identity = try await Application.make(.production)
-        try await Identity.configure(
-            identity,
-            config: IdentityConfig(
-                endpoint: ServiceEndpoint(host: "127.0.0.1", port: identityPort, usesTLS: false),
-                database: .sqliteFile(directory.appendingPathComponent("identity.sqlite")), masterKey: masterKey,
-                tls: nil))
-        try await identity.prepareIdentity()
-        try await identity.server.start(address: .hostname("127.0.0.1", port: identityPort))
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let bench = try await BenchIdentity.start(in: directory, masterKey: masterKey)
+        let identity = bench.app
+        let identityURL = bench.url
         let admin = identity.directoryAdmin()
         let tenant = try await admin.createTenant(.init(name: "Contoso", domains: ["contoso.onmicrosoft.com"]))
 
@@ -205,8 +197,7 @@ enum InsightsBenchmark {
         try await http.shutdown()
         try await desk.drainAndShutdown()
         try await connector.drainAndShutdown()
-        await identity.server.shutdown()
-        try await identity.asyncShutdown()
+        try await bench.stop()
     }
 }
 
