@@ -254,6 +254,8 @@ enum DemoSummary {
     static func desk(_ demo: DeskDemoSeed.Credentials, baseURL: String) -> [String] {
         var lines = [
             "Web UI \(baseURL)/  (sign in as a user below; import the development CA into the browser, or accept its warning)",
+            "Microsoft 365 support app: setup at \(baseURL)/x_mioms_m365_assis_setup.do (desk.admin), or "
+                + "`m365-support demo configure --mode insights`; then the incident form's Microsoft 365 support tab",
             "Desk users (\(demo.incidents) demo incidents; Table API at \(baseURL)/api/now/table/incident)",
         ]
         for user in demo.users {
