@@ -74,10 +74,13 @@ enum DeliveryBenchmark {
         let adminToken = "bench-admin-token"
         // Started as `serve` runs it (lifecycle and job runner included); Vapor must not read this tool's arguments.
         let connector = try await Application.make(Environment(name: "production", arguments: ["m365-benchmarks"]))
-        let config = ConnectorConfig(
+        var config = ConnectorConfig(
             endpoint: ServiceEndpoint(host: "127.0.0.1", port: 0, usesTLS: false),
             database: .sqliteFile(directory.appendingPathComponent("connector.sqlite")), tls: nil,
             masterKey: masterKey, authority: identityURL, adminToken: adminToken)
+        config.deliveryWorkers =
+            ProcessInfo.processInfo.environment["M365_CONNECTOR_DELIVERY_WORKERS"].flatMap(Int.init)
+            ?? config.deliveryWorkers
         try await Connector.configure(connector, config: config)
         try await connector.prepareConnector(indexing: false)
         let operations = ConnectorOperations(app: connector)
@@ -189,7 +192,9 @@ enum DeliveryBenchmark {
         let burstEnd = try await waitFor(markers)
         let seconds = ms(burstStart.duration(to: burstEnd)) / 1000
 
-        print("Delivery benchmark: SQLite Connector, basic-mode receiver on loopback, \(updates) updates one by one")
+        print(
+            "Delivery benchmark: SQLite Connector with \(config.deliveryWorkers) delivery workers, basic-mode receiver on "
+                + "loopback, \(updates) updates one by one")
         print(
             String(
                 format: "  update request alone           p50 %7.2f ms  p99 %7.2f ms",

@@ -45,6 +45,8 @@ package struct ConnectorConfig: Sendable {
     /// Whether writing a case event starts a delivery pass at once (else the next poll, within a second, sends it);
     /// tests that drive deliveries themselves turn it off.
     package var deliversAtOnce = true
+    /// `M365_CONNECTOR_DELIVERY_WORKERS` (4, 1–32): deliveries an instance runs at once (always one per case).
+    package var deliveryWorkers = 4
     /// How long a contact's verdict (administrator or not) is kept.
     package var administratorVerdictLifetime: TimeInterval = 300
     package var now: @Sendable () -> Date
@@ -117,6 +119,12 @@ package struct ConnectorConfig: Sendable {
         }
         if let url = environment.string("M365_CONNECTOR_DIRECTORY_TOKEN_URL") { config.directoryTokenURL = url }
         config.supportTenant = environment.string("M365_CONNECTOR_SUPPORT_TENANT")
+        let workers = try environment.int("M365_CONNECTOR_DELIVERY_WORKERS") ?? 4
+        guard (1...32).contains(workers) else {
+            throw ConfigurationError.invalid(
+                name: "M365_CONNECTOR_DELIVERY_WORKERS", value: String(workers), expected: "a number from 1 to 32")
+        }
+        config.deliveryWorkers = workers
         return config
     }
 }

@@ -33,6 +33,7 @@ package func configure(_ app: Application, config: ConnectorConfig) async throws
     app.lifecycle.use(jobs)
     app.connector = ConnectorContext(
         config: config, http: http, keyCache: JWKSCache(now: config.now), jobs: jobs, solutions: SolutionCatalog())
+    app.lifecycle.use(app.connector.deliveryKick)
     jobs.every(config.graphSyncInterval, name: GraphHealthSync.jobName) { app in
         await GraphHealthSync(
             database: app.db, http: app.connector.http, config: app.connector.config, logger: app.logger

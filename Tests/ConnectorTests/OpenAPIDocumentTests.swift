@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Vapor
+import WireModels
 
 @testable import Connector
 
@@ -65,6 +66,12 @@ import Vapor
                 }
             }
             #expect(operations == (try Self.documented()), "run scripts/openapi-json.sh after editing the YAML")
+            let problem = (object["components"] as? [String: Any])?["schemas"] as? [String: Any]
+            let code = ((problem?["Problem"] as? [String: Any])?["properties"] as? [String: Any])?["code"]
+            #expect(
+                Set((code as? [String: Any])?["enum"] as? [String] ?? [])
+                    == Set(ConnectorErrorCode.allCases.map(\.rawValue)),
+                "the Problem schema's codes are ConnectorErrorCode's")
         }
     }
 }

@@ -31,20 +31,61 @@ struct OutboxDelivery: Sendable {
     /// Sends due events until none is left or the pass is full; returns how many were tried.
     @discardableResult
     func deliverDue() async -> Int {
+        let budget = Budget(Self.perPass)
+        await withTaskGroup(of: Void.self) { group in
+            // Different cases only: a case's next event is not due while its earlier one is in flight.
+            for _ in 0..<max(1, app.connector.config.deliveryWorkers) {
+                group.addTask { await self.work(budget) }
+            }
+        }
+        return budget.used
+    }
+
+    /// The events a pass may still try, shared by its workers.
+    final class Budget: Sendable {
+        private let state: Mutex<(left: Int, used: Int)>
+
+        init(_ count: Int) { state = Mutex((count, 0)) }
+
+        var used: Int { state.withLock { $0.used } }
+
+        /// Takes one try; false when the pass is full.
+        func take() -> Bool {
+            state.withLock { state in
+                guard state.left > 0 else { return false }
+                state.left -= 1
+                state.used += 1
+                return true
+            }
+        }
+
+        /// Gives back a try that found nothing to send.
+        func giveBack() {
+            state.withLock {
+                $0.left += 1; $0.used -= 1
+            }
+        }
+    }
+
+    /// One worker: claims and sends events until none is due or the pass's budget is spent.
+    private func work(_ budget: Budget) async {
         let context = app.connector
-        guard let sql = try? app.db.asSQL() else { return 0 }
+        guard let sql = try? app.db.asSQL() else { return }
         let outbox = OutboxStore(sql: sql, now: context.config.now)
-        var tried = 0
-        while tried < Self.perPass, !Task.isCancelled {
+        while !Task.isCancelled {
+            guard budget.take() else { return }
             let event: OutboxStore.Event?
             do {
                 event = try await outbox.claim(instance: context.deliveryInstance, lease: Self.lease)
             } catch {
                 app.logger.error("Outbox unreadable", metadata: ["error": "\(String(reflecting: error))"])
-                return tried
+                budget.giveBack()
+                return
             }
-            guard let event else { return tried }
-            tried += 1
+            guard let event else {
+                budget.giveBack()
+                return
+            }
             let outcome = await deliver(event)
             do {
                 switch outcome {
@@ -70,7 +111,6 @@ struct OutboxDelivery: Sendable {
                     "attempt": "\(event.attempt)", "outcome": "\(outcome)",
                 ])
         }
-        return tried
     }
 
     func deliver(_ event: OutboxStore.Event) async -> Outcome {
@@ -156,34 +196,47 @@ struct OutboxDelivery: Sendable {
 }
 
 /// Starts a delivery pass at once when this instance writes an event, instead of at the next poll: one pass at a
-/// time, and one more if events arrived while it ran. (Other instances find the event at their next poll.)
-final class DeliveryKick: Sendable {
-    private let state = Mutex<(running: Bool, again: Bool)>((false, false))
+/// time, and one more if events arrived while it ran. (Other instances find the event at their next poll.) At
+/// shutdown it stops taking kicks and waits for the pass in flight, before the database goes away.
+final class DeliveryKick: LifecycleHandler, Sendable {
+    private struct State {
+        var running: Task<Void, Never>?
+        var again = false
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
 
     func kick(_ app: Application) {
         guard app.connector.config.deliversAtOnce else { return }
-        let start = state.withLock { state -> Bool in
-            if state.running {
+        state.withLock { state in
+            guard !state.stopped else { return }
+            if state.running != nil {
                 state.again = true
-                return false
+                return
             }
-            state.running = true
-            return true
-        }
-        guard start else { return }
-        Task {
-            while true {
-                await OutboxDelivery(app: app).deliverDue()
-                let more = state.withLock { state -> Bool in
-                    if state.again {
-                        state.again = false
-                        return true
+            state.running = Task { [self] in
+                while true {
+                    await OutboxDelivery(app: app).deliverDue()
+                    let more = self.state.withLock { state -> Bool in
+                        if state.again, !state.stopped {
+                            state.again = false
+                            return true
+                        }
+                        state.running = nil
+                        return false
                     }
-                    state.running = false
-                    return false
+                    if !more { return }
                 }
-                if !more { return }
             }
         }
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        let running = state.withLock { state -> Task<Void, Never>? in
+            state.stopped = true
+            return state.running
+        }
+        await running?.value
     }
 }
