@@ -30,6 +30,9 @@ enum DeliveryBenchmark {
 
     final class Receiver: Sendable {
         let arrived = Mutex<[String: ContinuousClock.Instant]>([:])
+        /// How long the desk takes to answer an event (`M365_BENCH_DESK_MS`, default 0): a desk across a network
+        /// answers in tens of milliseconds, which is where several delivery workers pay.
+        let answerDelay = Int(ProcessInfo.processInfo.environment["M365_BENCH_DESK_MS"] ?? "") ?? 0
 
         func routes(_ app: Application) {
             app.post("oauth_token.do") { _ in
@@ -39,6 +42,7 @@ enum DeliveryBenchmark {
             }
             app.on(.POST, "api", "x_mioms_m365_assis", "v1", "events", body: .collect(maxSize: "1mb")) { request in
                 let text = request.body.string ?? ""
+                if self.answerDelay > 0 { try await Task.sleep(for: .milliseconds(self.answerDelay)) }
                 if let marker = text.firstMatch(of: /bench-[0-9]+/) {
                     let now = ContinuousClock.now
                     self.arrived.withLock { $0[String(marker.0)] = now }
@@ -194,7 +198,7 @@ enum DeliveryBenchmark {
 
         print(
             "Delivery benchmark: SQLite Connector with \(config.deliveryWorkers) delivery workers, basic-mode receiver on "
-                + "loopback, \(updates) updates one by one")
+                + "loopback answering after \(receiver.answerDelay) ms, \(updates) updates one by one")
         print(
             String(
                 format: "  update request alone           p50 %7.2f ms  p99 %7.2f ms",
