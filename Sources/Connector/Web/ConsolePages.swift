@@ -144,8 +144,7 @@ struct ConsolePages: RouteCollection {
             },
             cases: zip(all, rows).filter { !$0.0.testEnvironment }.map(\.1),
             testCases: zip(all, rows).filter { $0.0.testEnvironment }.map(\.1),
-            pending: try await outbox.list(state: .pending, limit: 1000).count,
-            parked: try await outbox.list(state: .parked, limit: 1000).count)
+            pending: try await outbox.count(state: .pending), parked: try await outbox.count(state: .parked))
         return try await render("console", request, context)
     }
 
@@ -323,10 +322,15 @@ struct ConsolePages: RouteCollection {
         ][status] ?? status
     }
 
-    static func time(_ date: Date) -> String {
+    // Made once: pages format a time per row.
+    nonisolated(unsafe) private static let timeFormatter: ISO8601DateFormatter = {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withSpaceBetweenDateAndTime]
-        return formatter.string(from: date) + " UTC"
+        return formatter
+    }()
+
+    static func time(_ date: Date) -> String {
+        timeFormatter.string(from: date) + " UTC"
     }
 
     static func age(from start: Date, to now: Date) -> String {

@@ -99,6 +99,12 @@ struct OutboxStore: Sendable {
         return !rows.isEmpty
     }
 
+    /// How many events are in `state`, counted by the database.
+    func count(state: State) async throws -> Int {
+        try await sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from(Self.table)
+            .where("state", .equal, state.rawValue).first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
     struct Delivery: Content {
         let eventId: String
         let tenantId: String
