@@ -32,12 +32,13 @@ package struct M365SupportApp: DeskScopedApp {
         ]
     }
 
-    package var migrations: [any Migration] { [CreateAppTables()] }
+    package var migrations: [any Migration] { [CreateAppTables(), CreateCaseTables()] }
 
     package var menu: [DeskMenuEntry] {
         [
             DeskMenuEntry(title: "Microsoft 365 service health", path: AppPath.health, roles: AppRoles.users),
             DeskMenuEntry(title: "Microsoft 365 support setup", path: AppPath.setup, roles: [DeskRole.admin]),
+            DeskMenuEntry(title: "Link account", path: AppPath.account, roles: CasePages.openers),
         ]
     }
 
@@ -49,7 +50,10 @@ package struct M365SupportApp: DeskScopedApp {
         try pages.register(collection: SetupPages(defaultConnectorURL: defaultConnectorURL))
         try pages.register(collection: InsightsPages(defaultConnectorURL: defaultConnectorURL))
         try pages.register(collection: HealthPages(defaultConnectorURL: defaultConnectorURL))
+        try pages.register(collection: CasePages(defaultConnectorURL: defaultConnectorURL))
+        try pages.register(collection: AccountPages(defaultConnectorURL: defaultConnectorURL))
         try api.register(collection: SetupAPI(defaultConnectorURL: defaultConnectorURL))
+        try api.register(collection: InboundAPI())
     }
 }
 
@@ -60,6 +64,9 @@ enum AppPath {
     static let insight = "/x_mioms_m365_assis_insight.do"
     static let health = "/x_mioms_m365_assis_health.do"
     static let healthIssue = "/x_mioms_m365_assis_health_issue.do"
+    static let openCase = "/x_mioms_m365_assis_case.do"
+    static let replyCase = "/x_mioms_m365_assis_case_reply.do"
+    static let account = "/x_mioms_m365_assis_account.do"
 }
 
 enum AppRoles {

@@ -11,6 +11,7 @@ package struct DeskError: Error, Sendable, CustomStringConvertible {
         case notAuthorized
         case notFound
         case badRequest
+        case conflict
         case payloadTooLarge
         case tooManyRequests
         case internalError
@@ -31,6 +32,7 @@ package struct DeskError: Error, Sendable, CustomStringConvertible {
         case .notAuthorized: .forbidden
         case .notFound: .notFound
         case .badRequest: .badRequest
+        case .conflict: .conflict
         case .payloadTooLarge: .payloadTooLarge
         case .tooManyRequests: .tooManyRequests
         case .internalError: .internalServerError
@@ -53,6 +55,16 @@ package struct DeskError: Error, Sendable, CustomStringConvertible {
     /// A request an app's scripted REST route refuses, in ServiceNow's envelope.
     package static func badRequest(_ message: String, detail: String?) -> DeskError {
         DeskError(kind: .badRequest, message: message, detail: detail)
+    }
+
+    /// A caller an app's scripted REST route refuses although it authenticated (wrong user, address not allowed).
+    package static func forbidden(_ message: String, detail: String?) -> DeskError {
+        DeskError(kind: .notAuthorized, message: message, detail: detail)
+    }
+
+    /// A request that contradicts what the app holds (e.g. an event for a case of another incident).
+    package static func conflict(_ message: String, detail: String?) -> DeskError {
+        DeskError(kind: .conflict, message: message, detail: detail)
     }
 
     /// Too many failed password checks for the user name or the caller's address.

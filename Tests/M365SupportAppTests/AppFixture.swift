@@ -161,7 +161,7 @@ extension TestingHTTPResponse {
 }
 
 func withApp(
-    alsoInstall extraApps: [any DeskScopedApp] = [], listeningDesk: Bool = false,
+    deskMiddleware: [any Middleware] = [], listeningDesk: Bool = false,
     _ body: (AppFixture) async throws -> Void
 ) async throws {
     TestLogging.bootstrap()
@@ -220,13 +220,16 @@ func withApp(
         _ = try await ConnectorOperations(app: connector).refreshIndex()
         try await connector.server.start(address: .hostname("127.0.0.1", port: connectorPort))
 
+        // A listening desk is its own public address: the Connector delivers there and the wizard names it.
+        let deskPort = listeningDesk ? freeLoopbackPort() : 0
+        let deskURL = listeningDesk ? "http://127.0.0.1:\(deskPort)" : AppFixture.deskURL
         try await ServiceDesk.configure(
             desk,
             config: DeskConfig(
-                endpoint: ServiceEndpoint(host: "127.0.0.1", port: 0, usesTLS: false, publicURL: AppFixture.deskURL),
+                endpoint: ServiceEndpoint(host: "127.0.0.1", port: deskPort, usesTLS: false, publicURL: deskURL),
                 database: .sqliteMemory, tls: nil, masterKey: masterKey, passwordCost: 4, now: clock.provider))
+        for middleware in deskMiddleware { desk.middleware.use(middleware) }
         try desk.install(M365SupportApp(defaultConnectorURL: connectorURL))
-        for extra in extraApps { try desk.install(extra) }
         try await desk.prepareDesk()
         let directory = DeskDirectory(app: desk)
         for (name, roles) in [
@@ -240,9 +243,8 @@ func withApp(
         _ = try await DeskDemoSeed(app: desk).seedIfNeeded()
         var deskListenURL: String?
         if listeningDesk {
-            let port = freeLoopbackPort()
-            try await desk.server.start(address: .hostname("127.0.0.1", port: port))
-            deskListenURL = "http://127.0.0.1:\(port)"
+            try await desk.server.start(address: .hostname("127.0.0.1", port: deskPort))
+            deskListenURL = deskURL
         }
         try await body(
             AppFixture(

@@ -40,9 +40,10 @@ struct InsightsTests {
             #expect((state["adminCenter"] as? [String: String])?["App ID"] == fixture.outboundApp.appId)
             #expect((state["capabilities"] as? [String]) == ["insights"])
 
+            // The basic choice names the inbound OAuth client; without one the step says what to pick.
             let cases = try await fixture.setup(.PUT, "/inbound", json: ["choice": "client"])
             #expect(cases.status == .badRequest)
-            #expect(cases.errorMessage?.contains("Skip this step") == true)
+            #expect(cases.errorMessage?.contains("inbound OAuth client") == true)
         }
     }
 

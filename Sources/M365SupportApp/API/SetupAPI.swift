@@ -18,10 +18,17 @@ struct SetupAPI: RouteCollection {
         let outboundProfile: String?
         let connectorUrl: String
         let inbound: String?
+        /// The inbound OAuth client (basic) or OIDC provider entity (aad), by `sys_id`.
+        let inboundEntity: String?
+        /// The integration user's `sys_id`.
+        let integrationUser: String?
+        let restUserApp: String?
         let repositoryId: String?
         let ssoEnabled: Bool
         let adminEmail: String?
         let testEnvironment: Bool
+        let ipAllowListEnabled: Bool
+        let ipAllowList: String
         /// What the Microsoft 365 administrator enters in the admin center: label → value.
         let adminCenter: [String: String]
         /// The first step still to do, if any.
@@ -34,7 +41,19 @@ struct SetupAPI: RouteCollection {
     }
 
     struct Inbound: Content {
+        /// `none` (insights only), `client` (basic) or `oidc` (aad).
         let choice: String?
+        /// The entity's `sys_id`, name or client ID.
+        let entity: String?
+    }
+
+    struct User: Content {
+        /// basic: the integration user's `sys_id` or user ID.
+        let user: String?
+        /// aad: the REST user app's client ID.
+        let restUserApp: String?
+        /// aad: create the integration user when no desk user has that user ID.
+        let createUser: Bool?
     }
 
     struct Repository: Content {
@@ -45,6 +64,8 @@ struct SetupAPI: RouteCollection {
         let ssoEnabled: Bool?
         let adminEmail: String?
         let testEnvironment: Bool?
+        let ipAllowListEnabled: Bool?
+        let ipAllowList: String?
     }
 
     func boot(routes: any RoutesBuilder) throws {
@@ -70,7 +91,16 @@ struct SetupAPI: RouteCollection {
             guard let choice = AppSettings.Inbound(rawValue: body.choice ?? "none") else {
                 throw DeskError.badRequest("Unknown inbound choice", detail: "Use none, client or oidc.")
             }
-            return try await self.answer(request) { service in try await service.setInbound(choice) }
+            return try await self.answer(request) { service in
+                try await service.setInbound(choice, entity: body.entity)
+            }
+        }
+        setup.put("user") { request in
+            let body = try request.content.decode(User.self)
+            return try await self.answer(request) { service in
+                try await service.setIntegrationUser(
+                    user: body.user, restUserApp: body.restUserApp, createUser: body.createUser ?? false)
+            }
         }
         setup.put("repository") { request in
             let body = try request.content.decode(Repository.self)
@@ -83,7 +113,8 @@ struct SetupAPI: RouteCollection {
                 return try await service.setAppSettings(
                     ssoEnabled: body.ssoEnabled ?? current.ssoEnabled,
                     adminEmail: body.adminEmail ?? current.adminEmail,
-                    testEnvironment: body.testEnvironment ?? current.testEnvironment)
+                    testEnvironment: body.testEnvironment ?? current.testEnvironment,
+                    ipAllowListEnabled: body.ipAllowListEnabled, ipAllowList: body.ipAllowList)
             }
         }
         setup.post("complete") { request in
@@ -114,8 +145,10 @@ struct SetupAPI: RouteCollection {
             tenantId: settings.tenantId, capabilities: settings.capabilities,
             consentAccepted: settings.consentAt != nil, outboundProfile: settings.outboundProfile,
             connectorUrl: settings.connectorURL ?? defaultConnectorURL, inbound: settings.inbound?.rawValue,
-            repositoryId: settings.repositoryId, ssoEnabled: settings.ssoEnabled, adminEmail: settings.adminEmail,
-            testEnvironment: settings.testEnvironment,
+            inboundEntity: settings.inboundEntity, integrationUser: settings.integrationUser,
+            restUserApp: settings.restUserApp, repositoryId: settings.repositoryId, ssoEnabled: settings.ssoEnabled, adminEmail: settings.adminEmail,
+            testEnvironment: settings.testEnvironment, ipAllowListEnabled: settings.ipAllowListEnabled,
+            ipAllowList: settings.ipAllowList,
             adminCenter: Dictionary(
                 values.values.map { ($0.label, $0.value) }, uniquingKeysWith: { first, _ in first }),
             nextStep: settings.isComplete ? nil : SetupService.firstOpenStep(settings)?.rawValue)

@@ -19,6 +19,10 @@ struct AppFailure: Error, Sendable {
         case unreachable
         /// The cross-scope access policy refuses reading the Application Registry.
         case crossScopeRefused
+        /// A case's contact is not a Microsoft 365 administrator of the tenant.
+        case contactNotAdministrator
+        /// The case is closed and takes no more replies.
+        case caseClosed
         /// Anything else the Connector or token endpoint answered.
         case unexpected
     }
@@ -33,6 +37,13 @@ struct AppFailure: Error, Sendable {
     static let finalStepMessage =
         "Please contact your administrator and ask them to complete the final step of application setup."
     static let supportMessage = "Please contact application support."
+
+    static let saveFailedMessage = "Unable to save ticket details. Please contact application support."
+
+    static func notAdministratorMessage(_ email: String) -> String {
+        "\(email) is not a valid Microsoft 365 administrator account. A Microsoft 365 administrator is needed to "
+            + "open a service request. Link an administrator account in the app."
+    }
 
     static func setupIncomplete(_ detail: String) -> AppFailure {
         AppFailure(kind: .setupIncomplete, message: setupMessage, detail: detail, outboundLogId: nil)
@@ -96,6 +107,33 @@ struct ConnectorClient: Sendable {
 
     func check(_ body: IntegrationCheckRequest) async throws -> IntegrationCheckResult {
         try await call(.POST, ConnectorPath.integrationCheck, json: body, as: IntegrationCheckResult.self)
+    }
+
+    func createServiceRequest(_ body: ServiceRequestInput) async throws -> ServiceRequest {
+        try await call(.POST, ConnectorPath.serviceRequests, json: body, as: ServiceRequest.self)
+    }
+
+    func serviceRequest(_ number: String) async throws -> ServiceRequest {
+        try await call(
+            .GET, ConnectorPath.serviceRequests + "/" + Self.escaped(number), json: Optional<String>.none,
+            as: ServiceRequest.self)
+    }
+
+    /// Sends the desk's reply to the case's thread; answers with the thread entry the Connector stored.
+    func reply(_ number: String, _ body: ServiceRequestReply) async throws -> ServiceRequest.Update {
+        try await call(
+            .POST, ConnectorPath.serviceRequests + "/" + Self.escaped(number) + "/replies", json: body,
+            as: ServiceRequest.Update.self)
+    }
+
+    func administratorCheck(_ email: String) async throws -> AdministratorCheckResult {
+        try await call(
+            .POST, ConnectorPath.administratorCheck, json: AdministratorCheckRequest(email: email),
+            as: AdministratorCheckResult.self)
+    }
+
+    static func escaped(_ segment: String) -> String {
+        segment.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? segment
     }
 
     /// The tenant's service health issues, newest change first (Graph's `serviceHealthIssue`), following
@@ -198,6 +236,14 @@ struct ConnectorClient: Sendable {
                 throw AppFailure(
                     kind: .finalStepMissing, message: AppFailure.finalStepMessage, detail: said,
                     outboundLogId: exchange.logId)
+            case .contactNotAdministrator?, .notAnAdministrator?:
+                throw AppFailure(
+                    kind: .contactNotAdministrator, message: AppFailure.supportMessage, detail: said,
+                    outboundLogId: exchange.logId)
+            case .serviceRequestClosed?:
+                throw AppFailure(
+                    kind: .caseClosed, message: "The Microsoft support case is closed: it takes no more replies.",
+                    detail: said, outboundLogId: exchange.logId)
             default:
                 throw AppFailure(
                     kind: .unexpected, message: AppFailure.supportMessage, detail: said, outboundLogId: exchange.logId)

@@ -78,6 +78,11 @@ struct InsightsPages: RouteCollection {
         let failure: Failure?
         /// Why Microsoft support cannot be contacted from here, when it cannot.
         let contactUnavailable: String?
+        /// The incident's Microsoft support cases, newest first.
+        let cases: [CasePages.CaseView]
+        /// The form to open a case, for a user who may.
+        let contactForm: CasePages.ContactForm?
+        let canReply: Bool
         let csrfToken: String
         let pageURL: String
     }
@@ -123,6 +128,20 @@ struct InsightsPages: RouteCollection {
             failure = await Self.report(
                 appFailure, context: "Microsoft 365 insights of \(incident.number)", services: services, user: user)
         }
+        let cases = try await CaseStore(sql: services.sql).cases(incident: sysId)
+        let mayOpen = user.hasAny(of: CasePages.openers)
+        var contactUnavailable = Self.contactUnavailable(settings)
+        var contactForm: CasePages.ContactForm?
+        if contactUnavailable == nil {
+            if mayOpen {
+                contactForm = try await CasePages.contactForm(
+                    incidentId: sysId, incident: incident, user: user, settings: settings, services: services)
+            } else {
+                contactUnavailable =
+                    "Opening a Microsoft support case needs the Microsoft 365 support administrator role "
+                    + "(x_mioms_m365_assis.administrator)."
+            }
+        }
         let model = Model(
             incident: .init(
                 sysId: sysId, number: incident.number, shortDescription: incident.shortDescription,
@@ -135,7 +154,8 @@ struct InsightsPages: RouteCollection {
                     updated: DeskTime.format($0.updatedAt))
             },
             failure: failure,
-            contactUnavailable: Self.contactUnavailable(settings),
+            contactUnavailable: contactUnavailable, cases: cases.map(CasePages.CaseView.init),
+            contactForm: contactForm, canReply: mayOpen && settings.mode?.allowsCases == true,
             csrfToken: user.csrfToken, pageURL: AppPath.insights + "?sys_id=" + sysId)
         if fragment {
             // The same template as inside the page, whose context holds the model as `content`.
@@ -157,7 +177,8 @@ struct InsightsPages: RouteCollection {
         case nil:
             "Contacting Microsoft support is available once the application setup is complete."
         case .basic?, .aad?:
-            "Contacting Microsoft support from the incident is not part of this version of the app yet."
+            settings.isComplete
+                ? nil : "Contacting Microsoft support is available once the application setup is complete."
         }
     }
 
@@ -220,6 +241,7 @@ struct InsightsPages: RouteCollection {
         let number: String
         let shortDescription: String
         let description: String
+        let priority: String
 
         /// What the desk sends as the problem: short description and description joined with a space.
         var text: String {
@@ -233,6 +255,7 @@ struct InsightsPages: RouteCollection {
         else { throw Abort(.notFound, reason: "No incident has that sys_id.") }
         func field(_ name: String) -> String { (record[name] ?? nil) ?? "" }
         return IncidentText(
-            number: field("number"), shortDescription: field("short_description"), description: field("description"))
+            number: field("number"), shortDescription: field("short_description"), description: field("description"),
+            priority: field("priority"))
     }
 }

@@ -61,6 +61,13 @@ struct AppSettings: Sendable, Equatable {
     var capabilities: [String] = []
     var updatedAt: Date?
     var updatedBy: String?
+    /// Whether inbound calls are taken only from the addresses in ``ipAllowList``.
+    var ipAllowListEnabled = false
+    /// CIDR ranges, comma separated; the Connector on this machine unless the admin enters the addresses the
+    /// Connector calls from.
+    var ipAllowList = AppSettings.defaultAllowList
+
+    static let defaultAllowList = "127.0.0.1/32, ::1/128"
 
     var mode: SetupMode? {
         switch inbound {
@@ -102,7 +109,9 @@ struct AppSettingsStore: Sendable {
             testEnvironment: try row.decode(column: "test_environment", as: Bool?.self) ?? false,
             completedAt: try date("completed_at"), tenantId: try text("tenant_id"),
             capabilities: (try text("capabilities") ?? "").split(separator: ",").map(String.init),
-            updatedAt: try date("updated_at"), updatedBy: try text("updated_by"))
+            updatedAt: try date("updated_at"), updatedBy: try text("updated_by"),
+            ipAllowListEnabled: try row.decode(column: "ip_allow_list_enabled", as: Bool?.self) ?? false,
+            ipAllowList: try text("ip_allow_list") ?? AppSettings.defaultAllowList)
     }
 
     func save(_ settings: AppSettings, by userName: String, at now: Date) async throws {
@@ -116,6 +125,7 @@ struct AppSettingsStore: Sendable {
             ("completed_at", settings.completedAt?.timeIntervalSince1970), ("tenant_id", settings.tenantId),
             ("capabilities", settings.capabilities.joined(separator: ",")),
             ("updated_at", now.timeIntervalSince1970), ("updated_by", userName),
+            ("ip_allow_list_enabled", settings.ipAllowListEnabled), ("ip_allow_list", settings.ipAllowList),
         ]
         try await sql.insert(into: Self.table).columns(["id"] + values.map(\.0))
             .values([SQLBind(Self.rowId)] + values.map { SQLBind($0.1) })

@@ -53,9 +53,21 @@ struct SetupPages: RouteCollection {
             case (.inbound, "skip"):
                 _ = try await service.setInbound(AppSettings.Inbound.none)
             case (.inbound, "next"):
-                _ = try await service.setInbound(form.text("inbound").flatMap(AppSettings.Inbound.init(rawValue:)))
-            case (.user, "next"), (.user, "skip"):
-                _ = try await service.setIntegrationUser()
+                if form["external_oidc"] == "true" {
+                    _ = try await service.setInbound(.oidc, entity: form.text("oidc_entity"))
+                } else {
+                    _ = try await service.setInbound(.client, entity: form.text("inbound_client"))
+                }
+            case (.user, "next"):
+                _ = try await service.setIntegrationUser(
+                    user: form.text("integration_user"), restUserApp: form.text("rest_user_app"),
+                    createUser: form["create_user"] == "true")
+            case (.user, "skip"):
+                guard try await service.load().mode?.allowsCases != true else {
+                    throw SetupProblem(
+                        message: "Cases need an integration user: choose one, or skip the inbound OAuth provider "
+                            + "step for insights only.")
+                }
             case (.repository, "next"):
                 _ = try await service.setRepository(form.text("repository_id"))
             case (.repository, "skip"):
@@ -63,7 +75,9 @@ struct SetupPages: RouteCollection {
             case (.settings, "next"):
                 _ = try await service.setAppSettings(
                     ssoEnabled: form["sso_enabled"] == "true", adminEmail: form.text("admin_email"),
-                    testEnvironment: form["test_environment"] == "true")
+                    testEnvironment: form["test_environment"] == "true",
+                    ipAllowListEnabled: form["ip_allow_list_enabled"] == "true",
+                    ipAllowList: form.text("ip_allow_list") ?? "")
             case (.complete, "next"):
                 _ = try await service.complete()
                 return request.seeOther(AppPath.setup, notice: "Microsoft 365 support is set up.")
@@ -123,6 +137,15 @@ struct SetupPages: RouteCollection {
         let testEnvironment: Bool
         let values: [AdminCenterValues.Value]
         let providerName: String?
+        let inboundClients: [Provider]
+        let oidcEntities: [Provider]
+        let externalOIDC: Bool
+        let createClientURL: String
+        let createOIDCURL: String
+        let users: [Provider]
+        let restUserApp: String
+        let ipAllowListEnabled: Bool
+        let ipAllowList: String
     }
 
     private func render(
@@ -138,7 +161,36 @@ struct SetupPages: RouteCollection {
                 problem = problem ?? refusal
             }
         }
+        var clients: [DeskAppServices.RegistryEntity] = []
+        var oidc: [DeskAppServices.RegistryEntity] = []
+        var users: [DeskAppUser] = []
+        if step == .inbound {
+            let services = service.services
+            do {
+                clients = try await services.inboundClients()
+                oidc = try await services.oidcEntities()
+            } catch let refusal as CrossScopeRefusal {
+                problem = problem ?? SetupProblem(
+                    message: "The app may not read the Application Registry.", crossScopeRefusal: refusal.description)
+            }
+        }
+        if step == .user, settings.mode == .basic {
+            do {
+                users = try await service.services.webServiceUsers()
+            } catch let refusal as CrossScopeRefusal {
+                problem = problem ?? SetupProblem(
+                    message: "The app may not read the desk's users.", crossScopeRefusal: refusal.description)
+            }
+        }
         let selectedProfile = entered["profile"] ?? settings.outboundProfile
+        let selectedEntity = entered["inbound_client"] ?? entered["oidc_entity"] ?? settings.inboundEntity
+        let selectedUser = entered["integration_user"] ?? settings.integrationUser
+        func entityChoice(_ entity: DeskAppServices.RegistryEntity) -> Model.Provider {
+            .init(
+                profileId: entity.sysId,
+                label: "\(entity.name) — client ID \(entity.clientId)" + (entity.active ? "" : " (inactive)"),
+                selected: entity.sysId == selectedEntity)
+        }
         let values = try await service.adminCenterValues(settings)
         let model = Model(
             steps: SetupStep.allCases.map {
@@ -169,7 +221,18 @@ struct SetupPages: RouteCollection {
             adminEmail: entered["admin_email"] ?? settings.adminEmail ?? "",
             testEnvironment: entered.isEmpty ? settings.testEnvironment : entered["test_environment"] == "true",
             values: values.values,
-            providerName: providers.first { $0.profileId == settings.outboundProfile }?.entityName)
+            providerName: providers.first { $0.profileId == settings.outboundProfile }?.entityName,
+            inboundClients: clients.map(entityChoice), oidcEntities: oidc.map(entityChoice),
+            externalOIDC: entered.isEmpty ? settings.inbound == .oidc : entered["external_oidc"] == "true",
+            createClientURL: DeskPath.new(DeskPath.oauthEntity) + "&sysparm_type=client",
+            createOIDCURL: DeskPath.new(DeskPath.oauthEntity) + "&sysparm_type=oidc_provider",
+            users: users.map {
+                .init(profileId: $0.sysId, label: "\($0.name) (\($0.userName))", selected: $0.sysId == selectedUser)
+            },
+            restUserApp: entered["rest_user_app"] ?? settings.restUserApp ?? "",
+            ipAllowListEnabled: entered.isEmpty
+                ? settings.ipAllowListEnabled : entered["ip_allow_list_enabled"] == "true",
+            ipAllowList: entered["ip_allow_list"] ?? settings.ipAllowList)
         return try await request.page(
             "x_mioms_m365_assis/setup", title: "Microsoft 365 support setup — \(step?.title ?? "Summary")", model,
             status: status)

@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import ServerSupport
 import ServiceDesk
 import Vapor
 import WireModels
@@ -131,33 +133,219 @@ struct SetupService: Sendable {
         return settings
     }
 
-    /// Step 3. Skipping it is the insights-only mode; the inbound OAuth client (basic) and OIDC entity (aad)
-    /// choices come with cases.
-    func setInbound(_ choice: AppSettings.Inbound?) async throws -> AppSettings {
+    /// Step 3. Skipping it is the insights-only mode; an inbound OAuth client is the basic mode; an OIDC provider
+    /// entity (the *external OIDC token* box) is the aad mode, whose metadata must answer with a fitting issuer.
+    func setInbound(_ choice: AppSettings.Inbound?, entity: String? = nil) async throws -> AppSettings {
         var settings = try await requireOutbound()
+        let previous = (settings.inbound, settings.inboundEntity)
         switch choice {
         case .none?, nil:
-            if settings.inbound != AppSettings.Inbound.none { settings.completedAt = nil }
             settings.inbound = AppSettings.Inbound.none
             settings.inboundEntity = nil
-            settings.integrationUser = nil
-            settings.restUserApp = nil
-        case .client?, .oidc?:
-            throw SetupProblem(
-                message: "Inbound connections (basic and aad modes, for Microsoft support cases) are not available "
-                    + "in this version of the app. Skip this step to set up insights only.")
+        case .client?:
+            let clients = try await registry { try await services.inboundClients() }
+            guard let chosen = Self.pick(entity, from: clients) else {
+                throw SetupProblem(
+                    message: clients.isEmpty
+                        ? "There is no inbound OAuth client yet: create one in System OAuth › Application Registry › "
+                            + "Create an OAuth API endpoint for external clients, then pick it here."
+                        : "Choose the inbound OAuth client the Microsoft 365 support connector will use.")
+            }
+            guard chosen.active else { throw SetupProblem(message: "The OAuth client \(chosen.name) is not active.") }
+            settings.inbound = .client
+            settings.inboundEntity = chosen.sysId
+        case .oidc?:
+            let providers = try await registry { try await services.oidcEntities() }
+            guard let chosen = Self.pick(entity, from: providers) else {
+                throw SetupProblem(
+                    message: providers.isEmpty
+                        ? "There is no OIDC provider entity yet: create one in System OAuth › Application Registry › "
+                            + "Configure an OIDC provider to verify ID tokens, then pick it here."
+                        : "Choose the OIDC provider entity that verifies Microsoft Entra tokens.")
+            }
+            guard chosen.active else { throw SetupProblem(message: "The OIDC provider \(chosen.name) is not active.") }
+            try await checkOIDC(chosen)
+            settings.inbound = .oidc
+            settings.inboundEntity = chosen.sysId
         }
+        if previous.0 != settings.inbound || previous.1 != settings.inboundEntity {
+            settings.completedAt = nil
+            if previous.0 != settings.inbound {
+                settings.integrationUser = nil
+                settings.restUserApp = nil
+            }
+        }
+        try await save(settings)
+        await services.log(
+            .information,
+            "Microsoft 365 support setup: inbound \(settings.inbound?.rawValue ?? "none")"
+                + (settings.inboundEntity.map { " (entity \($0))" } ?? ""))
+        return settings
+    }
+
+    /// An entity by `sys_id`, name or client ID.
+    static func pick(_ wanted: String?, from entities: [DeskAppServices.RegistryEntity])
+        -> DeskAppServices.RegistryEntity?
+    {
+        guard let wanted = wanted?.trimmingCharacters(in: .whitespaces), !wanted.isEmpty else { return nil }
+        return entities.first { $0.sysId == wanted } ?? entities.first { $0.name == wanted }
+            ?? entities.first { $0.clientId == wanted }
+    }
+
+    private func registry<T>(_ read: () async throws -> T) async throws -> T {
+        do {
+            return try await read()
+        } catch let refusal as CrossScopeRefusal {
+            let logId = await services.log(.warning, "Setup cannot read the Application Registry: \(refusal)")
+            throw SetupProblem(
+                message: "The app may not read the Application Registry.", logId: logId,
+                crossScopeRefusal: refusal.description)
+        }
+    }
+
+    /// The aad mode's OIDC entity: its metadata URL must answer with an issuer of the same tenant, and it must map
+    /// the token's `appid` to the user ID, as the guide configures it.
+    private func checkOIDC(_ entity: DeskAppServices.RegistryEntity) async throws {
+        guard let metadata = entity.metadataURL, let url = URL(string: metadata), url.scheme != nil, url.host != nil
+        else {
+            throw SetupProblem(message: "The OIDC provider \(entity.name) has no OIDC metadata URL.")
+        }
+        guard entity.userClaim?.lowercased() == "appid" else {
+            throw SetupProblem(
+                message: "The OIDC provider configuration of \(entity.name) maps the claim "
+                    + "'\(entity.userClaim ?? "sub")'; set User Claim to appid, so the REST user app's token names "
+                    + "the integration user.")
+        }
+        guard ["user_id", "user_name"].contains(entity.userField?.lowercased() ?? "") else {
+            throw SetupProblem(
+                message: "The OIDC provider configuration of \(entity.name) matches users by "
+                    + "'\(entity.userField ?? "?")'; set User Field to User ID.")
+        }
+        var request = HTTPClientRequest(url: metadata)
+        request.method = .GET
+        request.headers.add(name: "Accept", value: "application/json")
+        let exchange: OutboundExchange
+        do {
+            exchange = try await services.send(request)
+        } catch let failure as OutboundFailure {
+            let logId = await services.log(.error, "Setup: the OIDC metadata URL did not answer: \(failure)")
+            throw SetupProblem(
+                message: "The OIDC metadata URL \(metadata) could not be reached (\(failure.reason)).", logId: logId)
+        }
+        struct Metadata: Decodable {
+            let issuer: String?
+            let jwksUri: String?
+            enum CodingKeys: String, CodingKey {
+                case issuer
+                case jwksUri = "jwks_uri"
+            }
+        }
+        guard exchange.status == .ok,
+            let document = try? JSONDecoder().decode(Metadata.self, from: Data(exchange.body.readableBytesView)),
+            let issuer = document.issuer, let issuerURL = URL(string: issuer), issuerURL.host != nil,
+            document.jwksUri != nil
+        else {
+            let logId = await services.log(
+                .error, "Setup: \(metadata) answered \(exchange.status.code) without an OpenID issuer and jwks_uri")
+            throw SetupProblem(
+                message: "\(metadata) answered \(exchange.status.code), not an OpenID Connect metadata document with "
+                    + "an issuer and signing keys.",
+                logId: logId)
+        }
+        // Entra's metadata URL and issuer both carry the tenant: a single-tenant setup must name the same one.
+        let tenantInURL = url.pathComponents.dropFirst().first?.lowercased() ?? ""
+        let issuerParts = Set(issuerURL.pathComponents.map { $0.lowercased() })
+        if UUID(uuidString: tenantInURL) != nil, !issuerParts.contains(tenantInURL) {
+            throw SetupProblem(
+                message: "The issuer \(issuer) of \(metadata) is not the tenant \(tenantInURL) the URL names.")
+        }
+        if let tenant = try await load().tenantId, UUID(uuidString: tenant) != nil,
+            !issuerParts.contains(tenant.lowercased()) && !issuerParts.contains("{tenantid}")
+        {
+            throw SetupProblem(
+                message: "The issuer \(issuer) is not the Microsoft 365 tenant \(tenant) this desk is integrated with.")
+        }
+    }
+
+    /// Step 4. basic: a web-service-only desk user; aad: the REST user app's client ID, which the OIDC entity maps
+    /// to the user whose user ID it is (created, web-service-only, when `createUser` says so).
+    func setIntegrationUser(user: String? = nil, restUserApp: String? = nil, createUser: Bool = false) async throws
+        -> AppSettings
+    {
+        var settings = try await requireInbound()
+        let previous = settings.integrationUser
+        switch settings.mode {
+        case .insightsOnly?, nil:
+            return settings
+        case .basic?:
+            guard let wanted = user?.trimmingCharacters(in: .whitespaces), !wanted.isEmpty, wanted.count <= 100
+            else { throw SetupProblem(message: "Choose the integration user for inbound calls.") }
+            guard let found = try await readUsers({ try await services.user(sysIdOrUserName: wanted) }) else {
+                throw SetupProblem(message: "There is no active desk user \(wanted).")
+            }
+            guard found.webServiceAccessOnly else {
+                throw SetupProblem(
+                    message: "\(found.userName) may sign in interactively. The integration user must be "
+                        + "web-service-only: tick Web service access only on the user record (its password travels "
+                        + "to Microsoft, so it must not open the desk's pages), or choose another user.")
+            }
+            settings.integrationUser = found.sysId
+            settings.restUserApp = nil
+        case .aad?:
+            guard let app = restUserApp?.trimmingCharacters(in: .whitespaces).lowercased(), !app.isEmpty,
+                app.count <= 100,
+                app.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+            else {
+                throw SetupProblem(message: "Enter the REST user app's client ID (Application ID) from Microsoft Entra ID.")
+            }
+            var found = try await readUsers { try await services.user(sysIdOrUserName: app) }
+            if found == nil {
+                guard createUser else {
+                    throw SetupProblem(
+                        message: "No desk user has the user ID \(app). Tick Create the integration user to create a "
+                            + "web-service-only user with that user ID, or create it yourself.")
+                }
+                let userName = self.userName
+                do {
+                    _ = try await services.transaction(by: userName) { writer in
+                        try await writer.insert(
+                            "sys_user",
+                            [
+                                "user_name": app, "first_name": "Microsoft 365 support", "last_name": "REST user app",
+                                "web_service_access_only": "true", "active": "true",
+                            ])
+                    }
+                } catch let refusal as CrossScopeRefusal {
+                    let logId = await services.log(.warning, "Setup cannot create the integration user: \(refusal)")
+                    throw SetupProblem(
+                        message: "The app may not create users.", logId: logId, crossScopeRefusal: refusal.description)
+                }
+                await services.log(.information, "Microsoft 365 support setup: created integration user \(app)")
+                found = try await services.user(sysIdOrUserName: app)
+            }
+            guard let found else { throw SetupProblem(message: "The integration user \(app) could not be read.") }
+            guard found.webServiceAccessOnly else {
+                throw SetupProblem(
+                    message: "\(found.userName) may sign in interactively. The integration user must be "
+                        + "web-service-only: tick Web service access only on the user record.")
+            }
+            settings.integrationUser = found.sysId
+            settings.restUserApp = app
+        }
+        if previous != settings.integrationUser { settings.completedAt = nil }
         try await save(settings)
         return settings
     }
 
-    /// Step 4: in insights-only there is no integration user.
-    func setIntegrationUser() async throws -> AppSettings {
-        let settings = try await requireInbound()
-        guard settings.mode == .insightsOnly else {
-            throw SetupProblem(message: "Integration users come with inbound connections.")
+    private func readUsers<T>(_ read: () async throws -> T) async throws -> T {
+        do {
+            return try await read()
+        } catch let refusal as CrossScopeRefusal {
+            let logId = await services.log(.warning, "Setup cannot read the desk's users: \(refusal)")
+            throw SetupProblem(
+                message: "The app may not read the desk's users.", logId: logId,
+                crossScopeRefusal: refusal.description)
         }
-        return settings
     }
 
     /// Step 5: letters, digits, `.`, `_`, `-`; optional in insights-only (no repository receives cases).
@@ -184,8 +372,25 @@ struct SetupService: Sendable {
     }
 
     /// Step 6.
-    func setAppSettings(ssoEnabled: Bool, adminEmail: String?, testEnvironment: Bool) async throws -> AppSettings {
+    func setAppSettings(
+        ssoEnabled: Bool, adminEmail: String?, testEnvironment: Bool, ipAllowListEnabled: Bool? = nil,
+        ipAllowList: String? = nil
+    ) async throws -> AppSettings {
         var settings = try await requireInbound()
+        if let ipAllowList {
+            let (list, invalid) = AddressAllowList.parse(ipAllowList)
+            guard invalid.isEmpty else {
+                throw SetupProblem(
+                    message: "Not an IP address or CIDR range: \(invalid.prefix(5).joined(separator: ", ")).")
+            }
+            settings.ipAllowList = list.text
+        }
+        if let ipAllowListEnabled {
+            if ipAllowListEnabled, AddressAllowList.parse(settings.ipAllowList).list.ranges.isEmpty {
+                throw SetupProblem(message: "The IP allow-list is empty: it would refuse every inbound call.")
+            }
+            settings.ipAllowListEnabled = ipAllowListEnabled
+        }
         let email = adminEmail?.trimmingCharacters(in: .whitespaces) ?? ""
         if !email.isEmpty {
             guard email.count <= 254, email.wholeMatch(of: /[^@\s]+@[^@\s]+\.[^@\s]+/) != nil else {
@@ -216,11 +421,48 @@ struct SetupService: Sendable {
                     id: "repository_id", label: "Repository ID", value: repository,
                     help: "Names this desk in the organization profile."))
         }
-        if settings.mode?.allowsCases == true {
-            values.append(
-                .init(
-                    id: "endpoint", label: "Endpoint", value: services.publicURL,
-                    help: "Where Microsoft delivers case updates."))
+        guard let mode = settings.mode, mode.allowsCases else { return AdminCenterValues(values: values) }
+        values.append(
+            .init(
+                id: "endpoint", label: "Endpoint", value: services.publicURL,
+                help: "Where Microsoft delivers case updates."))
+        let entity = try? await (mode == .basic ? services.inboundClients() : services.oidcEntities())
+            .first { $0.sysId == settings.inboundEntity }
+        let user = try? await settings.integrationUser.asyncMap { try await services.user(sysIdOrUserName: $0) }
+        switch mode {
+        case .basic:
+            if let entity {
+                values.append(
+                    .init(
+                        id: "client_id", label: "Client ID", value: entity.clientId,
+                        help: "The inbound OAuth client \(entity.name); its client secret is entered too (shown once "
+                            + "when the client was created)."))
+            }
+            if let user = user ?? nil {
+                values.append(
+                    .init(
+                        id: "username", label: "Username", value: user.userName,
+                        help: "The web-service-only integration user."))
+                values.append(
+                    .init(
+                        id: "password", label: "Password", value: "the password of \(user.userName)",
+                        help: "Set on the user record; it is never shown here."))
+            }
+        case .aad:
+            if let entity {
+                values.append(
+                    .init(
+                        id: "rest_api_app", label: "REST API app's client ID", value: entity.clientId,
+                        help: "The app registration the desk's tokens are issued for (\(entity.name))."))
+            }
+            if let app = settings.restUserApp {
+                values.append(
+                    .init(
+                        id: "rest_user_app", label: "REST user app", value: app,
+                        help: "The app registration that asks for the tokens; its client secret is entered too."))
+            }
+        case .insightsOnly:
+            break
         }
         return AdminCenterValues(values: values)
     }
@@ -231,15 +473,27 @@ struct SetupService: Sendable {
         guard let mode = settings.mode, let profile = settings.outboundProfile else {
             throw SetupProblem(message: "Complete the earlier steps first.")
         }
+        if mode.allowsCases {
+            guard settings.integrationUser != nil else {
+                throw SetupProblem(message: "Choose the integration user (step 4) first.")
+            }
+            guard settings.repositoryId != nil else {
+                throw SetupProblem(message: "Enter the repository ID (step 5) first.")
+            }
+        }
         let client = ConnectorClient(
             services: services, profileId: profile, baseURL: settings.connectorURL ?? defaultConnectorURL)
         let appId = (try? await adminCenterValues(settings))?.values.first { $0.id == "app_id" }?.value ?? ""
         do {
+            let values = try await adminCenterValues(settings).values
+            func value(_ id: String) -> String? { values.first { $0.id == id }?.value }
             let result = try await client.check(
                 IntegrationCheckRequest(
                     repositoryId: mode.allowsCases ? settings.repositoryId : nil,
                     endpoint: mode.allowsCases ? services.publicURL : nil,
-                    authenticationType: mode.authenticationType))
+                    authenticationType: mode.authenticationType,
+                    clientId: mode == .basic ? value("client_id") : mode == .aad ? value("rest_api_app") : nil,
+                    userName: mode == .basic ? value("username") : mode == .aad ? value("rest_user_app") : nil))
             settings.completedAt = services.now
             settings.tenantId = result.tenantId
             settings.capabilities = result.capabilities
@@ -274,6 +528,8 @@ struct SetupService: Sendable {
         if settings.consentAt == nil { return .consent }
         if settings.outboundProfile == nil { return .outbound }
         if settings.inbound == nil { return .inbound }
+        if settings.mode?.allowsCases == true, settings.integrationUser == nil { return .user }
+        if settings.mode?.allowsCases == true, settings.repositoryId == nil { return .repository }
         if !settings.isComplete { return .repository }
         return nil
     }
@@ -298,5 +554,13 @@ struct SetupService: Sendable {
             throw SetupProblem(message: "Choose or skip the inbound OAuth provider (step 3) first.")
         }
         return settings
+    }
+}
+
+extension Optional {
+    /// `map` for an async transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

@@ -23,7 +23,7 @@ struct OAuthTokenController: RouteCollection {
             case .payloadTooLarge: ("invalid_request", .payloadTooLarge)
             case .internalError: ("server_error", .internalServerError)
             case .notAuthenticated, .notAuthorized: ("access_denied", .unauthorized)
-            case .notFound, .badRequest: ("invalid_request", error.status)
+            case .notFound, .badRequest, .conflict: ("invalid_request", error.status)
             }
         let description = error.detail.map { "\(error.message): \($0)" } ?? error.message
         let response = Response.json(["error": code, "error_description": description], status: status)

@@ -106,6 +106,140 @@ package struct DeskAppServices: Sendable {
     }
 }
 
+extension DeskAppServices {
+    /// The caller's network address (behind a trusted load balancer, the one it forwarded).
+    package var clientAddress: String? { DeskAuthenticator.clientAddress(request) }
+
+    /// Runs `body` in one transaction of the desk's one write path, as `userName`: the app's own tables through
+    /// `writer.sql` and the desk's records through `writer`, all written or none.
+    package func transaction<T: Sendable>(
+        by userName: String, _ body: @escaping @Sendable (DeskAppWriter) async throws -> T
+    ) async throws -> T {
+        let scope = self.scope
+        return try await RecordService(request: request, by: userName).transaction { writer in
+            try await body(DeskAppWriter(scope: scope, writer: writer))
+        }
+    }
+
+    /// The inbound OAuth clients ("OAuth API endpoint for external clients") of the Application Registry.
+    package func inboundClients() async throws -> [RegistryEntity] {
+        try await registryEntities(type: "client")
+    }
+
+    /// The OIDC provider entities of the Application Registry, with their configuration's metadata URL.
+    package func oidcEntities() async throws -> [RegistryEntity] {
+        try await registryEntities(type: "oidc_provider")
+    }
+
+    private func registryEntities(type: String) async throws -> [RegistryEntity] {
+        for table in [DeskTables.oauthEntity.name, DeskTables.oidcProviderConfiguration.name] {
+            try await ScopePrivileges.require(sourceScope: scope, table: table, operation: "read", sql: sql)
+        }
+        return try await sql.raw(
+            """
+            SELECT e.sys_id AS entity, e.name AS name, e.client_id AS client_id, e.active AS active,
+                   c.oidc_metadata_url AS metadata, c.user_claim AS claim, c.user_field AS field
+            FROM \(ident: DeskTables.oauthEntity.databaseTable) e
+            LEFT JOIN \(ident: DeskTables.oidcProviderConfiguration.databaseTable) c ON c.sys_id = e.oidc_provider_configuration
+            WHERE e.type = \(bind: type)
+            ORDER BY e.name
+            """
+        ).all().map { row in
+            RegistryEntity(
+                sysId: try row.decode(column: "entity", as: String.self),
+                name: try row.decode(column: "name", as: String?.self) ?? "",
+                clientId: try row.decode(column: "client_id", as: String?.self) ?? "",
+                active: try row.decode(column: "active", as: Bool?.self) ?? false,
+                metadataURL: try row.decode(column: "metadata", as: String?.self),
+                userClaim: try row.decode(column: "claim", as: String?.self),
+                userField: try row.decode(column: "field", as: String?.self))
+        }
+    }
+
+    /// The active desk user with this `sys_id` or user name (`user_id`), read through the scope's privileges.
+    package func user(sysIdOrUserName value: String) async throws -> DeskAppUser? {
+        try await ScopePrivileges.require(
+            sourceScope: scope, table: DeskTables.user.name, operation: "read", sql: sql)
+        let column = TableStore.isSysId(value) ? "sys_id" : "user_name"
+        var principal = try await DeskAuthenticator.principal(where: column, equals: value, sql: sql)
+        if principal == nil, column == "sys_id" {
+            principal = try await DeskAuthenticator.principal(where: "user_name", equals: value, sql: sql)
+        }
+        guard let principal else { return nil }
+        let email =
+            try await sql.select().column("email").from(DeskTables.user.databaseTable)
+            .where("sys_id", .equal, principal.sysId).first()?.decode(column: "email", as: String?.self) ?? ""
+        return DeskAppUser(principal: principal, email: email)
+    }
+
+    /// Active users who may only call web services, for an app's integration-user choice.
+    package func webServiceUsers(limit: Int = 200) async throws -> [DeskAppUser] {
+        try await ScopePrivileges.require(
+            sourceScope: scope, table: DeskTables.user.name, operation: "read", sql: sql)
+        let ids = try await sql.select().column("sys_id").from(DeskTables.user.databaseTable)
+            .where("active", .equal, true).where("web_service_access_only", .equal, true)
+            .orderBy("user_name").limit(max(1, min(limit, 1000))).all()
+            .map { try $0.decode(column: "sys_id", as: String.self) }
+        var users: [DeskAppUser] = []
+        for id in ids { if let user = try await user(sysIdOrUserName: id) { users.append(user) } }
+        return users
+    }
+
+    /// A registered entity of the Application Registry, without its secret.
+    package struct RegistryEntity: Sendable, Equatable {
+        package let sysId: String
+        package let name: String
+        package let clientId: String
+        package let active: Bool
+        /// OIDC provider entities: their configuration's metadata URL, user claim and user field.
+        package let metadataURL: String?
+        package let userClaim: String?
+        package let userField: String?
+    }
+}
+
+/// A desk user as an app sees it: no password, their roles.
+package struct DeskAppUser: Sendable {
+    let principal: DeskPrincipal
+    package let email: String
+
+    package var sysId: String { principal.sysId }
+    package var userName: String { principal.userName }
+    package var name: String { principal.name }
+    package var webServiceAccessOnly: Bool { principal.webServiceAccessOnly }
+    package var roles: Set<String> { principal.roles }
+}
+
+/// Writes of an app inside one transaction: its own tables through `sql`, the desk's records through the desk's
+/// write path (journal, rules), each checked against the scope's cross-scope privileges.
+package struct DeskAppWriter: Sendable {
+    let scope: String
+    let writer: RecordService.Writer
+
+    /// The transaction's connection, for the app's own tables.
+    package var sql: any SQLDatabase { writer.sql }
+
+    /// Updates a desk record (a `work_notes` field appends a journal entry); nil when there is no such record.
+    @discardableResult
+    package func update(_ table: String, sysId: String, _ fields: [String: String]) async throws -> [String: String?]? {
+        guard let schema = DeskTables.named(table) else { throw DeskError.invalidTable(table) }
+        try await ScopePrivileges.require(sourceScope: scope, table: schema.name, operation: "write", sql: sql)
+        return try await writer.update(schema, sysId, .init(fields))
+    }
+
+    /// Inserts a desk record; returns it.
+    package func insert(_ table: String, _ fields: [String: String]) async throws -> [String: String?] {
+        guard let schema = DeskTables.named(table) else { throw DeskError.invalidTable(table) }
+        try await ScopePrivileges.require(sourceScope: scope, table: schema.name, operation: "create", sql: sql)
+        return try await writer.insert(schema, .init(fields))
+    }
+
+    /// Gives a user a role by name (the role must exist).
+    package func grantRole(_ role: String, toUser userSysId: String) async throws {
+        _ = try await insert(DeskTables.userRole.name, ["user": userSysId, "role": role])
+    }
+}
+
 extension Request {
     /// The platform's services for the app `scope` on this request.
     package func deskApp(_ scope: String) throws -> DeskAppServices {
@@ -115,17 +249,20 @@ extension Request {
     /// The caller of an app's scripted REST route: a desk user by HTTP Basic, a desk OAuth bearer token or an
     /// accepted external token, holding one of `roles` (nil: any user); refused in ServiceNow's envelope.
     package func requireAPIUser(_ roles: Set<String>? = nil) async throws -> DeskAPIUser {
-        let principal = try await desk.authenticator.principal(for: self)
-        if let roles, !principal.hasAny(of: roles) { throw DeskError.notAuthorized }
-        return DeskAPIUser(principal: principal)
+        let caller = try await desk.authenticator.caller(for: self)
+        if let roles, !caller.principal.hasAny(of: roles) { throw DeskError.notAuthorized }
+        return DeskAPIUser(principal: caller.principal, via: caller.via)
     }
 }
 
 /// A user calling an app's REST route.
 package struct DeskAPIUser: Sendable {
     let principal: DeskPrincipal
+    /// How the caller authenticated.
+    package let via: DeskCredential
 
     package var sysId: String { principal.sysId }
     package var userName: String { principal.userName }
+    package var webServiceAccessOnly: Bool { principal.webServiceAccessOnly }
     package func hasAny(of roles: Set<String>) -> Bool { principal.hasAny(of: roles) }
 }

@@ -21,6 +21,22 @@ struct DeskPrincipal: Sendable {
     }
 }
 
+/// An authenticated API caller.
+struct DeskCaller: Sendable {
+    let principal: DeskPrincipal
+    let via: DeskCredential
+}
+
+/// How an API caller proved who they are.
+package enum DeskCredential: Sendable, Equatable {
+    /// HTTP Basic: a desk user's name and password.
+    case basic
+    /// An access token of `/oauth_token.do`, issued to the inbound OAuth entity `entity` (its `sys_id`).
+    case oauthToken(entity: String)
+    /// An external JWT verified through the OIDC provider entity `entity` (its `sys_id`).
+    case externalToken(entity: String)
+}
+
 /// Checks HTTP Basic credentials of desk users (bcrypt), remembering a good pair for a minute so API
 /// clients that send Basic on every call do not pay a bcrypt check each time.
 final class DeskAuthenticator: Sendable {
@@ -44,6 +60,11 @@ final class DeskAuthenticator: Sendable {
 
     /// The caller of an API request: HTTP Basic (a desk user) or Bearer (an `/oauth_token.do` access token).
     func principal(for request: Request) async throws -> DeskPrincipal {
+        try await caller(for: request).principal
+    }
+
+    /// The caller of an API request and how they proved it.
+    func caller(for request: Request) async throws -> DeskCaller {
         guard let sql = request.db as? any SQLDatabase else { throw DeskError.internalError }
         if let bearer = request.headers.bearerAuthorization {
             // As ServiceNow: first a token of `/oauth_token.do`, then an external JWT checked by an OIDC provider.
@@ -52,7 +73,7 @@ final class DeskAuthenticator: Sendable {
                 guard try await InboundOAuthEntity.isActive(grant.entitySysId, sql: sql),
                     let principal = try await Self.principal(where: "sys_id", equals: grant.userSysId, sql: sql)
                 else { throw DeskError.notAuthenticated }
-                return principal
+                return DeskCaller(principal: principal, via: .oauthToken(entity: grant.entitySysId))
             }
             guard bearer.token.utf8.lazy.filter({ $0 == UInt8(ascii: ".") }).count == 2 else {
                 throw DeskError.notAuthenticated
@@ -61,19 +82,20 @@ final class DeskAuthenticator: Sendable {
         }
         guard let basic = request.headers.basicAuthorization else { throw DeskError.notAuthenticated }
         switch try await checkPassword(userName: basic.username, password: basic.password, request: request) {
-        case .accepted(let principal): return principal
+        case .accepted(let principal): return DeskCaller(principal: principal, via: .basic)
         case .refused: throw DeskError.notAuthenticated
         case .throttled(let wait): throw DeskError.tooManyAttempts(retryAfter: wait)
         }
     }
 
     /// An external JWT verified by an OIDC provider entity; a refusal is logged with its reason in the system log.
-    private func verifyExternal(_ token: String, request: Request, sql: any SQLDatabase) async throws -> DeskPrincipal {
+    private func verifyExternal(_ token: String, request: Request, sql: any SQLDatabase) async throws -> DeskCaller {
         let verifier = OIDCTokenVerifier(
             sql: sql, cache: request.desk.oidcCache, http: request.desk.http, now: now, logger: request.logger,
             correlationId: request.correlationId)
         do {
-            return try await verifier.verify(token)
+            let (principal, entity) = try await verifier.verifyWithEntity(token)
+            return DeskCaller(principal: principal, via: .externalToken(entity: entity))
         } catch let refusal as OIDCTokenVerifier.Refusal {
             try await request.systemLog().writeRefusal(
                 source: "oauth", "Bearer token refused: \(refusal.reason)",

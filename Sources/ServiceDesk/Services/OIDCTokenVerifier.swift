@@ -24,6 +24,11 @@ struct OIDCTokenVerifier {
 
     /// The desk user the token maps to.
     func verify(_ token: String) async throws -> DeskPrincipal {
+        try await verifyWithEntity(token).principal
+    }
+
+    /// The desk user the token maps to, and the OIDC provider entity (`sys_id`) that vouched for it.
+    func verifyWithEntity(_ token: String) async throws -> (principal: DeskPrincipal, entity: String) {
         let jwt = try RS256JWT.parse(token)
         let unverified = try jwt.claimsObject()
         guard let provider = try await provider(forAudiences: OIDCTokenCheck.audiences(unverified)) else {
@@ -47,10 +52,11 @@ struct OIDCTokenVerifier {
         else {
             throw Refusal(reason: "no active desk user has \(provider.userField) = '\(userValue)'")
         }
-        return principal
+        return (principal, provider.entity)
     }
 
     struct Provider {
+        let entity: String
         let metadataURL: String
         let userClaim: String
         let userField: String
@@ -68,7 +74,7 @@ struct OIDCTokenVerifier {
         guard !audiences.isEmpty else { return nil }
         let rows = try await sql.raw(
             """
-            SELECT c.oidc_metadata_url AS url, c.user_claim AS claim, c.user_field AS field,
+            SELECT e.sys_id AS entity, c.oidc_metadata_url AS url, c.user_claim AS claim, c.user_field AS field,
                    c.oidc_config_cache_life_span AS lifespan, c.accepted_tenants AS tenants
             FROM \(ident: DeskTables.oauthEntity.databaseTable) e
             JOIN \(ident: DeskTables.oidcProviderConfiguration.databaseTable) c ON c.sys_id = e.oidc_provider_configuration
@@ -80,7 +86,7 @@ struct OIDCTokenVerifier {
         }
         let field = try row.decode(column: "field", as: String?.self) ?? "user_name"
         return Provider(
-            metadataURL: url,
+            entity: try row.decode(column: "entity", as: String.self), metadataURL: url,
             userClaim: (try row.decode(column: "claim", as: String?.self)).flatMap { $0.isEmpty ? nil : $0 } ?? "sub",
             userField: Self.userFields[field] ?? "user_name",
             cacheLifespan: TimeInterval(

@@ -223,11 +223,20 @@ package struct IntegrationCheckRequest: Codable, Sendable {
     package var endpoint: String?
     /// `basic`, `aad`, or `none` (insights-only: no repository is needed).
     package var authenticationType: String?
+    /// basic: the desk's inbound OAuth client ID; aad: the REST API app's client ID.
+    package var clientId: String?
+    /// basic: the integration user's name; aad: the REST user app's client ID.
+    package var userName: String?
 
-    package init(repositoryId: String? = nil, endpoint: String? = nil, authenticationType: String? = nil) {
+    package init(
+        repositoryId: String? = nil, endpoint: String? = nil, authenticationType: String? = nil,
+        clientId: String? = nil, userName: String? = nil
+    ) {
         self.repositoryId = repositoryId
         self.endpoint = endpoint
         self.authenticationType = authenticationType
+        self.clientId = clientId
+        self.userName = userName
     }
 }
 
