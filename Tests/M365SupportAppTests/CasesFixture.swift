@@ -124,6 +124,7 @@ extension AppFixture {
                 clientId: client.clientId, clientSecret: client.clientSecret, restUserName: "integration.user",
                 restUserPassword: repositoryPassword ?? Self.password("integration.user")))
         try await expectOK(try await setup(.POST, "/complete"))
+        try await prepareDirectory()
         return try await caseSetup(mode: "basic", integrationUser: "integration.user")
     }
 
@@ -132,7 +133,8 @@ extension AppFixture {
     func configureAAD() async throws -> CaseSetup {
         let admin = identity.directoryAdmin()
         let restAPI = try await admin.createApp(
-            tenant: tenantId, .init(displayName: "ServiceNow REST API", appRoles: ["Incidents.Write"], withSecret: false))
+            tenant: tenantId,
+            .init(displayName: "ServiceNow REST API", appRoles: ["Incidents.Write"], withSecret: false))
         let restUser = try await admin.createApp(tenant: tenantId, .init(displayName: "ServiceNow REST user"))
         _ = try await admin.grant(
             tenant: tenantId, client: restUser.appId, .init(resource: restAPI.appId, role: "Incidents.Write"))
@@ -164,7 +166,26 @@ extension AppFixture {
                 repositoryId: "contoso-desk", endpoint: try #require(deskListenURL), authenticationType: "aad",
                 clientId: restAPI.appId, restUserName: restUser.appId, restUserPassword: restUser.secret!))
         try await expectOK(try await setup(.POST, "/complete"))
+        try await prepareDirectory()
         return try await caseSetup(mode: "aad", integrationUser: restUser.appId)
+    }
+
+    /// Contoso's directory as the Connector reads it: Megan (Global Administrator) and Lee (no role), and the
+    /// Connector's directory reader app holding Directory.Read.All.
+    func prepareDirectory() async throws {
+        let admin = identity.directoryAdmin()
+        for (name, roles) in [("admin", [DirectoryRoleTemplate.globalAdministrator]), ("lee", [])] {
+            let upn = "\(name)@contoso.onmicrosoft.com"
+            _ = try await admin.createUser(
+                tenant: tenantId, .init(userPrincipalName: upn, displayName: name, password: RandomToken.password()))
+            for role in roles { _ = try await admin.assignRole(tenant: tenantId, user: upn, role: role.templateId) }
+        }
+        let reader = try await admin.createApp(tenant: tenantId, .init(displayName: "Connector directory"))
+        _ = try await admin.grant(
+            tenant: tenantId, client: reader.appId,
+            .init(resource: MicrosoftGraphResource.identifierURI, role: MicrosoftGraphResource.Role.directoryReadAll))
+        try await ConnectorOperations(app: connector).setDirectoryCredentials(
+            tenant: tenantId, clientId: reader.appId, secret: reader.secret!)
     }
 
     func addRepository(_ repository: RepositoryInput) async throws {

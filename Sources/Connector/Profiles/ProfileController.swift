@@ -135,11 +135,13 @@ struct ProfileController: RouteCollection {
             type == "aad" ? ("REST API app's client ID", "REST user app") : ("client ID", "user name")
         if let clientId = input.clientId, clientId.lowercased() != (repository.clientId ?? "").lowercased() {
             mismatches.append(
-                "the \(clientLabel) is \(repository.clientId ?? "not set") in the profile, \(clientId.prefix(200)) here")
+                "the \(clientLabel) is \(repository.clientId ?? "not set") in the profile, \(clientId.prefix(200)) here"
+            )
         }
         if let userName = input.userName, userName.lowercased() != (repository.restUserName ?? "").lowercased() {
             mismatches.append(
-                "the \(userLabel) is \(repository.restUserName ?? "not set") in the profile, \(userName.prefix(200)) here")
+                "the \(userLabel) is \(repository.restUserName ?? "not set") in the profile, \(userName.prefix(200)) here"
+            )
         }
         guard mismatches.isEmpty else {
             throw ConnectorError(

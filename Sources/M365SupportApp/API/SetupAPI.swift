@@ -146,7 +146,8 @@ struct SetupAPI: RouteCollection {
             consentAccepted: settings.consentAt != nil, outboundProfile: settings.outboundProfile,
             connectorUrl: settings.connectorURL ?? defaultConnectorURL, inbound: settings.inbound?.rawValue,
             inboundEntity: settings.inboundEntity, integrationUser: settings.integrationUser,
-            restUserApp: settings.restUserApp, repositoryId: settings.repositoryId, ssoEnabled: settings.ssoEnabled, adminEmail: settings.adminEmail,
+            restUserApp: settings.restUserApp, repositoryId: settings.repositoryId, ssoEnabled: settings.ssoEnabled,
+            adminEmail: settings.adminEmail,
             testEnvironment: settings.testEnvironment, ipAllowListEnabled: settings.ipAllowListEnabled,
             ipAllowList: settings.ipAllowList,
             adminCenter: Dictionary(

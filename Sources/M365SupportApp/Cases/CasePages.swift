@@ -84,7 +84,8 @@ struct CasePages: RouteCollection {
             closed = record.status == "closed"
             updates = record.updates.map {
                 UpdateView(
-                    from: $0.source == "support" ? "Microsoft support" : $0.source == "customer" ? "This desk" : "Status",
+                    from: $0.source == "support"
+                        ? "Microsoft support" : $0.source == "customer" ? "This desk" : "Status",
                     author: $0.author, text: $0.text, status: $0.status.map(CaseStore.statusText),
                     created: DeskTime.format($0.createdAt))
             }
@@ -134,7 +135,8 @@ struct CasePages: RouteCollection {
         return try await request.page(
             "x_mioms_m365_assis/case_page", title: "Contact Microsoft support — \(incident.number)",
             Model(
-                number: incident.number, formURL: DeskPath.record(DeskPath.incident, sysId: incidentId), contactForm: form,
+                number: incident.number, formURL: DeskPath.record(DeskPath.incident, sysId: incidentId),
+                contactForm: form,
                 failure: failure),
             status: status)
     }
@@ -202,6 +204,12 @@ struct CasePages: RouteCollection {
                 user: user)
             return try await again(shown, failure.kind == .contactNotAdministrator ? .forbidden : .badGateway)
         }
+        // A form sent twice answers with the case the first one opened: it is kept and noted once.
+        if let kept = try await CaseStore(sql: services.sql).find(number: opened.number), kept.incident == incidentId {
+            return request.seeOther(
+                DeskPath.record(DeskPath.incident, sysId: incidentId) + "#x_mioms_m365_assis",
+                notice: "Microsoft support case \(opened.number) is open.")
+        }
         let now = services.now
         let note =
             "Microsoft support case \(opened.number) opened by \(user.name): severity "
@@ -242,7 +250,8 @@ struct CasePages: RouteCollection {
         else { throw Abort(.notFound, reason: "This incident has no such Microsoft support case.") }
         let text = (form.text("text") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         func failed(_ failure: InsightsPages.Model.Failure, _ status: HTTPResponseStatus) async throws -> Response {
-            try await page(request, incident: incident, incidentId: incidentId, form: nil, failure: failure, status: status)
+            try await page(
+                request, incident: incident, incidentId: incidentId, form: nil, failure: failure, status: status)
         }
         guard (1...ServiceRequestReply.maxText).contains(text.count) else {
             return try await failed(

@@ -177,7 +177,8 @@ struct InboundAPI: RouteCollection {
                         + "names \(event.serviceRequest.ticketNumber)")
                 throw DeskError.conflict(
                     "Ticket mismatch",
-                    detail: "Case \(number) belongs to \(known.ticketNumber), not \(event.serviceRequest.ticketNumber).")
+                    detail: "Case \(number) belongs to \(known.ticketNumber), not \(event.serviceRequest.ticketNumber)."
+                )
             }
             incidentId = known.incident
         } else {

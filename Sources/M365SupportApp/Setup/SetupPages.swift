@@ -170,16 +170,21 @@ struct SetupPages: RouteCollection {
                 clients = try await services.inboundClients()
                 oidc = try await services.oidcEntities()
             } catch let refusal as CrossScopeRefusal {
-                problem = problem ?? SetupProblem(
-                    message: "The app may not read the Application Registry.", crossScopeRefusal: refusal.description)
+                problem =
+                    problem
+                    ?? SetupProblem(
+                        message: "The app may not read the Application Registry.",
+                        crossScopeRefusal: refusal.description)
             }
         }
         if step == .user, settings.mode == .basic {
             do {
                 users = try await service.services.webServiceUsers()
             } catch let refusal as CrossScopeRefusal {
-                problem = problem ?? SetupProblem(
-                    message: "The app may not read the desk's users.", crossScopeRefusal: refusal.description)
+                problem =
+                    problem
+                    ?? SetupProblem(
+                        message: "The app may not read the desk's users.", crossScopeRefusal: refusal.description)
             }
         }
         let selectedProfile = entered["profile"] ?? settings.outboundProfile

@@ -296,7 +296,8 @@ struct SetupService: Sendable {
                 app.count <= 100,
                 app.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
             else {
-                throw SetupProblem(message: "Enter the REST user app's client ID (Application ID) from Microsoft Entra ID.")
+                throw SetupProblem(
+                    message: "Enter the REST user app's client ID (Application ID) from Microsoft Entra ID.")
             }
             var found = try await readUsers { try await services.user(sysIdOrUserName: app) }
             if found == nil {
