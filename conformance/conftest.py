@@ -68,6 +68,8 @@ class RunningIdentity:
 
     def session(self) -> requests.Session:
         s = requests.Session()
+        # Not the environment's CA bundle: a second `serve` in the same run has a CA of its own.
+        s.trust_env = False
         s.verify = self.ca_file
         return s
 
@@ -109,52 +111,57 @@ class RunningConnector:
         return result["access_token"]
 
 
+class Serve:
+    """`m365-support serve` in a fresh data folder on free loopback ports, until `stop`."""
+
+    def __init__(self):
+        self.binary = os.environ.get("M365_BIN", str(REPO / ".build" / "debug" / "m365-support"))
+        self.root = Path(tempfile.mkdtemp(prefix="m365-conformance-"))
+        ports = [free_port() for _ in range(3)]
+        self.log = open(self.root / "server.log", "w")
+        self.process = subprocess.Popen(
+            [self.binary, "serve", "--data-dir", str(self.root / "data"), "--identity-port", str(ports[0]),
+             "--desk-port", str(ports[1]), "--connector-port", str(ports[2])],
+            stdout=self.log, stderr=subprocess.STDOUT, env=dict(os.environ, LOG_LEVEL="notice"),
+        )
+        urls = [f"https://127.0.0.1:{port}" for port in ports]
+        self.ca_file = str(self.root / "data" / "tls" / "ca.pem")
+        deadline = time.monotonic() + 60
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"m365-support exited early: {(self.root / 'server.log').read_text()}")
+            try:
+                if all(requests.get(url + "/healthz", verify=self.ca_file, timeout=2).status_code == 200
+                       for url in urls):
+                    break
+            except (requests.RequestException, OSError):
+                pass
+            if time.monotonic() > deadline:
+                self.process.terminate()
+                raise RuntimeError("m365-support did not answer /healthz within 60 s")
+            time.sleep(0.2)
+        demo = json.loads((self.root / "data" / "demo.json").read_text())
+        self.identity = RunningIdentity(urls[0], self.ca_file, demo["identity"], self.root / "data", self.binary)
+        self.desk = RunningDesk(urls[1], demo["desk"])
+        self.connector = RunningConnector(urls[2], demo["connector"], self.root / "data")
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
 @pytest.fixture(scope="session")
 def services():
-    binary = os.environ.get("M365_BIN", str(REPO / ".build" / "debug" / "m365-support"))
-    data_dir = Path(tempfile.mkdtemp(prefix="m365-conformance-"))
-    port = free_port()
-    desk_port = free_port()
-    connector_port = free_port()
-    log = open(data_dir / "server.log", "w")
-    env = dict(os.environ, LOG_LEVEL="notice")
-    process = subprocess.Popen(
-        [binary, "serve", "--data-dir", str(data_dir / "data"), "--identity-port", str(port),
-         "--desk-port", str(desk_port), "--connector-port", str(connector_port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env,
-    )
-    base_url = f"https://127.0.0.1:{port}"
-    desk_url = f"https://127.0.0.1:{desk_port}"
-    connector_url = f"https://127.0.0.1:{connector_port}"
-    ca_file = str(data_dir / "data" / "tls" / "ca.pem")
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"m365-support exited early: {(data_dir / 'server.log').read_text()}")
-        try:
-            if (requests.get(base_url + "/healthz", verify=ca_file, timeout=2).status_code == 200
-                    and requests.get(desk_url + "/healthz", verify=ca_file, timeout=2).status_code == 200
-                    and requests.get(connector_url + "/healthz", verify=ca_file, timeout=2).status_code == 200):
-                break
-        except (requests.RequestException, OSError):
-            pass
-        if time.monotonic() > deadline:
-            process.terminate()
-            raise RuntimeError("m365-support did not answer /healthz within 60 s")
-        time.sleep(0.2)
-    demo = json.loads((data_dir / "data" / "demo.json").read_text())
+    serve = Serve()
     # requests honours these over Session.verify on this machine; point them at the dev CA for this process.
-    os.environ["REQUESTS_CA_BUNDLE"] = ca_file
-    os.environ["CURL_CA_BUNDLE"] = ca_file
-    yield (RunningIdentity(base_url, ca_file, demo["identity"], data_dir / "data", binary),
-           RunningDesk(desk_url, demo["desk"]),
-           RunningConnector(connector_url, demo["connector"], data_dir / "data"))
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    os.environ["REQUESTS_CA_BUNDLE"] = serve.ca_file
+    os.environ["CURL_CA_BUNDLE"] = serve.ca_file
+    yield serve.identity, serve.desk, serve.connector
+    serve.stop()
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,8 @@ struct DemoCommand: AsyncParsableCommand {
         }
 
         @OptionGroup var data: DataOptions
-        @Option(help: "insights (basic and aad come with cases).") var mode: Mode = .insights
+        @Option(help: "insights (service health and solutions), basic or aad (also Microsoft support cases).")
+        var mode: Mode = .insights
         @Flag(help: "Undo the setup instead.") var reset = false
         @Option(name: .customLong("identity-url")) var identityURL = "https://127.0.0.1:8443"
         @Option(name: .customLong("connector-url")) var connectorURL = "https://127.0.0.1:8444"
@@ -33,6 +34,8 @@ struct DemoCommand: AsyncParsableCommand {
         @Option(help: "The Microsoft 365 tenant (ID or domain).") var tenant = IdentityDemoSeed.tenantDomain
         @Option(help: "The Connector's resource identifier (env M365_CONNECTOR_RESOURCE).") var resource: String?
         @Option(name: .customLong("desk-admin"), help: "A desk admin's user name.") var deskAdmin = "desk.admin"
+        @Option(name: .customLong("repository-id"), help: "The desk's repository ID (basic and aad).")
+        var repositoryId = "contoso-servicenow"
 
         /// What this command created, kept in `demo.json` so a second run reuses it.
         struct Created: Codable {
@@ -40,16 +43,42 @@ struct DemoCommand: AsyncParsableCommand {
             var secret: String
         }
 
+        /// The aad mode's app registrations: the REST API app (the tokens' audience) and the REST user app.
+        struct AADApps: Codable {
+            var restAPIAppId: String
+            var restUserAppId: String
+            var restUserSecret: String
+        }
+
+        /// The basic mode's inbound client and integration user, when the demo seed's are not at hand.
+        struct BasicInbound: Codable {
+            var clientName: String
+            var clientId: String
+            var clientSecret: String
+            var userName: String
+            var password: String
+        }
+
         static let providerName = "Microsoft 365 support (outbound)"
         static let appName = "ServiceNow outbound (Microsoft 365 support)"
+        static let inboundName = "Microsoft 365 support (inbound)"
+        static let oidcName = "Microsoft 365 support (Microsoft Entra ID)"
+        static let restAPIName = "ServiceNow REST API (Microsoft 365 support)"
+        static let restUserName = "ServiceNow REST user (Microsoft 365 support)"
+
+        /// The services' addresses and credentials every step uses.
+        struct Context {
+            let client: APIClient
+            let desk: APIClient.Auth
+            let identity: APIClient.Auth
+            let connector: APIClient.Auth
+            let tenantId: String
+            let domain: String
+            let demoFile: DemoCredentialsFile
+        }
 
         func run() async throws {
             Logs.bootstrap(default: .warning)
-            guard mode == .insights else {
-                throw CommandFailure(
-                    message: "--mode \(mode.rawValue) needs Microsoft support cases, which this version does not "
-                        + "have yet; --mode insights sets up service health and recommended solutions.")
-            }
             let environment = data.environment
             let dataURL = data.dataURL
             let demoFile = DemoCredentialsFile(dataDirectory: dataURL)
@@ -76,11 +105,6 @@ struct DemoCommand: AsyncParsableCommand {
             guard let deskPassword else {
                 throw CommandFailure(message: "No password for \(deskAdmin): set M365_DESK_ADMIN_PASSWORD.")
             }
-            let desk = APIClient.Auth.basic(deskAdmin, deskPassword)
-            let setupPath = deskURL + "/api/x_mioms_m365_assis/v1/setup"
-            let resourceId =
-                resource ?? environment.string("M365_CONNECTOR_RESOURCE")
-                ?? ConnectorResource.defaultIdentifier
             let tenants = try await client.json(
                 .GET, identityURL + "/admin/api/tenants", auth: .bearer(identityToken))
             guard
@@ -92,43 +116,83 @@ struct DemoCommand: AsyncParsableCommand {
                     }),
                 let tenantId = tenantRecord["id"] as? String
             else { throw CommandFailure(message: "Identity has no tenant \(tenant).") }
-
-            let existingProvider = try await client.json(
-                .GET,
-                deskURL + "/api/now/table/oauth_entity?sysparm_query="
-                    + "name=\(Self.providerName)".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!,
-                auth: desk)
-            let providerId =
-                ((existingProvider as? [String: Any])?["result"] as? [[String: Any]])?.first?["sys_id"]
-                as? String
-
+            let context = Context(
+                client: client, desk: .basic(deskAdmin, deskPassword), identity: .bearer(identityToken),
+                connector: .bearer(connectorToken), tenantId: tenantId,
+                domain: (tenantRecord["domains"] as? [String])?.first ?? tenant, demoFile: demoFile)
             if reset {
-                step("Setup: reset the Microsoft 365 support app's settings")
-                _ = try await client.json(.DELETE, setupPath, auth: desk)
-                step("Microsoft 365 admin center: remove the App ID from the organization profile")
-                _ = try await client.json(
-                    .PATCH, connectorURL + "/admin/api/tenants/\(tenantId)/profile", auth: .bearer(connectorToken),
-                    body: ["appId": ""])
-                if let providerId {
-                    step("ServiceNow: delete the outbound OAuth provider '\(Self.providerName)'")
-                    _ = try await client.json(
-                        .DELETE, deskURL + "/api/now/table/oauth_entity/\(providerId)", auth: desk)
-                }
-                print("Done. The app registration stays in Identity and is reused by the next configure.")
-                return
+                try await undo(context)
+            } else {
+                try await configure(context, environment: environment)
             }
+        }
+
+        private var setupPath: String { deskURL + "/api/x_mioms_m365_assis/v1/setup" }
+
+        /// The `sys_id` of the desk record of `table` whose `name` is `name`, if any.
+        private func deskRecord(_ table: String, name: String, _ context: Context) async throws -> String? {
+            let found = try await context.client.json(
+                .GET,
+                deskURL + "/api/now/table/\(table)?sysparm_query="
+                    + "name=\(name)".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!,
+                auth: context.desk)
+            return ((found as? [String: Any])?["result"] as? [[String: Any]])?.first?["sys_id"] as? String
+        }
+
+        /// Creates or updates the desk record of `table` named `fields["name"]`; returns its `sys_id`.
+        private func putDeskRecord(_ table: String, _ fields: [String: Any], _ context: Context) async throws
+            -> String
+        {
+            if let existing = try await deskRecord(table, name: fields["name"] as? String ?? "", context) {
+                _ = try await context.client.json(
+                    .PATCH, deskURL + "/api/now/table/\(table)/\(existing)", auth: context.desk, body: fields)
+                return existing
+            }
+            let made = try await context.client.json(
+                .POST, deskURL + "/api/now/table/\(table)", auth: context.desk, body: fields)
+            guard let id = ((made as? [String: Any])?["result"] as? [String: Any])?["sys_id"] as? String else {
+                throw CommandFailure(message: "The desk created no \(table) record: \(made)")
+            }
+            return id
+        }
+
+        private func undo(_ context: Context) async throws {
+            let client = context.client
+            step("Setup: reset the Microsoft 365 support app's settings")
+            _ = try await client.json(.DELETE, setupPath, auth: context.desk)
+            step("Microsoft 365 admin center: remove the App ID and the repository from the organization profile")
+            _ = try await client.json(
+                .PATCH, connectorURL + "/admin/api/tenants/\(context.tenantId)/profile", auth: context.connector,
+                body: ["appId": ""])
+            _ = try await client.json(
+                .DELETE, connectorURL + "/admin/api/tenants/\(context.tenantId)/profile/repositories/\(repositoryId)",
+                auth: context.connector, accept: [404])
+            for (table, name) in [("oauth_entity", Self.providerName), ("oauth_entity", Self.oidcName)] {
+                if let id = try await deskRecord(table, name: name, context) {
+                    step("ServiceNow: delete '\(name)' from the Application Registry")
+                    _ = try await client.json(.DELETE, deskURL + "/api/now/table/\(table)/\(id)", auth: context.desk)
+                }
+            }
+            print("Done. App registrations stay in Identity and are reused by the next configure.")
+        }
+
+        private func configure(_ context: Context, environment: EnvironmentReader) async throws {
+            let client = context.client
+            let tenantId = context.tenantId
+            let resourceId =
+                resource ?? environment.string("M365_CONNECTOR_RESOURCE") ?? ConnectorResource.defaultIdentifier
 
             step("Microsoft Entra ID: register the outbound app '\(Self.appName)'")
-            var created = try demoFile.section("insightsSetup", as: Created.self)
+            var created = try context.demoFile.section("insightsSetup", as: Created.self)
             if created == nil {
                 let app = try await client.json(
-                    .POST, identityURL + "/admin/api/tenants/\(tenantId)/apps", auth: .bearer(identityToken),
+                    .POST, identityURL + "/admin/api/tenants/\(tenantId)/apps", auth: context.identity,
                     body: ["displayName": Self.appName])
                 guard let object = app as? [String: Any], let appId = object["appId"] as? String,
                     let secret = object["secret"] as? String
                 else { throw CommandFailure(message: "Identity created no app: \(app)") }
                 created = Created(appId: appId, secret: secret)
-                try demoFile.write(section: "insightsSetup", created)
+                try context.demoFile.write(section: "insightsSetup", created)
             }
             guard let created else { return }
             print("  App ID: \(created.appId)")
@@ -136,30 +200,20 @@ struct DemoCommand: AsyncParsableCommand {
             for role in ConnectorResource.Role.all {
                 _ = try await client.json(
                     .POST, identityURL + "/admin/api/tenants/\(tenantId)/apps/\(created.appId)/grants",
-                    auth: .bearer(identityToken), body: ["resource": resourceId, "role": role], accept: [409])
+                    auth: context.identity, body: ["resource": resourceId, "role": role], accept: [409])
                 print("  \(role)")
             }
             step("ServiceNow: System OAuth › Application Registry › Connect to a third party OAuth Provider")
-            let providerFields: [String: Any] = [
-                "name": Self.providerName, "type": "oauth_provider", "client_id": created.appId,
-                "client_secret": created.secret, "token_url": "\(identityURL)/\(tenantId)/oauth2/token",
-                "resource": resourceId, "default_grant_type": "client_credentials", "active": "true",
-            ]
-            let entity: String
-            if let providerId {
-                _ = try await client.json(
-                    .PATCH, deskURL + "/api/now/table/oauth_entity/\(providerId)", auth: desk, body: providerFields)
-                entity = providerId
-            } else {
-                let made = try await client.json(
-                    .POST, deskURL + "/api/now/table/oauth_entity", auth: desk, body: providerFields)
-                guard let id = ((made as? [String: Any])?["result"] as? [String: Any])?["sys_id"] as? String else {
-                    throw CommandFailure(message: "The desk created no OAuth provider: \(made)")
-                }
-                entity = id
-            }
+            let entity = try await putDeskRecord(
+                "oauth_entity",
+                [
+                    "name": Self.providerName, "type": "oauth_provider", "client_id": created.appId,
+                    "client_secret": created.secret, "token_url": "\(identityURL)/\(tenantId)/oauth2/token",
+                    "resource": resourceId, "default_grant_type": "client_credentials", "active": "true",
+                ], context)
             let profiles = try await client.json(
-                .GET, deskURL + "/api/now/table/oauth_entity_profile?sysparm_query=oauth_entity=\(entity)", auth: desk)
+                .GET, deskURL + "/api/now/table/oauth_entity_profile?sysparm_query=oauth_entity=\(entity)",
+                auth: context.desk)
             guard
                 let profile = ((profiles as? [String: Any])?["result"] as? [[String: Any]])?.first?["sys_id"]
                     as? String
@@ -167,32 +221,189 @@ struct DemoCommand: AsyncParsableCommand {
             print("  OAuth profile: \(profile)")
 
             step("Setup step 1: Consent")
-            _ = try await client.json(.POST, setupPath + "/consent", auth: desk, body: [:])
+            _ = try await client.json(.POST, setupPath + "/consent", auth: context.desk, body: [:])
             step("Setup step 2: Outbound OAuth provider (a token is fetched and the Connector asked)")
             _ = try await client.json(
-                .PUT, setupPath + "/outbound", auth: desk, body: ["profile": profile, "connectorUrl": connectorURL])
-            step("Setup step 3: Inbound OAuth provider — skipped (insights only)")
-            _ = try await client.json(.PUT, setupPath + "/inbound", auth: desk, body: ["choice": "none"])
-            step("Setup step 4: Integration user — skipped (insights only)")
-            step("Setup step 5: Repository ID — skipped (insights only)")
-            _ = try await client.json(.PUT, setupPath + "/repository", auth: desk, body: [:])
+                .PUT, setupPath + "/outbound", auth: context.desk,
+                body: ["profile": profile, "connectorUrl": connectorURL])
+
+            var repository: [String: Any]?
+            switch mode {
+            case .insights:
+                step("Setup step 3: Inbound OAuth provider — skipped (insights only)")
+                _ = try await client.json(.PUT, setupPath + "/inbound", auth: context.desk, body: ["choice": "none"])
+                step("Setup step 4: Integration user — skipped (insights only)")
+                step("Setup step 5: Repository ID — skipped (insights only)")
+                _ = try await client.json(.PUT, setupPath + "/repository", auth: context.desk, body: [:])
+            case .basic:
+                let inbound = try await basicInbound(context)
+                step("Setup step 3: Inbound OAuth provider — the inbound OAuth client '\(inbound.clientName)'")
+                _ = try await client.json(
+                    .PUT, setupPath + "/inbound", auth: context.desk,
+                    body: ["choice": "client", "entity": inbound.clientId])
+                step("Setup step 4: Integration user — \(inbound.userName) (web-service-only)")
+                _ = try await client.json(
+                    .PUT, setupPath + "/user", auth: context.desk, body: ["user": inbound.userName])
+                step("Setup step 5: Repository ID — \(repositoryId)")
+                _ = try await client.json(
+                    .PUT, setupPath + "/repository", auth: context.desk, body: ["repositoryId": repositoryId])
+                repository = [
+                    "endpoint": deskURL, "authenticationType": "basic", "clientId": inbound.clientId,
+                    "clientSecret": inbound.clientSecret, "restUserName": inbound.userName,
+                    "restUserPassword": inbound.password, "refreshTokenExpiration": 864_000,
+                ]
+            case .aad:
+                let apps = try await aadApps(context)
+                step("ServiceNow: Application Registry › Configure an OIDC provider to verify ID tokens")
+                let metadata = "\(identityURL)/\(tenantId)/.well-known/openid-configuration"
+                let configuration = try await putDeskRecordBy(
+                    "oidc_provider_configuration", field: "oidc_provider", value: Self.oidcName,
+                    [
+                        "oidc_provider": Self.oidcName, "oidc_metadata_url": metadata, "user_claim": "appid",
+                        "user_field": "user_id", "oidc_config_cache_life_span": 120,
+                    ], context)
+                _ = try await putDeskRecord(
+                    "oauth_entity",
+                    [
+                        "name": Self.oidcName, "type": "oidc_provider", "client_id": apps.restAPIAppId,
+                        "oidc_provider_configuration": configuration, "active": "true",
+                    ], context)
+                print("  metadata URL: \(metadata); client ID (REST API app): \(apps.restAPIAppId)")
+                step("Setup step 3: Inbound OAuth provider — external OIDC token, '\(Self.oidcName)'")
+                _ = try await client.json(
+                    .PUT, setupPath + "/inbound", auth: context.desk,
+                    body: ["choice": "oidc", "entity": Self.oidcName])
+                step("Setup step 4: Integration user — the REST user app's client ID \(apps.restUserAppId)")
+                _ = try await client.json(
+                    .PUT, setupPath + "/user", auth: context.desk,
+                    body: ["restUserApp": apps.restUserAppId, "createUser": true])
+                step("Setup step 5: Repository ID — \(repositoryId)")
+                _ = try await client.json(
+                    .PUT, setupPath + "/repository", auth: context.desk, body: ["repositoryId": repositoryId])
+                repository = [
+                    "endpoint": deskURL, "authenticationType": "aad", "clientId": apps.restAPIAppId,
+                    "restUserName": apps.restUserAppId, "restUserPassword": apps.restUserSecret,
+                ]
+            }
             step("Setup step 6: App settings")
-            let domain = (tenantRecord["domains"] as? [String])?.first ?? tenant
             _ = try await client.json(
-                .PUT, setupPath + "/settings", auth: desk,
-                body: ["adminEmail": "admin@\(domain)", "ssoEnabled": false, "testEnvironment": true])
+                .PUT, setupPath + "/settings", auth: context.desk,
+                body: ["adminEmail": "admin@\(context.domain)", "ssoEnabled": false, "testEnvironment": true])
             step("Microsoft 365 admin center: Settings › Org settings › Organization profiles › Support integration")
             _ = try await client.json(
-                .PATCH, connectorURL + "/admin/api/tenants/\(tenantId)/profile", auth: .bearer(connectorToken),
+                .PATCH, connectorURL + "/admin/api/tenants/\(tenantId)/profile", auth: context.connector,
                 body: ["supportTool": "ServiceNow", "appId": created.appId])
             print("  App ID: \(created.appId)")
+            if let repository {
+                _ = try await client.json(
+                    .PUT, connectorURL + "/admin/api/tenants/\(tenantId)/profile/repositories/\(repositoryId)",
+                    auth: context.connector, body: repository)
+                print("  Repository \(repositoryId): endpoint \(deskURL), authentication \(mode.rawValue)")
+            }
             step("Setup step 7: Complete integration")
-            let done = try await client.json(.POST, setupPath + "/complete", auth: desk)
+            let done = try await client.json(.POST, setupPath + "/complete", auth: context.desk)
             let state = (done as? [String: Any])?["result"] as? [String: Any] ?? [:]
             print("  mode: \(state["mode"] as? String ?? "?"), tenant \(state["tenantId"] as? String ?? "?")")
-            print(
-                "Done. Open an incident in \(deskURL) as an agent with the insights role and choose the "
-                    + "'Microsoft 365 support' tab.")
+            switch mode {
+            case .insights:
+                print(
+                    "Done. Open an incident in \(deskURL) as an agent with the insights role and choose the "
+                        + "'Microsoft 365 support' tab.")
+            case .basic, .aad:
+                print(
+                    "Done. Open an incident in \(deskURL) as an agent with the Microsoft 365 support administrator "
+                        + "role (david.loo in the demo), choose the 'Microsoft 365 support' tab and open a case; "
+                        + "engineers answer it in \(connectorURL)/console.")
+            }
+        }
+
+        /// Like ``putDeskRecord`` for tables whose display field is not `name`.
+        private func putDeskRecordBy(
+            _ table: String, field: String, value: String, _ fields: [String: Any], _ context: Context
+        ) async throws -> String {
+            let found = try await context.client.json(
+                .GET,
+                deskURL + "/api/now/table/\(table)?sysparm_query="
+                    + "\(field)=\(value)".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!,
+                auth: context.desk)
+            if let existing = ((found as? [String: Any])?["result"] as? [[String: Any]])?.first?["sys_id"] as? String {
+                _ = try await context.client.json(
+                    .PATCH, deskURL + "/api/now/table/\(table)/\(existing)", auth: context.desk, body: fields)
+                return existing
+            }
+            let made = try await context.client.json(
+                .POST, deskURL + "/api/now/table/\(table)", auth: context.desk, body: fields)
+            guard let id = ((made as? [String: Any])?["result"] as? [String: Any])?["sys_id"] as? String else {
+                throw CommandFailure(message: "The desk created no \(table) record: \(made)")
+            }
+            return id
+        }
+
+        /// The inbound OAuth client and web-service-only integration user: the demo seed's when this data folder
+        /// has them, else created once through the Table API and kept in `demo.json`.
+        private func basicInbound(_ context: Context) async throws -> BasicInbound {
+            if let kept = try context.demoFile.section("basicSetup", as: BasicInbound.self) { return kept }
+            let seeded = try context.demoFile.section("desk", as: DeskDemoSeed.Credentials.self)
+            if let seeded, let client = seeded.oauthClients.first(where: { $0.name == Self.inboundName }),
+                let user = seeded.users.first(where: { $0.webServiceAccessOnly })
+            {
+                step("ServiceNow: the inbound OAuth client '\(client.name)' and user \(user.userName) (demo seed)")
+                return BasicInbound(
+                    clientName: client.name, clientId: client.clientId, clientSecret: client.clientSecret,
+                    userName: user.userName, password: user.password)
+            }
+            step("ServiceNow: Application Registry › Create an OAuth API endpoint for external clients")
+            let secret = RandomToken.password()
+            let entity = try await putDeskRecord(
+                "oauth_entity",
+                [
+                    "name": Self.inboundName, "type": "client", "client_secret": secret,
+                    "refresh_token_lifespan": 864_000, "active": "true",
+                ], context)
+            let record = try await context.client.json(
+                .GET, deskURL + "/api/now/table/oauth_entity/\(entity)", auth: context.desk)
+            guard let clientId = ((record as? [String: Any])?["result"] as? [String: Any])?["client_id"] as? String
+            else { throw CommandFailure(message: "The inbound OAuth client has no client ID.") }
+            step("ServiceNow: create the web-service-only integration user m365.integration")
+            let password = RandomToken.password()
+            _ = try await putDeskRecordBy(
+                "sys_user", field: "user_name", value: "m365.integration",
+                [
+                    "user_name": "m365.integration", "first_name": "Microsoft 365", "last_name": "Integration",
+                    "user_password": password, "web_service_access_only": "true", "active": "true",
+                ], context)
+            let inbound = BasicInbound(
+                clientName: Self.inboundName, clientId: clientId, clientSecret: secret, userName: "m365.integration",
+                password: password)
+            try context.demoFile.write(section: "basicSetup", inbound)
+            return inbound
+        }
+
+        /// The REST API and REST user app registrations (aad), created once and kept in `demo.json`.
+        private func aadApps(_ context: Context) async throws -> AADApps {
+            step("Microsoft Entra ID: register '\(Self.restAPIName)' and '\(Self.restUserName)'")
+            if let kept = try context.demoFile.section("aadSetup", as: AADApps.self) {
+                print("  REST API app: \(kept.restAPIAppId); REST user app: \(kept.restUserAppId)")
+                return kept
+            }
+            let apps = identityURL + "/admin/api/tenants/\(context.tenantId)/apps"
+            let api = try await context.client.json(
+                .POST, apps, auth: context.identity,
+                body: ["displayName": Self.restAPIName, "appRoles": ["Incidents.Write"], "withSecret": false])
+            let user = try await context.client.json(
+                .POST, apps, auth: context.identity, body: ["displayName": Self.restUserName])
+            guard let apiId = (api as? [String: Any])?["appId"] as? String,
+                let userId = (user as? [String: Any])?["appId"] as? String,
+                let secret = (user as? [String: Any])?["secret"] as? String
+            else { throw CommandFailure(message: "Identity created no REST apps: \(api) \(user)") }
+            step("Microsoft Entra ID: grant the REST user app the REST API app's permission (admin consent)")
+            _ = try await context.client.json(
+                .POST, apps + "/\(userId)/grants", auth: context.identity,
+                body: ["resource": apiId, "role": "Incidents.Write"], accept: [409])
+            let made = AADApps(restAPIAppId: apiId, restUserAppId: userId, restUserSecret: secret)
+            try context.demoFile.write(section: "aadSetup", made)
+            print("  REST API app: \(apiId); REST user app: \(userId)")
+            return made
         }
 
         private func step(_ text: String) { print("• " + text) }

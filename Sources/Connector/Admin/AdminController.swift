@@ -18,6 +18,8 @@ struct AdminController: RouteCollection {
         tenant.get("profile", use: profile)
         tenant.patch("profile", use: updateProfile)
         tenant.post("profile", "repositories", use: addRepository)
+        tenant.put("profile", "repositories", ":repository", use: putRepository)
+        tenant.delete("profile", "repositories", ":repository", use: deleteRepository)
         let health = tenant.grouped("health")
         health.on(.POST, "import", body: .collect(maxSize: "4mb"), use: importHealth).maxBodySize("4mb")
         health.post("issues", use: publish).maxBodySize("64kb")
@@ -77,6 +79,27 @@ struct AdminController: RouteCollection {
             try await request.application.profiles(request.db).saveRepository(
                 tenant: tenant.tenantId, input, create: true, by: "operator"),
             status: .created)
+    }
+
+    /// Creates or replaces a repository by its ID (what a setup script runs again and again).
+    func putRepository(_ request: Request) async throws -> JSONBody<OrganizationProfile.Repository> {
+        let tenant = try await tenant(request)
+        let id = try request.parameters.require("repository")
+        var input = try request.content.decode(RepositoryInput.self)
+        input.repositoryId = id
+        let profiles = try request.application.profiles(request.db)
+        let exists = try await profiles.profile(tenant: tenant.tenantId).repositories.contains { $0.repositoryId == id }
+        return JSONBody(
+            try await profiles.saveRepository(
+                tenant: tenant.tenantId, input, create: !exists, existingId: exists ? id : nil, by: "operator"),
+            status: exists ? .ok : .created)
+    }
+
+    func deleteRepository(_ request: Request) async throws -> Response {
+        let tenant = try await tenant(request)
+        try await request.application.profiles(request.db).deleteRepository(
+            tenant: tenant.tenantId, id: try request.parameters.require("repository"))
+        return Response(status: .noContent)
     }
 
     func importHealth(_ request: Request) async throws -> JSONBody<HealthPublisher.ImportSummary> {
