@@ -305,3 +305,91 @@ struct AddressRangeTests {
         #expect(!list.allows(nil))
     }
 }
+
+/// The wizard's inbound and integration-user steps refuse what cannot work, saying why.
+@Suite("Microsoft 365 support app: the wizard's cases steps", .serialized)
+struct CasesWizardTests {
+    @Test func theBasicStepsRefuseAnInteractiveUserAndAnInactiveClient() async throws {
+        try await withApp { fixture in
+            let profile = try await fixture.createOutboundProvider()
+            try await fixture.expectOK(try await fixture.setup(.POST, "/consent", json: [:]))
+            try await fixture.expectOK(try await fixture.setup(.PUT, "/outbound", json: ["profile": profile]))
+            let unknown = try await fixture.setup(.PUT, "/inbound", json: ["choice": "client", "entity": "nope"])
+            #expect(unknown.status == .badRequest)
+            let directory = DeskDirectory(app: fixture.desk)
+            let client = try await directory.createInboundEntity(name: "Inbound for the wizard")
+            try await fixture.expectOK(
+                try await fixture.setup(.PUT, "/inbound", json: ["choice": "client", "entity": "Inbound for the wizard"]))
+            let interactive = try await fixture.setup(.PUT, "/user", json: ["user": "agent"])
+            #expect(interactive.status == .badRequest)
+            #expect(interactive.errorMessage?.contains("agent may sign in interactively") == true)
+            let missing = try await fixture.setup(.PUT, "/user", json: ["user": "nobody.here"])
+            #expect(missing.errorMessage?.contains("no active desk user nobody.here") == true)
+            try await fixture.expectOK(try await fixture.setup(.PUT, "/user", json: ["user": "m365.integration"]))
+            // Finish before the repository: the step names what is missing.
+            let early = try await fixture.setup(.POST, "/complete")
+            #expect(early.errorMessage?.contains("repository ID (step 5)") == true)
+            try await fixture.expectOK(try await fixture.setup(.PUT, "/repository", json: ["repositoryId": "desk-1"]))
+            let state = try await fixture.setup(.GET)
+            let values = try #require(state.json["result"]?["adminCenter"] as? [String: String])
+            #expect(values["Client ID"] == client.clientId)
+            #expect(values["Username"] == "m365.integration")
+            #expect(values["Endpoint"] == AppFixture.deskURL)
+            // The Connector checks the values against the profile: no repository there yet.
+            try await fixture.registerAppId(fixture.outboundApp.appId)
+            let unregistered = try await fixture.setup(.POST, "/complete")
+            #expect(unregistered.status == .badRequest)
+            // A deactivated client is refused.
+            let entity = try #require(
+                try await fixture.table(
+                    .GET, "oauth_entity?sysparm_query=name=Inbound for the wizard".addingPercentEncoding(
+                        withAllowedCharacters: .urlQueryAllowed)!, as: "admin.user"
+                ).jsonArray.first?["sys_id"] as? String)
+            _ = try await fixture.table(.PATCH, "oauth_entity/\(entity)", as: "admin.user", json: ["active": "false"])
+            let inactive = try await fixture.setup(.PUT, "/inbound", json: ["choice": "client", "entity": entity])
+            #expect(inactive.errorMessage?.contains("is not active") == true)
+        }
+    }
+
+    @Test func theAADStepChecksTheMetadataAndTheClaimMapping() async throws {
+        try await withApp { fixture in
+            let profile = try await fixture.createOutboundProvider()
+            try await fixture.expectOK(try await fixture.setup(.POST, "/consent", json: [:]))
+            try await fixture.expectOK(try await fixture.setup(.PUT, "/outbound", json: ["profile": profile]))
+            let directory = DeskDirectory(app: fixture.desk)
+            func oidc(_ name: String, metadata: String, claim: String = "appid") async throws {
+                let config = try await directory.insert(
+                    DeskTables.oidcProviderConfiguration,
+                    ["oidc_provider": name, "oidc_metadata_url": metadata, "user_claim": claim, "user_field": "user_id"])
+                try await directory.insert(
+                    DeskTables.oauthEntity,
+                    [
+                        "name": name, "type": "oidc_provider", "client_id": UUID().uuidString.lowercased(),
+                        "oidc_provider_configuration": (config["sys_id"] ?? nil) ?? "",
+                    ])
+            }
+            let good = "\(fixture.identityURL)/\(fixture.tenantId)/.well-known/openid-configuration"
+            try await oidc("Wrong claim", metadata: good, claim: "sub")
+            try await oidc("Nothing there", metadata: "\(fixture.identityURL)/nothing/here")
+            try await oidc(
+                "Other tenant",
+                metadata: "\(fixture.identityURL)/\(UUID().uuidString.lowercased())/.well-known/openid-configuration")
+            try await oidc("Contoso", metadata: good)
+            let claim = try await fixture.setup(.PUT, "/inbound", json: ["choice": "oidc", "entity": "Wrong claim"])
+            #expect(claim.errorMessage?.contains("set User Claim to appid") == true)
+            let nothing = try await fixture.setup(.PUT, "/inbound", json: ["choice": "oidc", "entity": "Nothing there"])
+            #expect(nothing.errorMessage?.contains("not an OpenID Connect metadata document") == true)
+            let other = try await fixture.setup(.PUT, "/inbound", json: ["choice": "oidc", "entity": "Other tenant"])
+            #expect(other.status == .badRequest)
+            try await fixture.expectOK(
+                try await fixture.setup(.PUT, "/inbound", json: ["choice": "oidc", "entity": "Contoso"]))
+            let app = UUID().uuidString.lowercased()
+            let notCreated = try await fixture.setup(.PUT, "/user", json: ["restUserApp": app])
+            #expect(notCreated.errorMessage?.contains("Tick Create the integration user") == true)
+            try await fixture.expectOK(
+                try await fixture.setup(.PUT, "/user", json: ["restUserApp": app, "createUser": true]))
+            let user = try await fixture.table(.GET, "sys_user?sysparm_query=user_name=\(app)", as: "admin.user")
+            #expect(user.jsonArray.first?["web_service_access_only"] as? String == "true")
+        }
+    }
+}
