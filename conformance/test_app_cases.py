@@ -218,3 +218,45 @@ def test_a_case_from_the_incident_in_each_mode(fresh):
     assert "ask them to complete the application setup steps" in html
     # What was opened stays with the incident.
     assert f'id="m365-case-{case_number}"' in html
+
+
+def sso_sign_in(setup, upn, password):
+    """Sign in with Microsoft from the desk's sign-in page; the last answer."""
+    from urllib.parse import urljoin
+    session = setup.http()
+    login = session.get(setup.desk.base_url + "/login.do?sysparm_goto=/incident_list.do", timeout=10)
+    option = re.search(r'href="([^"]*x_mioms_m365_assis_sso[^"]*)"', login.text)
+    assert option, "no Sign in with Microsoft on the sign-in page"
+    page = session.get(setup.desk.base_url + option.group(1).replace("&amp;", "&"), timeout=10)
+    assert page.url.startswith(setup.identity.base_url), page.url
+    action = re.search(r'<form[^>]*action="([^"]*)"', page.text).group(1).replace("&amp;", "&")
+    fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page.text))
+    fields.update({"login": upn, "passwd": password})
+    return session, session.post(urljoin(page.url, action), data=fields, timeout=20)
+
+
+def test_sign_in_with_microsoft_names_the_agents_own_account_as_contact(fresh):
+    mode, serve = fresh
+    setup = Setup(mode, serve)
+    plain = setup.http().get(setup.desk.base_url + "/login.do", timeout=10)
+    assert "x_mioms_m365_assis_sso" not in plain.text
+    setup.configure("--sso")
+    assert setup.state()["ssoEnabled"] is True
+    demo = __import__("json").loads((setup.identity.data_dir / "demo.json").read_text())
+    david = next(a for a in demo["ssoAccounts"] if a["userPrincipalName"].startswith("david.loo@"))
+    session, landed = sso_sign_in(setup, david["userPrincipalName"], david["password"])
+    assert landed.status_code == 200 and landed.url.endswith("/incident_list.do"), landed.text[:500]
+    assert "David Loo" in landed.text
+    incident, _ = setup.incident()
+    html = panel(session, setup, incident)
+    assert f'value="{david["userPrincipalName"]}"' in html
+    assert "your Microsoft 365 account" in html
+    # David holds Service Support Administrator in the tenant: he may be the contact of his own case.
+    opened = open_case(session, setup, incident, html)
+    assert opened.status_code == 303, opened.text[:1000]
+
+    # A Microsoft 365 account with no desk user behind it is turned away, saying why.
+    lee = next(u for u in setup.identity.demo["users"] if not u["roles"])
+    _, refused = sso_sign_in(setup, lee["userPrincipalName"], lee["password"])
+    assert refused.status_code == 403
+    assert "no desk user has that e-mail address" in refused.text

@@ -46,12 +46,17 @@ package struct M365SupportApp: DeskScopedApp {
 
     package var formTabs: [any IncidentFormTab] { [InsightsTab()] }
 
+    package func signInOptions(_ request: Request) async throws -> [DeskSignInOption] {
+        try await SSOPages.options(request)
+    }
+
     package func routes(pages: any RoutesBuilder, api: any RoutesBuilder) throws {
         try pages.register(collection: SetupPages(defaultConnectorURL: defaultConnectorURL))
         try pages.register(collection: InsightsPages(defaultConnectorURL: defaultConnectorURL))
         try pages.register(collection: HealthPages(defaultConnectorURL: defaultConnectorURL))
         try pages.register(collection: CasePages(defaultConnectorURL: defaultConnectorURL))
         try pages.register(collection: AccountPages(defaultConnectorURL: defaultConnectorURL))
+        try pages.register(collection: SSOPages())
         try api.register(collection: SetupAPI(defaultConnectorURL: defaultConnectorURL))
         try api.register(collection: InboundAPI())
     }
@@ -67,6 +72,8 @@ enum AppPath {
     static let openCase = "/x_mioms_m365_assis_case.do"
     static let replyCase = "/x_mioms_m365_assis_case_reply.do"
     static let account = "/x_mioms_m365_assis_account.do"
+    static let sso = "/x_mioms_m365_assis_sso.do"
+    static let ssoCallback = "/x_mioms_m365_assis_sso_callback.do"
 }
 
 enum AppRoles {

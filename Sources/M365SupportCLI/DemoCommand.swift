@@ -36,6 +36,8 @@ struct DemoCommand: AsyncParsableCommand {
         @Option(name: .customLong("desk-admin"), help: "A desk admin's user name.") var deskAdmin = "desk.admin"
         @Option(name: .customLong("repository-id"), help: "The desk's repository ID (basic and aad).")
         var repositoryId = "contoso-servicenow"
+        @Flag(help: "Turn on SSO with Microsoft 365, with Microsoft 365 accounts for the desk's app users.")
+        var sso = false
 
         /// What this command created, kept in `demo.json` so a second run reuses it.
         struct Created: Codable {
@@ -48,6 +50,13 @@ struct DemoCommand: AsyncParsableCommand {
             var restAPIAppId: String
             var restUserAppId: String
             var restUserSecret: String
+        }
+
+        /// Microsoft 365 accounts made for desk users (SSO), by user principal name.
+        struct SSOAccount: Codable {
+            var userPrincipalName: String
+            var password: String
+            var roles: [String]
         }
 
         /// The basic mode's inbound client and integration user, when the demo seed's are not at hand.
@@ -203,6 +212,17 @@ struct DemoCommand: AsyncParsableCommand {
                     auth: context.identity, body: ["resource": resourceId, "role": role], accept: [409])
                 print("  \(role)")
             }
+            step(
+                "Microsoft Entra ID: add the desk's single sign-on address to the app (Authentication › Redirect URIs)")
+            _ = try await client.json(
+                .POST, identityURL + "/admin/api/tenants/\(tenantId)/apps/\(created.appId)/redirectUris",
+                auth: context.identity, body: ["uri": deskURL + "/x_mioms_m365_assis_sso_callback.do"])
+            step("Microsoft Entra ID: grant admin consent to sign users in (Microsoft Graph User.Read)")
+            _ = try await client.json(
+                .POST, identityURL + "/admin/api/tenants/\(tenantId)/apps/\(created.appId)/consents",
+                auth: context.identity,
+                body: ["resource": MicrosoftGraphResource.identifierURI, "scopes": ["User.Read"]], accept: [409])
+            if sso { try await ssoAccounts(context) }
             step("ServiceNow: System OAuth › Application Registry › Connect to a third party OAuth Provider")
             let entity = try await putDeskRecord(
                 "oauth_entity",
@@ -288,7 +308,7 @@ struct DemoCommand: AsyncParsableCommand {
             step("Setup step 6: App settings")
             _ = try await client.json(
                 .PUT, setupPath + "/settings", auth: context.desk,
-                body: ["adminEmail": "admin@\(context.domain)", "ssoEnabled": false, "testEnvironment": true])
+                body: ["adminEmail": "admin@\(context.domain)", "ssoEnabled": sso, "testEnvironment": true])
             step("Microsoft 365 admin center: Settings › Org settings › Organization profiles › Support integration")
             _ = try await client.json(
                 .PATCH, connectorURL + "/admin/api/tenants/\(tenantId)/profile", auth: context.connector,
@@ -315,6 +335,37 @@ struct DemoCommand: AsyncParsableCommand {
                         + "role (david.loo in the demo), choose the 'Microsoft 365 support' tab and open a case; "
                         + "engineers answer it in \(connectorURL)/console.")
             }
+        }
+
+        /// Microsoft 365 accounts with the desk e-mails of the app's demo users (david.loo holds Service Support
+        /// Administrator, so cases he opens name himself), created once and kept in `demo.json`.
+        private func ssoAccounts(_ context: Context) async throws {
+            step("Microsoft Entra ID: accounts for the desk's Microsoft 365 support users (single sign-on)")
+            var accounts = try context.demoFile.section("ssoAccounts", as: [SSOAccount].self) ?? []
+            let users = try await context.client.json(
+                .GET, deskURL + "/api/now/table/sys_user?sysparm_query=user_nameINdavid.loo,beth.anglin",
+                auth: context.desk)
+            for user in ((users as? [String: Any])?["result"] as? [[String: Any]]) ?? [] {
+                guard let email = (user["email"] as? String)?.lowercased(), !email.isEmpty,
+                    !accounts.contains(where: { $0.userPrincipalName == email })
+                else { continue }
+                let password = RandomToken.password()
+                let name = "\(user["first_name"] as? String ?? "") \(user["last_name"] as? String ?? "")"
+                _ = try await context.client.json(
+                    .POST, identityURL + "/admin/api/tenants/\(context.tenantId)/users", auth: context.identity,
+                    body: ["userPrincipalName": email, "displayName": name, "password": password])
+                var roles: [String] = []
+                if user["user_name"] as? String == "david.loo" {
+                    _ = try await context.client.json(
+                        .POST, identityURL + "/admin/api/tenants/\(context.tenantId)/users/\(email)/roles",
+                        auth: context.identity,
+                        body: ["role": DirectoryRoleTemplate.serviceSupportAdministrator.templateId])
+                    roles.append(DirectoryRoleTemplate.serviceSupportAdministrator.displayName)
+                }
+                accounts.append(SSOAccount(userPrincipalName: email, password: password, roles: roles))
+                try context.demoFile.write(section: "ssoAccounts", accounts)
+            }
+            for account in accounts { print("  \(account.userPrincipalName) (password in demo.json ssoAccounts)") }
         }
 
         /// Like ``putDeskRecord`` for tables whose display field is not `name`.

@@ -76,6 +76,7 @@ enum DeskMigrations {
         CreateRefusalTally(),
         AddOIDCAcceptedTenants(),
         CreateJobTables(),
+        AddSessionExternalAccount(),
     ]
 }
 

@@ -319,7 +319,8 @@ struct CasesWizardTests {
             let directory = DeskDirectory(app: fixture.desk)
             let client = try await directory.createInboundEntity(name: "Inbound for the wizard")
             try await fixture.expectOK(
-                try await fixture.setup(.PUT, "/inbound", json: ["choice": "client", "entity": "Inbound for the wizard"]))
+                try await fixture.setup(
+                    .PUT, "/inbound", json: ["choice": "client", "entity": "Inbound for the wizard"]))
             let interactive = try await fixture.setup(.PUT, "/user", json: ["user": "agent"])
             #expect(interactive.status == .badRequest)
             #expect(interactive.errorMessage?.contains("agent may sign in interactively") == true)
@@ -342,7 +343,8 @@ struct CasesWizardTests {
             // A deactivated client is refused.
             let entity = try #require(
                 try await fixture.table(
-                    .GET, "oauth_entity?sysparm_query=name=Inbound for the wizard".addingPercentEncoding(
+                    .GET,
+                    "oauth_entity?sysparm_query=name=Inbound for the wizard".addingPercentEncoding(
                         withAllowedCharacters: .urlQueryAllowed)!, as: "admin.user"
                 ).jsonArray.first?["sys_id"] as? String)
             _ = try await fixture.table(.PATCH, "oauth_entity/\(entity)", as: "admin.user", json: ["active": "false"])
@@ -360,7 +362,10 @@ struct CasesWizardTests {
             func oidc(_ name: String, metadata: String, claim: String = "appid") async throws {
                 let config = try await directory.insert(
                     DeskTables.oidcProviderConfiguration,
-                    ["oidc_provider": name, "oidc_metadata_url": metadata, "user_claim": claim, "user_field": "user_id"])
+                    [
+                        "oidc_provider": name, "oidc_metadata_url": metadata, "user_claim": claim,
+                        "user_field": "user_id",
+                    ])
                 try await directory.insert(
                     DeskTables.oauthEntity,
                     [
@@ -377,7 +382,8 @@ struct CasesWizardTests {
             try await oidc("Contoso", metadata: good)
             let claim = try await fixture.setup(.PUT, "/inbound", json: ["choice": "oidc", "entity": "Wrong claim"])
             #expect(claim.errorMessage?.contains("set User Claim to appid") == true)
-            let nothing = try await fixture.setup(.PUT, "/inbound", json: ["choice": "oidc", "entity": "Nothing there"])
+            let nothing = try await fixture.setup(
+                .PUT, "/inbound", json: ["choice": "oidc", "entity": "Nothing there"])
             #expect(nothing.errorMessage?.contains("not an OpenID Connect metadata document") == true)
             let other = try await fixture.setup(.PUT, "/inbound", json: ["choice": "oidc", "entity": "Other tenant"])
             #expect(other.status == .badRequest)

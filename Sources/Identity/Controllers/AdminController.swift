@@ -19,6 +19,7 @@ struct AdminController: RouteCollection {
         api.post("tenants", ":tenant", "users", ":user", "roles", use: assignRole)
         api.post("tenants", ":tenant", "apps", use: createApp)
         api.post("tenants", ":tenant", "apps", ":app", "secrets", use: addSecret)
+        api.post("tenants", ":tenant", "apps", ":app", "redirectUris", use: addRedirectURI)
         api.post("tenants", ":tenant", "apps", ":app", "grants", use: grant)
         api.post("tenants", ":tenant", "apps", ":app", "consents", use: grantConsent)
         api.get("tenants", ":tenant", "apps", ":app", "consents", use: listConsents)
@@ -66,6 +67,13 @@ struct AdminController: RouteCollection {
             try await admin(request).addSecret(
                 tenant: request.parameters.require("tenant"), app: request.parameters.require("app"), input),
             status: .created)
+    }
+
+    func addRedirectURI(_ request: Request) async throws -> JSONBody<IdentityAdmin.App> {
+        let input = try request.content.decode(IdentityAdmin.AddRedirectURI.self)
+        return JSONBody(
+            try await admin(request).addRedirectURI(
+                tenant: request.parameters.require("tenant"), app: request.parameters.require("app"), input))
     }
 
     func grant(_ request: Request) async throws -> JSONBody<IdentityAdmin.Grant> {

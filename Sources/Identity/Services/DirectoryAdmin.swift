@@ -187,6 +187,30 @@ package struct DirectoryAdmin: Sendable {
         return IdentityAdmin.Tenant(id: tenant.tenantId, name: tenant.name, domains: domains)
     }
 
+    /// Adds a redirect URI to an app (kept once); the app as it is now.
+    package func addRedirectURI(tenant identifier: String, app appId: String, _ input: IdentityAdmin.AddRedirectURI)
+        async throws -> IdentityAdmin.App
+    {
+        defer { cache?.invalidateAll() }
+        guard Self.isRedirectURI(input.uri) else {
+            throw Abort(
+                .badRequest,
+                reason:
+                    "Redirect URI '\(input.uri.prefix(200))' is not an absolute http(s) or custom-scheme URI without "
+                    + "spaces, control characters, backslashes or a fragment.")
+        }
+        let tenant = try await requireTenant(identifier)
+        let app = try await requireApp(appId, in: tenant)
+        if !app.redirectURIs.contains(input.uri) {
+            guard app.redirectURIs.count < 256 else {
+                throw Abort(.badRequest, reason: "An app has at most 256 redirect URIs.")
+            }
+            app.redirectURIs.append(input.uri)
+            try await app.save(on: database)
+        }
+        return app.toAdmin()
+    }
+
     package func addSecret(tenant identifier: String, app appId: String, _ input: IdentityAdmin.AddSecret) async throws
         -> IdentityAdmin.Secret
     {

@@ -92,12 +92,16 @@ struct CasePages: RouteCollection {
         }
     }
 
-    /// The contact a case is opened with: the user's linked account, else the app setting.
+    /// The contact a case is opened with: the user's linked account, else their Microsoft 365 account when they
+    /// signed in with it (SSO), else the app setting.
     static func defaultContact(user: WebUser, settings: AppSettings, services: DeskAppServices) async throws
         -> (email: String, source: String)
     {
         if let linked = try await LinkedAccounts(sql: services.sql).find(user: user.sysId) {
             return (linked.email, "your linked account")
+        }
+        if settings.ssoEnabled, let account = user.externalAccount {
+            return (account, "your Microsoft 365 account (you signed in with Microsoft)")
         }
         if let email = settings.adminEmail { return (email, "the app's Microsoft 365 administrator e-mail") }
         return ("", "no default: link an account or enter an administrator's e-mail")

@@ -113,6 +113,55 @@ package struct OutboundOAuth {
         return Token(accessToken: accessToken, expiresAt: expiresAt, fresh: true)
     }
 
+    /// Redeems an authorization code (OpenID Connect sign-in) with the client credentials of the provider of
+    /// `profileId`, at the authority's v2 token endpoint next to the provider's token URL; the token response.
+    func redeem(profileId: String, code: String, redirectURI: String, verifier: String) async throws
+        -> [String: any Sendable]
+    {
+        let provider = try await self.provider(profileId: profileId)
+        guard let tokenURL = Self.v2TokenURL(provider.tokenURL) else {
+            throw Failure(
+                code: .notConfigured,
+                message:
+                    "The provider's token URL \(provider.tokenURL) is not an Entra token URL ({authority}/{tenant}/"
+                    + "oauth2/token).", logId: nil)
+        }
+        let fields = [
+            ("grant_type", "authorization_code"), ("client_id", provider.clientId),
+            ("client_secret", provider.clientSecret), ("code", code), ("redirect_uri", redirectURI),
+            ("code_verifier", verifier), ("scope", "openid profile email"),
+        ]
+        var request = HTTPClientRequest(url: tokenURL)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "Accept", value: "application/json")
+        let exchange: OutboundExchange
+        do {
+            exchange = try await http.send(
+                request, body: ByteBuffer(string: FormBody.encode(fields)), source: "oauth",
+                correlationId: correlationId, secrets: [provider.clientSecret, code, verifier], sql: sql, now: now,
+                logger: logger)
+        } catch let failure as OutboundFailure {
+            throw Failure(code: .unreachable, message: "Token request failed. \(failure)", logId: failure.logId)
+        }
+        let object = (try? JSONSerialization.jsonObject(with: Data(exchange.body.readableBytesView))) as? [String: Any]
+        guard exchange.status == .ok, let object else {
+            let error = [
+                object?["error"] as? String,
+                (object?["error_description"] as? String)?.split(separator: "\n")
+                    .first.map(String.init),
+            ].compactMap { $0 }.joined(separator: ": ")
+            throw Failure(
+                code: .refused,
+                message: "The token endpoint answered \(exchange.status.code)"
+                    + (error.isEmpty ? "" : " (\(Redaction.text(error, secrets: [provider.clientSecret])))"),
+                logId: exchange.logId)
+        }
+        return object.compactMapValues { $0 as? String }
+    }
+
+    static func v2TokenURL(_ tokenURL: String) -> String? { OutboundOAuthURLs.v2Token(tokenURL) }
+
     struct Provider {
         let tokenURL: String
         let clientId: String
@@ -161,6 +210,17 @@ package struct OutboundOAuth {
             resource: try optional("resource"), scope: try optional("scope"))
     }
 
+}
+
+/// Addresses derived from an Entra token URL.
+package enum OutboundOAuthURLs {
+    /// `{authority}/{tenant}/oauth2/v2.0/token` from a v1 or v2 token URL of the same tenant.
+    package static func v2Token(_ tokenURL: String) -> String? {
+        for suffix in ["/oauth2/v2.0/token", "/oauth2/token"] where tokenURL.hasSuffix(suffix) {
+            return String(tokenURL.dropLast(suffix.count)) + "/oauth2/v2.0/token"
+        }
+        return nil
+    }
 }
 
 /// The outbound tokens, one per OAuth profile, sealed with the master key.

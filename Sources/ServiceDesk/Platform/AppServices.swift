@@ -198,6 +198,92 @@ extension DeskAppServices {
     }
 }
 
+extension DeskAppServices {
+    // MARK: Single sign-on
+
+    /// Seals `text` with the desk's master key for a cookie only this desk can read; `purpose` keeps one kind
+    /// of sealed value from passing for another.
+    package func seal(_ text: String, purpose: String) throws -> String {
+        try request.desk.config.masterKey.seal(scope + ":" + purpose + ":" + text)
+    }
+
+    package func open(_ sealed: String, purpose: String) -> String? {
+        let prefix = scope + ":" + purpose + ":"
+        guard sealed.utf8.count <= 8192, let plain = try? request.desk.config.masterKey.open(sealed),
+            plain.hasPrefix(prefix)
+        else { return nil }
+        return String(plain.dropFirst(prefix.count))
+    }
+
+    /// Whether the desk's cookies travel over HTTPS only.
+    package var usesHTTPS: Bool { request.desk.config.endpoint.publicURLIsHTTPS }
+
+    /// Redeems an OpenID Connect authorization code with the client credentials of the OAuth provider of
+    /// `profileId` (the secret never leaves the platform); the token response's text fields.
+    package func redeemAuthorizationCode(profileId: String, code: String, redirectURI: String, verifier: String)
+        async throws -> [String: any Sendable]
+    {
+        try await OutboundOAuth(
+            sql: sql, http: request.desk.http, masterKey: request.desk.config.masterKey, now: request.desk.config.now,
+            logger: request.logger, correlationId: correlationId, callerScope: scope
+        ).redeem(profileId: profileId, code: code, redirectURI: redirectURI, verifier: verifier)
+    }
+
+    /// The claims of an ID token whose signature and issuer the provider's metadata vouch for (keys cached as for
+    /// every external token the desk checks); throws a refusal with the reason otherwise.
+    package func verifiedClaims(of token: String, metadataURL: String) async throws -> [String: any Sendable] {
+        let jwt = try RS256JWT.parse(token)
+        let source = OIDCKeySource(
+            http: request.desk.http,
+            log: DeskOutboundLog(sql: sql, now: request.desk.config.now, logger: request.logger),
+            logger: request.logger, correlationId: correlationId, now: request.desk.config.now)
+        let claims = try await OIDCTokenCheck(cache: request.desk.oidcCache, source: source).verify(
+            jwt, metadataURL: metadataURL, lifespan: 3600, now: now)
+        return claims.compactMapValues { value -> (any Sendable)? in
+            switch value {
+            case let text as String: text
+            case let number as NSNumber: number.doubleValue
+            case let list as [Any]: list.compactMap { $0 as? String }
+            default: nil
+            }
+        }
+    }
+
+    /// The active desk user who may sign in to the web pages and whose e-mail is `email` (any case); nil when
+    /// there is none or more than one.
+    package func interactiveUser(email: String) async throws -> DeskAppUser? {
+        let wanted = email.trimmingCharacters(in: .whitespaces).lowercased()
+        guard !wanted.isEmpty, wanted.count <= 254 else { return nil }
+        let rows = try await sql.select().column("sys_id").from(DeskTables.user.databaseTable)
+            .where(SQLFunction("LOWER", args: SQLIdentifier("email")), .equal, SQLBind(wanted))
+            .where("active", .equal, true).limit(2).all()
+        guard rows.count == 1, let sysId = try rows.first?.decode(column: "sys_id", as: String.self),
+            let principal = try await DeskAuthenticator.principal(sysId: sysId, sql: sql),
+            !principal.webServiceAccessOnly
+        else { return nil }
+        return DeskAppUser(principal: principal, email: wanted)
+    }
+
+    /// Signs `user` in to the desk's web pages (an identity provider vouched for them as `externalAccount`) and
+    /// sends the browser on to `goto` (a path on this desk).
+    package func startWebSession(for user: DeskAppUser, externalAccount: String, goto: String?) async throws
+        -> Response
+    {
+        guard !user.webServiceAccessOnly else { throw WebError.notAllowed }
+        let token = try await WebSessionStore(sql: sql, now: now).create(
+            userId: user.sysId, externalAccount: externalAccount)
+        request.logger.info(
+            "Signed in with single sign-on", metadata: ["user": "\(user.userName)", "app": "\(scope)"])
+        await SystemLog(sql: sql, now: request.desk.config.now, logger: request.logger).write(
+            .information, source: scope, "\(user.userName) signed in with single sign-on as \(externalAccount)",
+            correlationId: correlationId)
+        let response = request.seeOther(SignInController.safeGoto(goto))
+        response.cookies[WebPageMiddleware.sessionCookie] = HTTPCookies.Value(
+            string: token, path: "/", isSecure: usesHTTPS, isHTTPOnly: true, sameSite: .lax)
+        return response
+    }
+}
+
 /// A desk user as an app sees it: no password, their roles.
 package struct DeskAppUser: Sendable {
     let principal: DeskPrincipal

@@ -19,6 +19,17 @@ package struct DeskAppRole: Sendable {
     }
 }
 
+/// Another way to sign in that an app offers on the desk's sign-in page (single sign-on).
+package struct DeskSignInOption: Sendable, Encodable {
+    package let title: String
+    package let path: String
+
+    package init(title: String, path: String) {
+        self.title = title
+        self.path = path
+    }
+}
+
 /// An entry of the desk's main menu, shown to users holding one of `roles`.
 package struct DeskMenuEntry: Sendable {
     package let title: String
@@ -48,6 +59,8 @@ package protocol DeskScopedApp: Sendable {
     /// Registers the app's pages (signed-in users; forms CSRF-checked through `form(…)`) and its scripted REST
     /// routes, which `api` places under `/api/{scope}/` with ServiceNow's error envelope.
     func routes(pages: any RoutesBuilder, api: any RoutesBuilder) throws
+    /// Ways to sign in the app offers now (its settings may turn them on and off).
+    func signInOptions(_ request: Request) async throws -> [DeskSignInOption]
 }
 
 extension DeskScopedApp {
@@ -57,6 +70,7 @@ extension DeskScopedApp {
     package var views: Bundle? { nil }
     package var formTabs: [any IncidentFormTab] { [] }
     package func routes(pages: any RoutesBuilder, api: any RoutesBuilder) throws {}
+    package func signInOptions(_ request: Request) async throws -> [DeskSignInOption] { [] }
 }
 
 /// The scoped apps installed in this desk.

@@ -14,6 +14,7 @@ struct SignInController: RouteCollection {
         let loginToken: String
         let error: String?
         let info: String?
+        let options: [DeskSignInOption]
     }
 
     func boot(routes: any RoutesBuilder) throws {
@@ -106,9 +107,25 @@ struct SignInController: RouteCollection {
         status: HTTPResponseStatus = .ok
     ) async throws -> Response {
         let loginToken = RandomToken.urlSafe(byteCount: 24)
+        var options: [DeskSignInOption] = []
+        for app in request.application.deskApps.all {
+            do {
+                options += try await app.signInOptions(request)
+            } catch {
+                request.logger.warning("An app's sign-in options failed", metadata: ["error": "\(error)"])
+            }
+        }
+        let withGoto = options.map {
+            DeskSignInOption(
+                title: $0.title,
+                path: $0.path + ($0.path.contains("?") ? "&" : "?") + "sysparm_goto="
+                    + (goto.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"))
+        }
         let response = try await request.page(
             "login", title: "Sign in",
-            SignInForm(userName: userName, goto: goto, loginToken: loginToken, error: error, info: info),
+            SignInForm(
+                userName: userName, goto: goto, loginToken: loginToken, error: error, info: info,
+                options: withGoto),
             status: status)
         response.cookies[loginTokenCookie] = HTTPCookies.Value(
             string: loginToken, maxAge: 3600, path: DeskPath.login,

@@ -8,6 +8,8 @@ import WireModels
 package struct WebUser: Sendable {
     let principal: DeskPrincipal
     package let csrfToken: String
+    /// The identity provider's account the user signed in with (single sign-on), if they did.
+    package var externalAccount: String? = nil
 
     package var sysId: String { principal.sysId }
     package var name: String { principal.name }

@@ -71,7 +71,8 @@ struct WebPageMiddleware: AsyncMiddleware {
             let principal = try await DeskAuthenticator.principal(sysId: session.userId, sql: sql),
             !principal.webServiceAccessOnly
         else { return nil }
-        return WebUser(principal: principal, csrfToken: session.csrfToken)
+        return WebUser(
+            principal: principal, csrfToken: session.csrfToken, externalAccount: session.externalAccount)
     }
 
     private func page(for error: WebError, request: Request) async throws -> Response {

@@ -14,22 +14,27 @@ struct WebSessionStore {
     struct Session: Sendable {
         let userId: String
         let csrfToken: String
+        /// The identity provider's account, when the user signed in with single sign-on.
+        let externalAccount: String?
     }
 
     let sql: any SQLDatabase
     let now: Date
 
-    /// Starts a session for `userId`; returns the token for the cookie.
-    func create(userId: String) async throws -> String {
+    /// Starts a session for `userId` (signed in through `externalAccount` of an identity provider, if given);
+    /// returns the token for the cookie.
+    func create(userId: String, externalAccount: String? = nil) async throws -> String {
         let token = RandomToken.urlSafe(byteCount: 32)
         let stamp = now.timeIntervalSince1970
         // Sessions past their absolute end are of no use to anyone; each sign-in sweeps them away.
         try await sql.delete(from: Self.schema).where("expires_at", .lessThan, stamp).run()
         try await sql.insert(into: Self.schema)
-            .columns("id_digest", "user_id", "csrf_token", "created_at", "last_seen_at", "expires_at")
+            .columns(
+                "id_digest", "user_id", "csrf_token", "created_at", "last_seen_at", "expires_at", "external_account"
+            )
             .values(
                 SQLBind(Self.digest(token)), SQLBind(userId), SQLBind(RandomToken.urlSafe(byteCount: 32)),
-                SQLBind(stamp), SQLBind(stamp), SQLBind(stamp + Self.absoluteTimeout)
+                SQLBind(stamp), SQLBind(stamp), SQLBind(stamp + Self.absoluteTimeout), SQLBind(externalAccount)
             )
             .run()
         return token
@@ -39,7 +44,8 @@ struct WebSessionStore {
     func find(_ token: String) async throws -> Session? {
         let digest = Self.digest(token)
         guard
-            let row = try await sql.select().columns("user_id", "csrf_token", "last_seen_at", "expires_at")
+            let row = try await sql.select()
+                .columns("user_id", "csrf_token", "last_seen_at", "expires_at", "external_account")
                 .from(Self.schema).where("id_digest", .equal, digest).first()
         else { return nil }
         let lastSeen = try row.decode(column: "last_seen_at", as: Double.self)
@@ -54,7 +60,8 @@ struct WebSessionStore {
         }
         return Session(
             userId: try row.decode(column: "user_id", as: String.self),
-            csrfToken: try row.decode(column: "csrf_token", as: String.self))
+            csrfToken: try row.decode(column: "csrf_token", as: String.self),
+            externalAccount: try row.decode(column: "external_account", as: String?.self))
     }
 
     func delete(_ token: String) async throws {

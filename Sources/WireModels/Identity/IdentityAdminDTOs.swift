@@ -217,6 +217,13 @@ package enum IdentityAdmin {
         }
     }
 
+    /// A redirect URI to add to an app registration (Authentication → Add a platform → Web).
+    package struct AddRedirectURI: Codable, Sendable {
+        package var uri: String
+
+        package init(uri: String) { self.uri = uri }
+    }
+
     package struct AddSecret: Codable, Sendable {
         package var displayName: String?
         /// Lifetime in days; default 180, as the Entra portal suggests.
