@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SQLKit
 import ServerSupport
 
@@ -78,7 +79,8 @@ package struct TableWrite {
         for column in table.columns where column.type == .journal {
             guard let raw = fields[column.name], let text = Self.text(raw), !text.isEmpty else { continue }
             try await TableStore(table: DeskTables.journal, sql: sql).insertSystemRow(
-                ["name": table.name, "element": column.name, "element_id": sysId, "value": text], by: userName, at: now)
+                ["name": table.name, "element": column.name, "element_id": sysId, "value": text],
+                sysId: Self.newOrderedSysId(), by: userName, at: now)
         }
     }
 
@@ -86,6 +88,21 @@ package struct TableWrite {
     package static func newSysId() -> String {
         UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
     }
+
+    /// A `sys_id` that sorts after every one this process made before: the microseconds of the wall clock (never
+    /// going back), then randomness. Journal entries get these, so entries written within one second (a case
+    /// opened and its first update) still list in the order they were written.
+    static func newOrderedSysId() -> String {
+        let micros = lastOrderedMicros.withLock { last in
+            last = max(last + 1, UInt64(max(0, Date().timeIntervalSince1970 * 1_000_000)))
+            return last
+        }
+        let time = String(micros, radix: 16)
+        let padded = String(repeating: "0", count: max(0, 14 - time.count)) + time
+        return String(padded.suffix(14)) + String(newSysId().prefix(18))
+    }
+
+    private static let lastOrderedMicros = Mutex<UInt64>(0)
 
     private func converted(_ fields: [String: Any]) async throws -> Values {
         var values = Values()
