@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import SQLKit
 import ServerSupport
+import Synchronization
 
 /// Turns a Table API request body into column values: checks types, hashes passwords, fills the system
 /// columns and applies the table's rules (incident numbers, priority, state timestamps).
