@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// `m365-benchmarks identity|desk|server|connector|insights [seconds per phase] [connections]`, `delivery [updates] [cases]`, `search [passes] [articles]`: figures with a baseline from
+/// `m365-benchmarks identity|desk|server|connector|insights [seconds per phase] [connections]`, `delivery [updates] [cases]`, `worknote [updates]`, `search [passes] [articles]`: figures with a baseline from
 /// the same run. Build in release mode: `swift build -c release --product m365-benchmarks`.
 @main
 enum M365Benchmarks {
@@ -23,6 +23,8 @@ enum M365Benchmarks {
         case "insights": try await InsightsBenchmark.run(seconds: seconds, connections: connections)
         // Here: updates measured one by one, and cases updated at once.
         case "delivery": try await DeliveryBenchmark.run(updates: Int(seconds), cases: connections)
+        // Here: engineer updates measured one by one until they are work notes on the real desk.
+        case "worknote": try await WorkNoteBenchmark.run(updates: arguments.count > 2 ? Int(seconds) : 200)
         // Here the numbers are passes over the query sets and the scaled corpus's article count.
         case "search":
             do {
@@ -35,7 +37,7 @@ enum M365Benchmarks {
         default:
             FileHandle.standardError.write(
                 Data(
-                    "usage: m365-benchmarks identity|desk|server|connector|insights [seconds] [connections] | delivery [updates] [cases] | search [passes] [articles]\n"
+                    "usage: m365-benchmarks identity|desk|server|connector|insights [seconds] [connections] | delivery [updates] [cases] | worknote [updates] | search [passes] [articles]\n"
                         .utf8))
             exit(64)
         }
