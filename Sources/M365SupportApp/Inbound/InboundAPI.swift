@@ -34,8 +34,8 @@ struct InboundAPI: RouteCollection {
         let services = try request.deskApp(M365SupportApp.scope)
         let settings = try await AppSettingsStore(sql: services.sql).load()
         let address = services.clientAddress ?? "unknown address"
-        func refuse(_ error: DeskError, reason: String) async -> DeskError {
-            await services.log(.warning, "Inbound call from \(address) refused: \(reason)")
+        func refuse(_ error: DeskError, reason: String, category: String) async -> DeskError {
+            await services.logRefusal("Inbound call from \(address) refused: \(reason)", category: category)
             return error
         }
         guard let mode = settings.mode, mode.allowsCases, settings.integrationUser != nil else {
@@ -44,7 +44,8 @@ struct InboundAPI: RouteCollection {
                     "Inbound calls are not set up",
                     detail: "The Microsoft 365 support app takes no inbound calls: its setup has no inbound OAuth "
                         + "provider and integration user (insights only)."),
-                reason: "the app is not set up for inbound calls (mode \(settings.mode?.rawValue ?? "none"))")
+                reason: "the app is not set up for inbound calls (mode \(settings.mode?.rawValue ?? "none"))",
+                category: "not-set-up")
         }
         if settings.ipAllowListEnabled {
             let list = AddressAllowList.parse(settings.ipAllowList).list
@@ -53,7 +54,7 @@ struct InboundAPI: RouteCollection {
                     .forbidden(
                         "Address not allowed",
                         detail: "\(address) is not on the Microsoft 365 support app's inbound IP allow-list."),
-                    reason: "\(address) is not on the IP allow-list (\(list.text))")
+                    reason: "\(address) is not on the IP allow-list (\(list.text))", category: "address")
             }
         }
         let caller: DeskAPIUser
@@ -64,7 +65,7 @@ struct InboundAPI: RouteCollection {
                 request.headers.bearerAuthorization != nil
                 ? "the bearer token was not accepted"
                 : request.headers.basicAuthorization != nil ? "wrong user name or password" : "no credentials"
-            throw await refuse(error, reason: "\(how) (\(error.description))")
+            throw await refuse(error, reason: "\(how) (\(error.description))", category: "credentials")
         }
         try await check(caller, settings: settings, mode: mode, refuse: refuse)
 
@@ -78,7 +79,7 @@ struct InboundAPI: RouteCollection {
         } catch {
             throw await refuse(
                 .badRequest("Exception while reading request", detail: "The payload is not a case event: \(error)"),
-                reason: "the payload is not a case event")
+                reason: "the payload is not a case event", category: "payload")
         }
         try Self.validate(event)
         if let repository = settings.repositoryId, event.repositoryId != repository {
@@ -86,7 +87,8 @@ struct InboundAPI: RouteCollection {
                 .badRequest(
                     "Unknown repository",
                     detail: "The event is for repository \(event.repositoryId); this desk is \(repository)."),
-                reason: "event \(event.eventId) names repository \(event.repositoryId), not \(repository)")
+                reason: "event \(event.eventId) names repository \(event.repositoryId), not \(repository)",
+                category: "repository")
         }
         let answer = try await apply(event, by: caller, services: services)
         let response = Response(status: .ok)
@@ -97,7 +99,7 @@ struct InboundAPI: RouteCollection {
     /// Whether the authenticated caller is the integration user, authenticated as the mode says.
     private func check(
         _ caller: DeskAPIUser, settings: AppSettings, mode: SetupMode,
-        refuse: (DeskError, String) async -> DeskError
+        refuse: (DeskError, String, String) async -> DeskError
     ) async throws {
         switch (mode, caller.via) {
         case (.basic, .basic):
@@ -108,7 +110,7 @@ struct InboundAPI: RouteCollection {
                     .forbidden(
                         "User Not Authorized",
                         detail: "The token was issued to another OAuth client than the app's inbound OAuth provider."),
-                    "the token was issued to OAuth entity \(entity), not the app's inbound client \(chosen)")
+                    "the token was issued to OAuth entity \(entity), not the app's inbound client \(chosen)", "entity")
             }
         case (.aad, .externalToken(let entity)):
             if let chosen = settings.inboundEntity, entity != chosen {
@@ -116,7 +118,7 @@ struct InboundAPI: RouteCollection {
                     .forbidden(
                         "User Not Authorized",
                         detail: "The token was verified by another OIDC provider than the app's inbound provider."),
-                    "the token was verified by OIDC entity \(entity), not the app's provider \(chosen)")
+                    "the token was verified by OIDC entity \(entity), not the app's provider \(chosen)", "entity")
             }
         default:
             throw await refuse(
@@ -126,13 +128,14 @@ struct InboundAPI: RouteCollection {
                         ? "In aad mode the app takes Microsoft Entra tokens only."
                         : "In basic mode the app takes the integration user's credentials or its /oauth_token.do "
                             + "tokens only."),
-                "\(caller.userName) authenticated by \(caller.via), which the \(mode.rawValue) mode does not take")
+                "\(caller.userName) authenticated by \(caller.via), which the \(mode.rawValue) mode does not take",
+                "mode")
         }
         guard caller.sysId == settings.integrationUser else {
             throw await refuse(
                 .forbidden(
                     "User Not Authorized", detail: "\(caller.userName) is not the app's integration user."),
-                "\(caller.userName) is not the integration user")
+                "\(caller.userName) is not the integration user", "user")
         }
         guard caller.webServiceAccessOnly else {
             throw await refuse(
@@ -140,7 +143,7 @@ struct InboundAPI: RouteCollection {
                     "User Not Authorized",
                     detail: "The integration user \(caller.userName) is not web-service-only (Web service access only "
                         + "must be ticked)."),
-                "the integration user \(caller.userName) is not web-service-only")
+                "the integration user \(caller.userName) is not web-service-only", "web-service-only")
         }
     }
 

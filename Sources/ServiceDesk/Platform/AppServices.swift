@@ -52,6 +52,15 @@ package struct DeskAppServices: Sendable {
         ).token(profileId: profileId, forceRefresh: forceRefresh)
     }
 
+    /// Writes a refused call to the system log (source: the scope): the first of a `category` (a fixed word
+    /// naming the reason, never caller input) per caller address and minute is an entry, repeats are counted on
+    /// it, so a caller hammering the app cannot flood the log.
+    package func logRefusal(_ message: String, category: String) async {
+        await SystemLog(sql: sql, now: request.desk.config.now, logger: request.logger).writeRefusal(
+            source: scope, category: category, message, address: DeskAuthenticator.clientAddress(request),
+            correlationId: correlationId)
+    }
+
     /// Drops the cached token of `profileId` (the receiver refused it).
     package func forgetToken(profileId: String) async throws {
         try await OutboundTokenCache(sql: sql, masterKey: request.desk.config.masterKey).remove(profileId: profileId)

@@ -50,9 +50,11 @@ struct SystemLog: Sendable {
     /// Writes a refused unauthenticated request. The first refusal from a source and client address in a
     /// minute is an entry of its own; the ones after it update that entry (the latest reason and the count)
     /// instead of adding more, so bad credentials sent in a loop leave one entry a minute.
-    func writeRefusal(source: String, _ message: String, address: String?, correlationId: String?) async {
+    func writeRefusal(
+        source: String, category: String = "", _ message: String, address: String?, correlationId: String?
+    ) async {
         let minute = Int(now().timeIntervalSince1970 / 60)
-        let key = "\(source)|\(address ?? "-")|\(minute)"
+        let key = "\(source)|\(category)|\(address ?? "-")|\(minute)"
         let sysId = TableWrite.newSysId()
         do {
             try await sql.delete(from: Self.refusalTally).where("minute", .lessThan, minute - 1).run()
