@@ -91,6 +91,8 @@ def test_basic_mode_by_clicking_then_a_case_from_the_tab_answered_in_the_console
     browser.save_screenshot(str(SCREENSHOTS / "app-setup-basic-complete.png"))
     click_and_load(browser, "next")
     assert wait_for(browser, "setup-mode").text == "Basic", browser.page_source[:3000]
+    assert browser.find_element(By.ID, "summary-inbound").text == INBOUND
+    assert browser.find_element(By.ID, "summary-user").text == "m365.integration"
 
     incident = session.get(desk.base_url + "/api/now/table/incident", timeout=10,
                            auth=("desk.admin", desk.user("desk.admin")["password"]),

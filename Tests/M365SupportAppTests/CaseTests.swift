@@ -159,6 +159,37 @@ struct CaseTests {
     }
 }
 
+@Suite("Microsoft 365 support app: the case store")
+struct CaseStoreTests {
+    @Test func aCaseAnEventCreatedFirstGetsItsDetailsWhenTheDeskKeepsIt() async throws {
+        try await withApp { fixture in
+            let sql = try fixture.desk.db.asSQL()
+            let now = Date()
+            func request(title: String, email: String) -> ServiceRequest {
+                ServiceRequest(
+                    number: "SR0000007", tenantId: "t", repositoryId: "r", ticketNumber: "INC0010001", ticketUrl: nil,
+                    title: title, description: "", severity: "B", status: "inProgress", contact: .init(email: email),
+                    testEnvironment: true, createdAt: now, updatedAt: now, updates: nil)
+            }
+            try await CaseStore.keep(
+                request(title: "Microsoft support case SR0000007", email: ""), incident: "i", openedBy: "", at: now,
+                sql: sql)
+            try await CaseStore.keep(
+                request(title: "Mail delayed", email: "admin@contoso.onmicrosoft.com"), incident: "i",
+                openedBy: "David Loo", at: now, sql: sql)
+            let kept = try #require(try await CaseStore(sql: sql).find(number: "SR0000007"))
+            #expect(kept.title == "Mail delayed")
+            #expect(kept.contactEmail == "admin@contoso.onmicrosoft.com")
+            #expect(kept.openedBy == "David Loo")
+            // A kept case is not overwritten by a later keep.
+            try await CaseStore.keep(
+                request(title: "Other", email: "other@contoso.onmicrosoft.com"), incident: "i", openedBy: "X", at: now,
+                sql: sql)
+            #expect(try await CaseStore(sql: sql).find(number: "SR0000007")?.title == "Mail delayed")
+        }
+    }
+}
+
 /// The inbound API's refusals and its exactly-once receipt.
 @Suite("Microsoft 365 support app: the inbound API", .serialized)
 struct InboundAPITests {

@@ -209,7 +209,9 @@ struct CasePages: RouteCollection {
             return try await again(shown, failure.kind == .contactNotAdministrator ? .forbidden : .badGateway)
         }
         // A form sent twice answers with the case the first one opened: it is kept and noted once.
-        if let kept = try await CaseStore(sql: services.sql).find(number: opened.number), kept.incident == incidentId {
+        if let kept = try await CaseStore(sql: services.sql).find(number: opened.number), kept.incident == incidentId,
+            !kept.contactEmail.isEmpty
+        {
             return request.seeOther(
                 DeskPath.record(DeskPath.incident, sysId: incidentId) + "#x_mioms_m365_assis",
                 notice: "Microsoft support case \(opened.number) is open.")

@@ -93,8 +93,8 @@ struct CaseStore: Sendable {
             updates: [])
     }
 
-    /// Keeps a case the Connector opened (or already had: the create is idempotent); an existing row is left as
-    /// it is, since an event may have created it first.
+    /// Keeps a case the Connector opened (or already had: the create is idempotent). A row an event created first
+    /// (it knows no title or contact) gets the case's details; a kept case is left as it is.
     static func keep(
         _ request: ServiceRequest, incident: String, openedBy: String, at now: Date, sql: any SQLDatabase
     ) async throws {
@@ -112,7 +112,12 @@ struct CaseStore: Sendable {
                 SQLBind(openedBy), SQLBind(0), SQLBind(request.createdAt.timeIntervalSince1970),
                 SQLBind(now.timeIntervalSince1970)
             )
-            .ignoringConflicts(with: ["number"])
+            .onConflict(with: ["number"]) { conflict in
+                conflict.set(excludedValueOf: "title").set(excludedValueOf: "contact_email")
+                    .set(excludedValueOf: "test_environment").set(excludedValueOf: "opened_by")
+                    .set(excludedValueOf: "tenant_id").set(excludedValueOf: "repository_id")
+                    .where(SQLColumn("contact_email", table: cases), .equal, SQLBind(""))
+            }
             .run()
     }
 

@@ -146,6 +146,9 @@ struct SetupPages: RouteCollection {
         let restUserApp: String
         let ipAllowListEnabled: Bool
         let ipAllowList: String
+        /// The summary's inbound OAuth provider and integration user, by name.
+        let inboundName: String?
+        let integrationUserName: String?
     }
 
     private func render(
@@ -164,7 +167,7 @@ struct SetupPages: RouteCollection {
         var clients: [DeskAppServices.RegistryEntity] = []
         var oidc: [DeskAppServices.RegistryEntity] = []
         var users: [DeskAppUser] = []
-        if step == .inbound {
+        if step == .inbound || step == nil {
             let services = service.services
             do {
                 clients = try await services.inboundClients()
@@ -186,6 +189,10 @@ struct SetupPages: RouteCollection {
                     ?? SetupProblem(
                         message: "The app may not read the desk's users.", crossScopeRefusal: refusal.description)
             }
+        }
+        var integrationUserName: String?
+        if step == nil, let user = settings.integrationUser {
+            integrationUserName = try? await service.services.user(sysIdOrUserName: user)?.userName
         }
         let selectedProfile = entered["profile"] ?? settings.outboundProfile
         let selectedEntity = entered["inbound_client"] ?? entered["oidc_entity"] ?? settings.inboundEntity
@@ -237,7 +244,9 @@ struct SetupPages: RouteCollection {
             restUserApp: entered["rest_user_app"] ?? settings.restUserApp ?? "",
             ipAllowListEnabled: entered.isEmpty
                 ? settings.ipAllowListEnabled : entered["ip_allow_list_enabled"] == "true",
-            ipAllowList: entered["ip_allow_list"] ?? settings.ipAllowList)
+            ipAllowList: entered["ip_allow_list"] ?? settings.ipAllowList,
+            inboundName: (clients + oidc).first { $0.sysId == settings.inboundEntity }?.name,
+            integrationUserName: step == nil ? integrationUserName : nil)
         return try await request.page(
             "x_mioms_m365_assis/setup", title: "Microsoft 365 support setup — \(step?.title ?? "Summary")", model,
             status: status)
