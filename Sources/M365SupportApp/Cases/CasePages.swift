@@ -209,7 +209,8 @@ struct CasePages: RouteCollection {
             return try await again(shown, failure.kind == .contactNotAdministrator ? .forbidden : .badGateway)
         }
         // A form sent twice answers with the case the first one opened: it is kept and noted once.
-        if let kept = try await CaseStore(sql: services.sql).find(number: opened.number), kept.incident == incidentId,
+        if let kept = try await CaseStore(sql: services.sql).find(number: opened.number, withThread: false),
+            kept.incident == incidentId,
             !kept.contactEmail.isEmpty
         {
             return request.seeOther(
@@ -252,7 +253,8 @@ struct CasePages: RouteCollection {
         let incident = try await InsightsPages.incident(incidentId, services: services)
         let user = form.user
         guard let number = form.text("number"), number.count <= 40,
-            let record = try await CaseStore(sql: services.sql).find(number: number), record.incident == incidentId
+            let record = try await CaseStore(sql: services.sql).find(number: number, withThread: false),
+            record.incident == incidentId
         else { throw Abort(.notFound, reason: "This incident has no such Microsoft support case.") }
         let text = (form.text("text") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         func failed(_ failure: InsightsPages.Model.Failure, _ status: HTTPResponseStatus) async throws -> Response {

@@ -55,11 +55,12 @@ struct CaseStore: Sendable {
         return result
     }
 
-    func find(number: String) async throws -> CaseRecord? {
+    /// The case with its thread, or without (`withThread: false`: the inbound path needs only the case).
+    func find(number: String, withThread: Bool = true) async throws -> CaseRecord? {
         guard let row = try await sql.select().column("*").from(Self.cases).where("number", .equal, number).first()
         else { return nil }
         var record = try Self.record(row)
-        record.updates = try await thread(number)
+        if withThread { record.updates = try await thread(number) }
         return record
     }
 

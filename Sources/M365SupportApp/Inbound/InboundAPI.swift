@@ -170,7 +170,7 @@ struct InboundAPI: RouteCollection {
         -> Answer
     {
         let number = event.serviceRequest.number
-        let known = try await CaseStore(sql: services.sql).find(number: number)
+        let known = try await CaseStore(sql: services.sql).find(number: number, withThread: false)
         let incidentId: String
         if let known {
             guard known.ticketNumber == event.serviceRequest.ticketNumber else {
@@ -234,7 +234,8 @@ struct InboundAPI: RouteCollection {
         } catch {
             // The same event delivered twice at once: the other delivery applied it.
             guard (error as? any DatabaseError)?.isConstraintFailure == true,
-                try await CaseStore(sql: services.sql).thread(number).contains(where: { $0.id == event.eventId })
+                try await services.sql.select().column("id").from(CaseStore.updates)
+                    .where("id", .equal, event.eventId).first() != nil
             else { throw error }
             return Answer(applied: false, eventId: event.eventId, serviceRequest: number, incident: incidentId)
         }
