@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts a throwaway PostgreSQL on loopback for the persistence tests and prints its URL.
 # Usage: eval "$(scripts/postgres-start.sh)"   → exports M365_TEST_POSTGRES_URL, M365_TEST_POSTGRES_DESK_URL,
-# M365_TEST_POSTGRES_CONNECTOR_URL and PG_TEST_DIR
+# M365_TEST_POSTGRES_CONNECTOR_URL, M365_TEST_POSTGRES_APP_URL and PG_TEST_DIR
 # Stop it with scripts/postgres-stop.sh.
 set -euo pipefail
 
@@ -25,7 +25,9 @@ fi
 # The desk's suite gets its own database: test targets run in parallel and share Fluent's migration table.
 "${run_as[@]}" "$bindir/createdb" -h 127.0.0.1 -p "$port" -U m365 m365_desk_test
 "${run_as[@]}" "$bindir/createdb" -h 127.0.0.1 -p "$port" -U m365 m365_connector_test
+"${run_as[@]}" "$bindir/createdb" -h 127.0.0.1 -p "$port" -U m365 m365_app_test
 echo "export PG_TEST_DIR='$dir'"
 echo "export M365_TEST_POSTGRES_URL='postgres://m365@127.0.0.1:$port/m365_test?sslmode=disable'"
 echo "export M365_TEST_POSTGRES_DESK_URL='postgres://m365@127.0.0.1:$port/m365_desk_test?sslmode=disable'"
 echo "export M365_TEST_POSTGRES_CONNECTOR_URL='postgres://m365@127.0.0.1:$port/m365_connector_test?sslmode=disable'"
+echo "export M365_TEST_POSTGRES_APP_URL='postgres://m365@127.0.0.1:$port/m365_app_test?sslmode=disable'"

@@ -19,6 +19,7 @@ fi
 export M365_TEST_POSTGRES_URL="${M365_TEST_POSTGRES_URL:-}"
 export M365_TEST_POSTGRES_DESK_URL="${M365_TEST_POSTGRES_DESK_URL:-}"
 export M365_TEST_POSTGRES_CONNECTOR_URL="${M365_TEST_POSTGRES_CONNECTOR_URL:-}"
+export M365_TEST_POSTGRES_APP_URL="${M365_TEST_POSTGRES_APP_URL:-}"
 
 swift format lint --strict --recursive Sources Tests Benchmarks Package.swift
 swift build --build-tests

@@ -161,7 +161,7 @@ extension TestingHTTPResponse {
 }
 
 func withApp(
-    deskMiddleware: [any Middleware] = [], listeningDesk: Bool = false,
+    deskMiddleware: [any Middleware] = [], listeningDesk: Bool = false, deskDatabase: DatabaseLocation = .sqliteMemory,
     _ body: (AppFixture) async throws -> Void
 ) async throws {
     TestLogging.bootstrap()
@@ -175,6 +175,8 @@ func withApp(
     let connector = try await Application.make(.testing)
     let desk = try await Application.make(.testing)
     func shutDown() async {
+        // A shared PostgreSQL database is left as it was found.
+        if case .postgres = deskDatabase { try? await desk.autoRevert() }
         await desk.server.shutdown()
         await connector.server.shutdown()
         await identity.server.shutdown()
@@ -227,7 +229,7 @@ func withApp(
             desk,
             config: DeskConfig(
                 endpoint: ServiceEndpoint(host: "127.0.0.1", port: deskPort, usesTLS: false, publicURL: deskURL),
-                database: .sqliteMemory, tls: nil, masterKey: masterKey, passwordCost: 4, now: clock.provider))
+                database: deskDatabase, tls: nil, masterKey: masterKey, passwordCost: 4, now: clock.provider))
         for middleware in deskMiddleware { desk.middleware.use(middleware) }
         try desk.install(M365SupportApp(defaultConnectorURL: connectorURL))
         try await desk.prepareDesk()

@@ -430,3 +430,43 @@ struct CasesWizardTests {
         }
     }
 }
+
+@Suite("Microsoft 365 support app: Sign in with Microsoft")
+struct SSOTests {
+    @Test func theOptionAppearsWithTheSettingAndTheFlowIsBoundToItsStart() async throws {
+        try await withApp(listeningDesk: true) { fixture in
+            _ = try await fixture.configureBasic()
+            let browser = WebBrowser(fixture.desk)
+            #expect(!(try await browser.get("/login.do")).html.contains("Sign in with Microsoft"))
+            #expect(try await browser.get("/x_mioms_m365_assis_sso.do").status == .notFound)
+            try await fixture.expectOK(try await fixture.setup(.PUT, "/settings", json: ["ssoEnabled": true]))
+            let login = try await browser.get("/login.do?sysparm_goto=/incident_list.do")
+            #expect(login.html.contains("Sign in with Microsoft"))
+            #expect(login.html.contains("/x_mioms_m365_assis_sso.do?sysparm_goto=%2Fincident%5Flist%2Edo"))
+            let start = try await browser.get("/x_mioms_m365_assis_sso.do?sysparm_goto=/incident_list.do")
+            #expect(start.status == .seeOther)
+            let location = try #require(start.location)
+            #expect(location.hasPrefix("\(fixture.identityURL)/\(fixture.tenantId)/oauth2/v2.0/authorize?"))
+            let query = try #require(URLComponents(string: location)?.queryItems)
+            func item(_ name: String) -> String? { query.first { $0.name == name }?.value }
+            #expect(item("client_id") == fixture.outboundApp.appId)
+            #expect(item("code_challenge_method") == "S256")
+            #expect(item("code_challenge")?.count == 43)
+            #expect(item("redirect_uri") == "\(try #require(fixture.deskListenURL))/x_mioms_m365_assis_sso_callback.do")
+            #expect(item("nonce")?.isEmpty == false)
+            // A callback whose state is not this browser's start is refused before any token request.
+            let forged = try await browser.get("/x_mioms_m365_assis_sso_callback.do?code=abc&state=forged")
+            #expect(forged.status == .badRequest)
+            #expect(forged.html.contains("did not start on this desk"))
+            let other = WebBrowser(fixture.desk)
+            let state = try #require(item("state"))
+            let stolen = try await other.get("/x_mioms_m365_assis_sso_callback.do?code=abc&state=\(state)")
+            #expect(stolen.status == .badRequest)
+            // The authority's refusal is shown with its log entry.
+            let refused = try await browser.get(
+                "/x_mioms_m365_assis_sso_callback.do?error=access_denied&error_description=declined&state=\(state)")
+            #expect(refused.html.contains("Microsoft did not sign you in (access_denied)"))
+            #expect(refused.html.contains("system log entry"))
+        }
+    }
+}
