@@ -77,6 +77,7 @@ enum DeskMigrations {
         AddOIDCAcceptedTenants(),
         CreateJobTables(),
         AddSessionExternalAccount(),
+        AddDeskIndexes(),
     ]
 }
 

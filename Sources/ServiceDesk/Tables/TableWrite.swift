@@ -36,7 +36,7 @@ package struct TableWrite {
     func insertValues(_ fields: [String: Any]) async throws -> Values {
         var values = try await converted(fields)
         let sysId = (fields["sys_id"] as? String).flatMap { TableStore.isSysId($0) ? $0 : nil }
-        values["sys_id"] = sysId ?? Self.newSysId()
+        values["sys_id"] = sysId ?? Self.newOrderedSysId()
         let stamp = DeskTime.format(now)
         values["sys_created_on"] = stamp
         values["sys_created_by"] = userName
@@ -90,8 +90,9 @@ package struct TableWrite {
     }
 
     /// A `sys_id` that sorts after every one this process made before: the microseconds of the wall clock (never
-    /// going back), then randomness. Journal entries get these, so entries written within one second (a case
-    /// opened and its first update) still list in the order they were written.
+    /// going back), then randomness. Records get these, so lists ordered by a field and then `sys_id` show records
+    /// written within one second (a case opened and its first update) in the order they were written, and an
+    /// index on (field, sys_id) serves such a list without a sort.
     static func newOrderedSysId() -> String {
         let micros = lastOrderedMicros.withLock { last in
             last = max(last + 1, UInt64(max(0, Date().timeIntervalSince1970 * 1_000_000)))
