@@ -8,7 +8,7 @@ struct DeskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "desk",
         abstract: "Manage the service desk in DATA (run in the folder whose ./data it manages).",
-        subcommands: [Users.self, OAuth.self])
+        subcommands: [Users.self, OAuth.self, Seed.self])
 }
 
 /// Opens the desk's database (migrating it if needed), runs `body`, and closes it again.
@@ -117,6 +117,43 @@ extension DeskCommand {
                         "Created inbound OAuth entity\n  client ID: \($0.clientId)\n  client secret (shown once): \($0.clientSecret)"
                     })
             }
+        }
+    }
+}
+
+extension DeskCommand {
+    /// `desk seed`: a real desk's volume for load tests.
+    struct Seed: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fill the desk with users and incidents for load tests (batched, with progress).")
+
+        @OptionGroup var store: DeskStore
+        @Option(help: "Incidents to add.") var incidents = 100_000
+        @Option(help: "Users to add (a tenth of them agents with the itil role).") var users = 10_000
+        @Option(name: .customLong("journal-share"), help: "Share of incidents with work notes (0–1).")
+        var journalShare = 0.2
+        @Option(help: "Random seed: the same seed makes the same desk.") var seed: UInt64 = 1
+
+        func run() async throws {
+            guard incidents >= 0, users >= 0, (0...1).contains(journalShare) else {
+                throw ValidationError("--incidents and --users are 0 or more; --journal-share is between 0 and 1.")
+            }
+            let progress = ProgressPrinter(unit: "records", step: 10_000)
+            try await store.run(
+                { (directory: DeskDirectory) -> DeskLoadSeed.Report in
+                    let seeder = DeskLoadSeed(app: directory.app)
+                    let report = try await seeder.seed(
+                        users: users, incidents: incidents, journalShare: journalShare, seed: seed,
+                        progress: { (done: Int, total: Int) in progress.update(done, of: total) })
+                    progress.finish()
+                    return report
+                },
+                describe: { (report: DeskLoadSeed.Report) -> String in
+                    String(
+                        format: "Seeded %d users, %d incidents and %d work notes in %.1f s (%.0f records/s).",
+                        report.users, report.incidents, report.workNotes, report.seconds,
+                        Double(report.users + report.incidents + report.workNotes) / max(0.001, report.seconds))
+                })
         }
     }
 }

@@ -115,27 +115,18 @@ extension KBCommand {
 
         func run() async throws {
             let data = try Data(contentsOf: URL(fileURLWithPath: file))
-            let terminal = isatty(STDERR_FILENO) != 0
-            var lastLine = 0
+            let progress = ProgressPrinter(unit: "articles", step: 500)
             try await store.run(
                 { operations in
-                    try await operations.knowledgeBase.importJSONLines(data) { written, total in
-                        if terminal {
-                            let width = 30
-                            let filled = total == 0 ? width : written * width / total
-                            let bar =
-                                String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-                            FileHandle.standardError.write(Data("\r\(bar) \(written)/\(total) articles".utf8))
-                        } else if written - lastLine >= 500 || written == total {
-                            FileHandle.standardError.write(Data("imported \(written) of \(total) articles\n".utf8))
-                            lastLine = written
-                        }
+                    let report = try await operations.knowledgeBase.importJSONLines(data) { written, total in
+                        progress.update(written, of: total)
                     }
+                    progress.finish()
+                    return report
                 },
                 describe: { report in
                     var lines = [
-                        (terminal ? "\n" : "")
-                            + "Imported \(report.inserted + report.updated) articles (\(report.inserted) new, \(report.updated) updated)."
+                        "Imported \(report.inserted + report.updated) articles (\(report.inserted) new, \(report.updated) updated)."
                     ]
                     for refusal in report.refused.prefix(50) {
                         lines.append("\(file):\(refusal.line): skipped, \(refusal.reason)")

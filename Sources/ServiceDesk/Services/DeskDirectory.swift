@@ -17,7 +17,7 @@ package struct DeskDirectory: Sendable {
         ),
     ]
 
-    let app: Application
+    package let app: Application
 
     package init(app: Application) {
         self.app = app
