@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// `m365-benchmarks identity|desk|server|connector|insights [seconds per phase] [connections]`, `delivery [updates] [cases]`, `worknote [updates]`, `search [passes] [articles]`: figures with a baseline from
+/// `m365-benchmarks identity|desk|server|connector|insights [seconds per phase] [connections]`, `deskscale [seconds] [connections] [incidents]`, `delivery [updates] [cases]`, `worknote [updates]`, `search [passes] [articles]`: figures with a baseline from
 /// the same run. Build in release mode: `swift build -c release --product m365-benchmarks`.
 @main
 enum M365Benchmarks {
@@ -18,6 +18,10 @@ enum M365Benchmarks {
         switch which {
         case "identity": try await IdentityTokenBenchmark.run(seconds: seconds, connections: connections)
         case "desk": try await DeskTableBenchmark.run(seconds: seconds, connections: connections)
+        case "deskscale":
+            try await DeskScaleBenchmark.run(
+                seconds: seconds, connections: connections,
+                incidents: arguments.count > 4 ? Int(arguments[4]) ?? 100_000 : 100_000)
         case "server": try await ServerBenchmark.run(seconds: seconds, connections: connections)
         case "connector": try await ConnectorHealthBenchmark.run(seconds: seconds, connections: connections)
         case "insights": try await InsightsBenchmark.run(seconds: seconds, connections: connections)
@@ -37,7 +41,7 @@ enum M365Benchmarks {
         default:
             FileHandle.standardError.write(
                 Data(
-                    "usage: m365-benchmarks identity|desk|server|connector|insights [seconds] [connections] | delivery [updates] [cases] | worknote [updates] | search [passes] [articles]\n"
+                    "usage: m365-benchmarks identity|desk|server|connector|insights [seconds] [connections] | deskscale [seconds] [connections] [incidents] | delivery [updates] [cases] | worknote [updates] | search [passes] [articles]\n"
                         .utf8))
             exit(64)
         }
