@@ -51,7 +51,14 @@ def test_an_agent_works_an_incident_from_creation_to_reopening(desk, browser):
 
     browser.find_element(By.ID, "new-record").click()
     wait_for(browser, "short_description").send_keys("OneDrive sync stuck at 'Processing changes'")
-    Select(browser.find_element(By.ID, "caller_id")).select_by_visible_text("Abel Tuter")
+    # The caller is a search-as-you-type reference: typing part of a name offers matching users.
+    caller = browser.find_element(By.ID, "caller_id")
+    caller.send_keys("tut")
+    WebDriverWait(browser, 10).until(
+        lambda b: "abel.tuter" in [o.get_attribute("value")
+                                   for o in b.find_elements(By.CSS_SELECTOR, "#caller_id-options option")])
+    caller.clear()
+    caller.send_keys("abel.tuter")
     Select(browser.find_element(By.ID, "category")).select_by_visible_text("Software")
     Select(browser.find_element(By.ID, "impact")).select_by_visible_text("2 - Medium")
     Select(browser.find_element(By.ID, "urgency")).select_by_visible_text("1 - High")
@@ -60,6 +67,7 @@ def test_an_agent_works_an_incident_from_creation_to_reopening(desk, browser):
 
     number = wait_for(browser, "number").get_attribute("value")
     assert number.startswith("INC")
+    assert browser.find_element(By.ID, "caller_id-label").text == "Abel Tuter"
     assert browser.find_element(By.ID, "priority").get_attribute("value") == "2 - High"
 
     browser.find_element(By.ID, "work_notes").send_keys("Asked the user to pause and resume sync.")

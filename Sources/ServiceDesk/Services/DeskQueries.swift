@@ -13,28 +13,64 @@ struct DeskQueries {
         let label: String
     }
 
-    /// Active users by name (at most `limit`), for caller and assignee choices.
-    func activePeople(limit: Int = 1000) async throws -> [Person] {
-        try await sql.select().columns("sys_id", "name", "user_name").from(DeskTables.user.databaseTable)
-            .where("active", .equal, true).orderBy("name").limit(limit).all()
-            .map { row in
-                Person(
-                    sysId: try row.decode(column: "sys_id", as: String.self),
-                    label: try row.decode(column: "name", as: String?.self)
-                        ?? (try row.decode(column: "user_name", as: String.self)))
-            }
+    /// A user as a reference field shows and picks them.
+    struct UserChoice: Sendable, Encodable {
+        let sysId: String
+        /// The user ID: unique, so a form sends it back and the desk resolves it.
+        let userName: String
+        let name: String
+        let email: String
     }
 
-    /// Users who may work incidents (`itil` or `admin` given directly).
-    func agentIds() async throws -> Set<String> {
-        Set(
-            try await sql.raw(
+    /// The users `sysIds` names (a record's references), by `sys_id`.
+    func users(_ sysIds: [String]) async throws -> [String: UserChoice] {
+        let wanted = sysIds.filter { !$0.isEmpty }
+        guard !wanted.isEmpty else { return [:] }
+        let rows = try await sql.select().columns("sys_id", "user_name", "name", "email")
+            .from(DeskTables.user.databaseTable).where("sys_id", .in, wanted).all()
+        var found: [String: UserChoice] = [:]
+        for row in rows {
+            let choice = try Self.choice(row)
+            found[choice.sysId] = choice
+        }
+        return found
+    }
+
+    /// Active, interactive users whose user ID or e-mail starts with `text` or whose name contains it (any
+    /// case), by name, at most `limit`; only agents (`itil` or `admin` given directly) when `agentsOnly`.
+    func searchUsers(_ text: String, agentsOnly: Bool, limit: Int) async throws -> [UserChoice] {
+        let needle = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let escaped = needle.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+        var statement: SQLQueryString = """
+            SELECT u.sys_id AS sys_id, u.user_name AS user_name, u.name AS name, u.email AS email
+            FROM \(ident: DeskTables.user.databaseTable) u
+            WHERE u.active = \(bind: true) AND (u.web_service_access_only IS NULL OR u.web_service_access_only = \(bind: false))
+            """
+        if !needle.isEmpty {
+            statement += """
+                 AND (LOWER(u.user_name) LIKE \(bind: escaped + "%") ESCAPE '\\'
+                   OR LOWER(u.email) LIKE \(bind: escaped + "%") ESCAPE '\\'
+                   OR LOWER(u.name) LIKE \(bind: "%" + escaped + "%") ESCAPE '\\')
                 """
-                SELECT ur.\(ident: "user") AS id FROM \(ident: DeskTables.userRole.databaseTable) ur
-                JOIN \(ident: DeskTables.role.databaseTable) r ON r.sys_id = ur.role
-                WHERE r.name IN (\(bind: DeskRole.itil), \(bind: DeskRole.admin))
+        }
+        if agentsOnly {
+            statement += """
+                 AND u.sys_id IN (SELECT ur.\(ident: "user") FROM \(ident: DeskTables.userRole.databaseTable) ur
+                   JOIN \(ident: DeskTables.role.databaseTable) r ON r.sys_id = ur.role
+                   WHERE r.name IN (\(bind: DeskRole.itil), \(bind: DeskRole.admin)))
                 """
-            ).all().map { try $0.decode(column: "id", as: String.self) })
+        }
+        statement += " ORDER BY u.name, u.sys_id LIMIT \(literal: max(1, min(limit, 50)))"
+        return try await sql.raw(statement).all().map(Self.choice)
+    }
+
+    private static func choice(_ row: any SQLRow) throws -> UserChoice {
+        let userName = try row.decode(column: "user_name", as: String.self)
+        return UserChoice(
+            sysId: try row.decode(column: "sys_id", as: String.self), userName: userName,
+            name: try row.decode(column: "name", as: String?.self) ?? userName,
+            email: try row.decode(column: "email", as: String?.self) ?? "")
     }
 
     struct Role: Sendable {

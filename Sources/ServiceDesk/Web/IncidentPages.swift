@@ -27,6 +27,7 @@ struct IncidentPages: RouteCollection {
         }
         routes.get(DeskPath.incident.pathComponents, use: show)
         routes.form(DeskPath.incident.pathComponents, roles: WebAccess.incidentsWrite, use: save)
+        routes.get(DeskPath.userPicker.pathComponents, use: pickUsers)
     }
 
     static let list = ListView(
@@ -63,6 +64,13 @@ struct IncidentPages: RouteCollection {
         let selected: Bool
     }
 
+    /// A reference field: the text in the box (the user ID, which the desk resolves; or what was typed) and the
+    /// display name beside it.
+    struct Reference: Encodable, Sendable {
+        let value: String
+        let label: String
+    }
+
     struct JournalEntry: Encodable, Sendable {
         let time: String
         let author: String
@@ -83,8 +91,8 @@ struct IncidentPages: RouteCollection {
         let openedAt: String
         let resolvedAt: String
         let closedAt: String
-        let callers: [Option]
-        let assignees: [Option]
+        let caller: Reference
+        let assignee: Reference
         let categories: [Option]
         let impacts: [Option]
         let urgencies: [Option]
@@ -185,6 +193,23 @@ struct IncidentPages: RouteCollection {
             notice: "Incident \(number) \(outcome).")
     }
 
+    /// The reference pickers' search: `?field=caller_id|assigned_to&q=…` → up to 10 users as JSON, for those who
+    /// may read incidents; `assigned_to` offers agents only.
+    private func pickUsers(_ request: Request) async throws -> Response {
+        _ = try request.requireWebUser(WebAccess.incidentsRead)
+        let field = request.query[String.self, at: "field"] ?? "caller_id"
+        guard ["caller_id", "assigned_to", "opened_by"].contains(field) else {
+            throw Abort(.badRequest, reason: "Unknown reference field.")
+        }
+        let text = String((request.query[String.self, at: "q"] ?? "").prefix(100))
+        let found = try await DeskQueries(sql: try request.sqlDatabase).searchUsers(
+            text, agentsOnly: field == "assigned_to", limit: 10)
+        let response = Response(status: .ok)
+        try response.content.encode(["result": found], as: .json)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+
     private func form(
         _ request: Request, record: [String: String], error: String?, status: HTTPResponseStatus = .ok
     ) async throws -> Response {
@@ -195,18 +220,12 @@ struct IncidentPages: RouteCollection {
         let state = record["state"] ?? "1"
         let canWrite = user.principal.hasAny(of: WebAccess.incidentsWrite)
 
-        let queries = DeskQueries(sql: sql)
-        let people = try await queries.activePeople()
-        let agentIds = try await queries.agentIds()
-        var callers = [Option(value: "", label: "", selected: (record["caller_id"] ?? "").isEmpty)]
-        var assignees = [Option(value: "", label: "", selected: (record["assigned_to"] ?? "").isEmpty)]
-        for person in people {
-            callers.append(
-                Option(value: person.sysId, label: person.label, selected: record["caller_id"] == person.sysId))
-            if agentIds.contains(person.sysId) {
-                assignees.append(
-                    Option(value: person.sysId, label: person.label, selected: record["assigned_to"] == person.sysId))
-            }
+        // Only the two users the record names: a large desk's users are found by the pickers' search.
+        let named = try await DeskQueries(sql: sql).users([record["caller_id"] ?? "", record["assigned_to"] ?? ""])
+        func reference(_ field: String) -> Reference {
+            let value = record[field] ?? ""
+            if let user = named[value] { return Reference(value: user.userName, label: user.name) }
+            return Reference(value: value, label: "")
         }
         func options(_ pairs: [(String, String)], _ field: String) -> [Option] {
             pairs.map { Option(value: $0.0, label: $0.1, selected: record[field] == $0.0) }
@@ -236,7 +255,8 @@ struct IncidentPages: RouteCollection {
                 ?? "",
             stateLabel: DeskTables.incidentStates[state] ?? state, openedAt: record["opened_at"] ?? "",
             resolvedAt: record["resolved_at"] ?? "", closedAt: record["closed_at"] ?? "",
-            callers: callers, assignees: assignees, categories: options(Self.categories, "category"),
+            caller: reference("caller_id"), assignee: reference("assigned_to"),
+            categories: options(Self.categories, "category"),
             impacts: options(levels, "impact"), urgencies: options(levels, "urgency"),
             states: options(Self.stateOrder.map { ($0, DeskTables.incidentStates[$0] ?? $0) }, "state"),
             closeCodes: [Option(value: "", label: "", selected: (record["close_code"] ?? "").isEmpty)]

@@ -10,6 +10,8 @@ package enum DeskPath {
     package static let oauthRedirect = "/oauth_redirect.do"
     package static let incidentList = "/incident_list.do"
     package static let incident = "/incident.do"
+    /// The reference pickers' user search (JSON).
+    package static let userPicker = "/sys_user_reference.do"
     package static let userList = "/sys_user_list.do"
     package static let user = "/sys_user.do"
     package static let roleList = "/sys_user_role_list.do"

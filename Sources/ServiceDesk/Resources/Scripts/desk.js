@@ -77,3 +77,39 @@
     });
   });
 })();
+
+// Reference fields (caller, assigned to): a text box taking a user ID or name, which the desk resolves on save;
+// typing asks the desk for matching users (`data-reference` names the search) and offers them in the box's list.
+(function () {
+  Array.prototype.forEach.call(document.querySelectorAll('input[data-reference]'), function (input) {
+    var list = document.getElementById(input.getAttribute('list'));
+    var label = document.getElementById(input.id + '-label');
+    var timer = null;
+    var asked = '';
+    var names = {};
+    input.addEventListener('input', function () {
+      if (label && names[input.value]) { label.textContent = names[input.value]; }
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var text = input.value.trim();
+        if (text === asked) { return; }
+        asked = text;
+        fetch(input.getAttribute('data-reference') + '&q=' + encodeURIComponent(text),
+              { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
+          .then(function (response) { return response.ok ? response.json() : { result: [] }; })
+          .then(function (answer) {
+            if (text !== asked || !list) { return; }
+            list.innerHTML = '';
+            answer.result.forEach(function (user) {
+              var option = document.createElement('option');
+              option.value = user.userName;
+              option.label = user.name + (user.email ? ' — ' + user.email : '');
+              names[user.userName] = user.name;
+              list.appendChild(option);
+            });
+          })
+          .catch(function () {});
+      }, 150);
+    });
+  });
+})();
