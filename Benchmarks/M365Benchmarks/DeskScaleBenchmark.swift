@@ -73,6 +73,16 @@ enum DeskScaleBenchmark {
                 }
             ),
             (
+                "  the same without the count (sysparm_no_count)",
+                {
+                    _ = try await request(
+                        .GET,
+                        api
+                            + "?sysparm_limit=20&sysparm_no_count=true&sysparm_query=active%3Dtrue%5EORDERBYDESCsys_updated_on"
+                    )
+                }
+            ),
+            (
                 "Table API LIKE search on short_description",
                 { _ = try await request(.GET, api + "?sysparm_limit=20&sysparm_query=short_descriptionLIKEmailbox") }
             ),

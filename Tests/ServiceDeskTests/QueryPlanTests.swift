@@ -29,6 +29,8 @@ struct QueryPlanTests {
                 (DeskTables.incident, "caller_id=\(fixture.callerId)^ORDERBYDESCsys_updated_on"),
                 (DeskTables.incident, "assigned_to=\(fixture.agentId)^active=true^ORDERBYDESCsys_updated_on"),
                 (DeskTables.incident, "number=INC0010001"),
+                (DeskTables.incident, "stateIN1,2,3^ORDERBYDESCnumber"),
+                (DeskTables.incident, "ORDERBYDESCnumber"),
                 (DeskTables.incident, "sys_id=\(fixture.agentId)"),
                 (DeskTables.incident, "sys_created_on>=2026-01-01 00:00:00^ORDERBYsys_created_on"),
                 (DeskTables.user, "user_name=agent"),

@@ -38,12 +38,16 @@ struct TableAPIController: RouteCollection {
         }
         guard limit > 0 else { throw DeskError.badRequest("limit is \(limit)", detail: "Limit must be positive") }
         let store = TableStore(table: table, sql: try sql(request))
-        let (records, total) = try await store.list(query, limit: limit, offset: offset)
+        // As ServiceNow: `sysparm_no_count=true` skips the count, and with it `X-Total-Count` and the last page's link.
+        let counting = !flag(request, "sysparm_no_count")
+        let (records, total) = try await store.list(query, limit: limit, offset: offset, counting: counting)
         let response = try envelope(try await presenter(request, table).present(records), single: false, table: table)
-        response.headers.replaceOrAdd(name: "X-Total-Count", value: String(total))
+        if let total { response.headers.replaceOrAdd(name: "X-Total-Count", value: String(total)) }
         if !flag(request, "sysparm_suppress_pagination_header") {
             response.headers.replaceOrAdd(
-                name: .link, value: pageLinks(request, limit: limit, offset: offset, total: total))
+                name: .link,
+                value: pageLinks(
+                    request, limit: limit, offset: offset, total: total, pageIsFull: records.count == limit))
         }
         return response
     }
@@ -187,7 +191,7 @@ struct TableAPIController: RouteCollection {
     }
 
     /// ServiceNow's `Link` header: first, prev, next and last pages of the same query.
-    private func pageLinks(_ request: Request, limit: Int, offset: Int, total: Int) -> String {
+    private func pageLinks(_ request: Request, limit: Int, offset: Int, total: Int?, pageIsFull: Bool) -> String {
         var components = URLComponents(string: request.desk.config.endpoint.publicURL + request.url.path)
         let kept = (URLComponents(string: request.url.string)?.queryItems ?? []).filter {
             $0.name != "sysparm_offset" && $0.name != "sysparm_limit"
@@ -201,9 +205,14 @@ struct TableAPIController: RouteCollection {
             return "<\(components?.string ?? "")>;rel=\"\(rel)\""
         }
         // limit ≥ 1 and offset ≤ maxOffset: none of this arithmetic can overflow.
-        let last = total == 0 ? 0 : ((total - 1) / limit) * limit
         var links = [link(0, "first")]
         if offset > 0 { links.append(link(max(offset - limit, 0), "prev")) }
+        guard let total else {
+            // Uncounted: a full page may have a next one; the last page is unknown.
+            if pageIsFull { links.append(link(offset + limit, "next")) }
+            return links.joined(separator: ",")
+        }
+        let last = total == 0 ? 0 : ((total - 1) / limit) * limit
         if offset + limit < total { links.append(link(offset + limit, "next")) }
         links.append(link(last, "last"))
         return links.joined(separator: ",")

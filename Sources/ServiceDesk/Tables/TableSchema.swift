@@ -2,6 +2,17 @@ import Foundation
 
 /// One ServiceNow table as the Table API serves it: its columns, their types and who may do what.
 struct TableSchema: Sendable {
+    /// Columns the migrations declare unique (besides `sys_id`): an ordering by one of them is already total.
+    var uniqueColumns: Set<String> {
+        switch name {
+        case "incident": ["number"]
+        case "sys_user": ["user_name"]
+        case "sys_user_role": ["name"]
+        case "oauth_entity": ["client_id"]
+        default: []
+        }
+    }
+
     enum ColumnType: Sendable, Equatable {
         case string
         case integer

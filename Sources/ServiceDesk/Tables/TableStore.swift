@@ -12,9 +12,22 @@ struct TableStore {
 
     /// One page of the records matching `query`, and how many match in all.
     func list(_ query: EncodedQuery, limit: Int, offset: Int) async throws -> (records: [Record], total: Int) {
+        let (records, total) = try await list(query, limit: limit, offset: offset, counting: true)
+        return (records, total ?? records.count)
+    }
+
+    /// One page of the records matching `query`, and, when `counting`, how many match in all (a count reads
+    /// every match's index entry: the cost that grows with the table).
+    func list(_ query: EncodedQuery, limit: Int, offset: Int, counting: Bool) async throws
+        -> (records: [Record], total: Int?)
+    {
         let filter = try whereClause(query)
-        let countRow = try await sql.raw("SELECT COUNT(*) AS total FROM \(ident: table.databaseTable)" + filter).first()
-        let total = try countRow?.decode(column: "total", as: Int.self) ?? 0
+        var total: Int?
+        if counting {
+            let countRow = try await sql.raw("SELECT COUNT(*) AS total FROM \(ident: table.databaseTable)" + filter)
+                .first()
+            total = try countRow?.decode(column: "total", as: Int.self) ?? 0
+        }
         var statement: SQLQueryString =
             "SELECT * FROM \(ident: table.databaseTable)" + filter + (try orderClause(query))
         statement += " LIMIT \(literal: limit) OFFSET \(literal: offset)"
@@ -145,16 +158,18 @@ struct TableStore {
 
     private func orderClause(_ query: EncodedQuery) throws -> SQLQueryString {
         var clause: SQLQueryString = " ORDER BY "
-        for ordering in query.orderings {
+        for (index, ordering) in query.orderings.enumerated() {
             _ = try queryColumn(ordering.field)
-            clause += "\(ident: ordering.field) \(unsafeRaw: ordering.descending ? "DESC" : "ASC"), "
+            if index > 0 { clause += ", " }
+            clause += "\(ident: ordering.field) \(unsafeRaw: ordering.descending ? "DESC" : "ASC")"
         }
         // A stable order, so pages neither repeat nor skip records: sys_id last (the desk's sys_ids grow with
         // each insert), in the direction of the last ordering, so an index on (field, sys_id) serves the whole
         // ORDER BY and a page of a large table is read from the index without sorting; without an ordering,
-        // creation time.
+        // creation time. An ordering by a unique column is total already, and its unique index serves it alone.
         guard let last = query.orderings.last else { return clause + "sys_created_on ASC, sys_id ASC" }
-        return clause + "sys_id \(unsafeRaw: last.descending ? "DESC" : "ASC")"
+        if table.uniqueColumns.contains(last.field) || last.field == "sys_id" { return clause }
+        return clause + ", sys_id \(unsafeRaw: last.descending ? "DESC" : "ASC")"
     }
 
     private func queryColumn(_ name: String) throws -> TableSchema.Column {
