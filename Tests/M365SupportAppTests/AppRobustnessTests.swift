@@ -21,7 +21,7 @@ struct AppRobustnessTests {
                 #"{"repositoryId": "../../etc"}"#, #"{"adminEmail": "a@b"}"#, #"{"choice": "everything"}"#,
                 #"{"ssoEnabled": "yes"}"#, "\u{0}\u{1}\u{2}",
             ]
-            for path in ["/outbound", "/inbound", "/repository", "/settings"] {
+            for path in ["/outbound", "/inbound", "/user", "/repository", "/settings"] {
                 for body in bodies
                     + (0..<8).map({ _ in String(decoding: random.bytes(from: alphabet, maxLength: 200), as: UTF8.self) }
                     )
@@ -47,6 +47,21 @@ struct AppRobustnessTests {
                     "/x_mioms_m365_assis_insights.do?sys_id=\(incident)&fragment=1&q=\(query)")
                 #expect(page.status == .ok, "\(query.prefix(30)): \(page.status)")
                 #expect(!page.html.contains("<script>alert"))
+            }
+            // Sign in with Microsoft's callback and the user picker take anything without a 5xx.
+            let stranger = WebBrowser(fixture.desk)
+            for query in [
+                "", "state=%00", "code=\(String(repeating: "c", count: 10_000))&state=x", "error=%E2%80%AE&state=1",
+                "code=a&state=a&state=b",
+            ] {
+                let answer = try await stranger.get("/x_mioms_m365_assis_sso_callback.do?\(query)")
+                #expect(answer.status.code < 500, "\(query.prefix(40)): \(answer.status)")
+            }
+            for query in [
+                "q=%25%25%25", "q=%00", "field=caller_id&q=\(String(repeating: "%5C", count: 300))", "field=",
+            ] {
+                let answer = try await agent.get("/sys_user_reference.do?\(query)")
+                #expect(answer.status.code < 500, "\(query.prefix(40)): \(answer.status)")
             }
             for id in ["", "%27%20OR%201=1", String(repeating: "x", count: 500), "EX1048213%0A"] {
                 #expect(try await agent.get("/x_mioms_m365_assis_health_issue.do?id=\(id)").status == .badRequest)
