@@ -122,7 +122,7 @@ extension Application {
     /// wrote (`Resources/starter-kb.jsonl`), so recommended solutions answer from the first start; then, unless
     /// a command that does not search asks not to, builds the search index from the database.
     package func prepareConnector(indexing: Bool = true) async throws {
-        try await autoMigrate()
+        try await prepareDatabase()
         let knowledgeBase = knowledgeBase(db)
         if try await knowledgeBase.isEmpty,
             let url = Bundle.module.url(forResource: "starter-kb", withExtension: "jsonl")

@@ -47,7 +47,7 @@ package func configure(_ app: Application, config: IdentityConfig) async throws 
 extension Application {
     /// Runs Identity's migrations and makes sure a signing key exists.
     package func prepareIdentity() async throws {
-        try await autoMigrate()
+        try await prepareDatabase()
         _ = try await identity.keyRing.activeKey(on: db)
     }
 }

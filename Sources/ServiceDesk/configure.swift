@@ -111,7 +111,7 @@ extension Application {
 
     /// Runs the desk's migrations and installs its built-in roles.
     package func prepareDesk() async throws {
-        try await autoMigrate()
+        try await prepareDatabase()
         try await DeskDirectory(app: self).installRoles()
     }
 }

@@ -66,3 +66,15 @@ extension Database {
         return sql
     }
 }
+
+extension Application {
+    /// Migrates the service's database. An SQLite file is switched to write-ahead logging first: readers no longer
+    /// block the writer, and a writer waits for another (SQLite's busy handler) instead of failing with
+    /// "database is locked" when the pool's connections write at once. The mode is kept in the file.
+    package func prepareDatabase() async throws {
+        if let sql = db as? any SQLDatabase, sql.dialect.name == "sqlite" {
+            try await sql.raw("PRAGMA journal_mode=WAL").run()
+        }
+        try await autoMigrate()
+    }
+}
