@@ -59,15 +59,10 @@ enum DeliveryBenchmark {
 
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let bench = try await BenchIdentity.start(in: directory, masterKey: masterKey)
-        let identity = bench.app
         let identityURL = bench.url
-        let admin = identity.directoryAdmin()
-        let tenant = try await admin.createTenant(.init(name: "Contoso", domains: ["contoso.onmicrosoft.com"]))
-        let boss = "admin@contoso.onmicrosoft.com"
-        _ = try await admin.createUser(
-            tenant: tenant.id, .init(userPrincipalName: boss, displayName: "Admin", password: "Bench-Passw0rd-1"))
-        _ = try await admin.assignRole(
-            tenant: tenant.id, user: boss, role: DirectoryRoleTemplate.globalAdministrator.templateId)
+        let contoso = try await BenchContoso.create(in: bench)
+        let tenant = contoso.tenant
+        let boss = contoso.administrator
 
         let receiverApp = try await Application.make(.production)
         let receiver = Receiver()
@@ -88,23 +83,9 @@ enum DeliveryBenchmark {
         try await Connector.configure(connector, config: config)
         try await connector.prepareConnector(indexing: false)
         let operations = ConnectorOperations(app: connector)
-        let resource = try await admin.createApp(
-            tenant: tenant.id,
-            .init(
-                displayName: ConnectorResource.displayName, identifierUris: [config.resource],
-                appRoles: ConnectorResource.Role.all, withSecret: false))
-        _ = try await operations.registerTenant(
-            ConnectorTenant(
-                tenantId: tenant.id, displayName: tenant.name, domains: tenant.domains, resourceAppId: resource.appId))
-        let reader = try await admin.createApp(tenant: tenant.id, .init(displayName: "Directory reader"))
-        _ = try await admin.grant(
-            tenant: tenant.id, client: reader.appId,
-            .init(resource: MicrosoftGraphResource.identifierURI, role: MicrosoftGraphResource.Role.directoryReadAll))
-        try await operations.setDirectoryCredentials(tenant: tenant.id, clientId: reader.appId, secret: reader.secret!)
-        let desk = try await admin.createApp(tenant: tenant.id, .init(displayName: "Desk outbound"))
-        _ = try await admin.grant(
-            tenant: tenant.id, client: desk.appId,
-            .init(resource: config.resource, role: ConnectorResource.Role.supportIntegration))
+        let desk = try await contoso.serve(
+            by: operations, resource: config.resource, identity: bench,
+            roles: [ConnectorResource.Role.supportIntegration])
         _ = try await operations.updateProfile(
             tenant: tenant.id, OrganizationProfileUpdate(supportTool: "ServiceNow", appId: desk.appId))
         _ = try await operations.saveRepository(

@@ -42,13 +42,9 @@ enum WorkNoteBenchmark {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let bench = try await BenchIdentity.start(in: directory, masterKey: masterKey)
         let identityURL = bench.url
-        let admin = bench.app.directoryAdmin()
-        let tenant = try await admin.createTenant(.init(name: "Contoso", domains: ["contoso.onmicrosoft.com"]))
-        let boss = "admin@contoso.onmicrosoft.com"
-        _ = try await admin.createUser(
-            tenant: tenant.id, .init(userPrincipalName: boss, displayName: "Admin", password: "Bench-Passw0rd-1"))
-        _ = try await admin.assignRole(
-            tenant: tenant.id, user: boss, role: DirectoryRoleTemplate.globalAdministrator.templateId)
+        let contoso = try await BenchContoso.create(in: bench)
+        let tenant = contoso.tenant
+        let boss = contoso.administrator
 
         let adminToken = "bench-admin-token"
         let connectorPort = freeLoopbackPort()
@@ -61,24 +57,8 @@ enum WorkNoteBenchmark {
         try await Connector.configure(connector, config: connectorConfig)
         try await connector.prepareConnector(indexing: false)
         let operations = ConnectorOperations(app: connector)
-        let resource = try await admin.createApp(
-            tenant: tenant.id,
-            .init(
-                displayName: ConnectorResource.displayName, identifierUris: [connectorConfig.resource],
-                appRoles: ConnectorResource.Role.all, withSecret: false))
-        _ = try await operations.registerTenant(
-            ConnectorTenant(
-                tenantId: tenant.id, displayName: tenant.name, domains: tenant.domains, resourceAppId: resource.appId))
-        let reader = try await admin.createApp(tenant: tenant.id, .init(displayName: "Directory reader"))
-        _ = try await admin.grant(
-            tenant: tenant.id, client: reader.appId,
-            .init(resource: MicrosoftGraphResource.identifierURI, role: MicrosoftGraphResource.Role.directoryReadAll))
-        try await operations.setDirectoryCredentials(tenant: tenant.id, clientId: reader.appId, secret: reader.secret!)
-        let outbound = try await admin.createApp(tenant: tenant.id, .init(displayName: "Desk outbound"))
-        for role in ConnectorResource.Role.all {
-            _ = try await admin.grant(
-                tenant: tenant.id, client: outbound.appId, .init(resource: connectorConfig.resource, role: role))
-        }
+        let outbound = try await contoso.serve(
+            by: operations, resource: connectorConfig.resource, identity: bench, roles: ConnectorResource.Role.all)
         try await connector.startup()
 
         let deskPort = freeLoopbackPort()

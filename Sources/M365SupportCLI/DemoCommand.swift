@@ -138,12 +138,14 @@ struct DemoCommand: AsyncParsableCommand {
 
         private var setupPath: String { deskURL + "/api/x_mioms_m365_assis/v1/setup" }
 
-        /// The `sys_id` of the desk record of `table` whose `name` is `name`, if any.
-        private func deskRecord(_ table: String, name: String, _ context: Context) async throws -> String? {
+        /// The `sys_id` of the desk record of `table` whose `field` is `value`, if any.
+        private func deskRecord(_ table: String, field: String = "name", value: String, _ context: Context)
+            async throws -> String?
+        {
             let found = try await context.client.json(
                 .GET,
                 deskURL + "/api/now/table/\(table)?sysparm_query="
-                    + "name=\(name)".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!,
+                    + "\(field)=\(value)".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!,
                 auth: context.desk)
             return ((found as? [String: Any])?["result"] as? [[String: Any]])?.first?["sys_id"] as? String
         }
@@ -152,17 +154,7 @@ struct DemoCommand: AsyncParsableCommand {
         private func putDeskRecord(_ table: String, _ fields: [String: Any], _ context: Context) async throws
             -> String
         {
-            if let existing = try await deskRecord(table, name: fields["name"] as? String ?? "", context) {
-                _ = try await context.client.json(
-                    .PATCH, deskURL + "/api/now/table/\(table)/\(existing)", auth: context.desk, body: fields)
-                return existing
-            }
-            let made = try await context.client.json(
-                .POST, deskURL + "/api/now/table/\(table)", auth: context.desk, body: fields)
-            guard let id = ((made as? [String: Any])?["result"] as? [String: Any])?["sys_id"] as? String else {
-                throw CommandFailure(message: "The desk created no \(table) record: \(made)")
-            }
-            return id
+            try await putDeskRecordBy(table, field: "name", value: fields["name"] as? String ?? "", fields, context)
         }
 
         private func undo(_ context: Context) async throws {
@@ -177,7 +169,7 @@ struct DemoCommand: AsyncParsableCommand {
                 .DELETE, connectorURL + "/admin/api/tenants/\(context.tenantId)/profile/repositories/\(repositoryId)",
                 auth: context.connector, accept: [404])
             for (table, name) in [("oauth_entity", Self.providerName), ("oauth_entity", Self.oidcName)] {
-                if let id = try await deskRecord(table, name: name, context) {
+                if let id = try await deskRecord(table, value: name, context) {
                     step("ServiceNow: delete '\(name)' from the Application Registry")
                     _ = try await client.json(.DELETE, deskURL + "/api/now/table/\(table)/\(id)", auth: context.desk)
                 }
@@ -368,16 +360,11 @@ struct DemoCommand: AsyncParsableCommand {
             for account in accounts { print("  \(account.userPrincipalName) (password in demo.json ssoAccounts)") }
         }
 
-        /// Like ``putDeskRecord`` for tables whose display field is not `name`.
+        /// Creates or updates the desk record of `table` whose `field` is `value`; returns its `sys_id`.
         private func putDeskRecordBy(
             _ table: String, field: String, value: String, _ fields: [String: Any], _ context: Context
         ) async throws -> String {
-            let found = try await context.client.json(
-                .GET,
-                deskURL + "/api/now/table/\(table)?sysparm_query="
-                    + "\(field)=\(value)".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!,
-                auth: context.desk)
-            if let existing = ((found as? [String: Any])?["result"] as? [[String: Any]])?.first?["sys_id"] as? String {
+            if let existing = try await deskRecord(table, field: field, value: value, context) {
                 _ = try await context.client.json(
                     .PATCH, deskURL + "/api/now/table/\(table)/\(existing)", auth: context.desk, body: fields)
                 return existing

@@ -66,13 +66,18 @@ struct SetupService: Sendable {
 
     /// The providers step 2 offers; throws a ``SetupProblem`` explaining the cross-scope policy when refused.
     func providers() async throws -> [DeskAppServices.ProviderProfile] {
+        try await reading("the Application Registry") { try await services.providerProfiles() }
+    }
+
+    /// Runs a read of the desk's tables; a refusal by the cross-scope access policy becomes a ``SetupProblem``
+    /// that names `what` and lets the page explain the policy.
+    private func reading<T>(_ what: String, _ read: () async throws -> T) async throws -> T {
         do {
-            return try await services.providerProfiles()
+            return try await read()
         } catch let refusal as CrossScopeRefusal {
-            let logId = await services.log(.warning, "Setup cannot read the Application Registry: \(refusal)")
+            let logId = await services.log(.warning, "Setup cannot read \(what): \(refusal)")
             throw SetupProblem(
-                message: "The app may not read the Application Registry.", logId: logId,
-                crossScopeRefusal: refusal.description)
+                message: "The app may not read \(what).", logId: logId, crossScopeRefusal: refusal.description)
         }
     }
 
@@ -143,7 +148,7 @@ struct SetupService: Sendable {
             settings.inbound = AppSettings.Inbound.none
             settings.inboundEntity = nil
         case .client?:
-            let clients = try await registry { try await services.inboundClients() }
+            let clients = try await reading("the Application Registry") { try await services.inboundClients() }
             guard let chosen = Self.pick(entity, from: clients) else {
                 throw SetupProblem(
                     message: clients.isEmpty
@@ -155,7 +160,7 @@ struct SetupService: Sendable {
             settings.inbound = .client
             settings.inboundEntity = chosen.sysId
         case .oidc?:
-            let providers = try await registry { try await services.oidcEntities() }
+            let providers = try await reading("the Application Registry") { try await services.oidcEntities() }
             guard let chosen = Self.pick(entity, from: providers) else {
                 throw SetupProblem(
                     message: providers.isEmpty
@@ -190,17 +195,6 @@ struct SetupService: Sendable {
         guard let wanted = wanted?.trimmingCharacters(in: .whitespaces), !wanted.isEmpty else { return nil }
         return entities.first { $0.sysId == wanted } ?? entities.first { $0.name == wanted }
             ?? entities.first { $0.clientId == wanted }
-    }
-
-    private func registry<T>(_ read: () async throws -> T) async throws -> T {
-        do {
-            return try await read()
-        } catch let refusal as CrossScopeRefusal {
-            let logId = await services.log(.warning, "Setup cannot read the Application Registry: \(refusal)")
-            throw SetupProblem(
-                message: "The app may not read the Application Registry.", logId: logId,
-                crossScopeRefusal: refusal.description)
-        }
     }
 
     /// The aad mode's OIDC entity: its metadata URL must answer with an issuer of the same tenant, and it must map
@@ -280,7 +274,9 @@ struct SetupService: Sendable {
         case .basic?:
             guard let wanted = user?.trimmingCharacters(in: .whitespaces), !wanted.isEmpty, wanted.count <= 100
             else { throw SetupProblem(message: "Choose the integration user for inbound calls.") }
-            guard let found = try await readUsers({ try await services.user(sysIdOrUserName: wanted) }) else {
+            guard
+                let found = try await reading("the desk's users", { try await services.user(sysIdOrUserName: wanted) })
+            else {
                 throw SetupProblem(message: "There is no active desk user \(wanted).")
             }
             guard found.webServiceAccessOnly else {
@@ -299,7 +295,7 @@ struct SetupService: Sendable {
                 throw SetupProblem(
                     message: "Enter the REST user app's client ID (Application ID) from Microsoft Entra ID.")
             }
-            var found = try await readUsers { try await services.user(sysIdOrUserName: app) }
+            var found = try await reading("the desk's users") { try await services.user(sysIdOrUserName: app) }
             if found == nil {
                 guard createUser else {
                     throw SetupProblem(
@@ -336,17 +332,6 @@ struct SetupService: Sendable {
         if previous != settings.integrationUser { settings.completedAt = nil }
         try await save(settings)
         return settings
-    }
-
-    private func readUsers<T>(_ read: () async throws -> T) async throws -> T {
-        do {
-            return try await read()
-        } catch let refusal as CrossScopeRefusal {
-            let logId = await services.log(.warning, "Setup cannot read the desk's users: \(refusal)")
-            throw SetupProblem(
-                message: "The app may not read the desk's users.", logId: logId,
-                crossScopeRefusal: refusal.description)
-        }
     }
 
     /// Step 5: letters, digits, `.`, `_`, `-`; optional in insights-only (no repository receives cases).
@@ -394,7 +379,7 @@ struct SetupService: Sendable {
         }
         let email = adminEmail?.trimmingCharacters(in: .whitespaces) ?? ""
         if !email.isEmpty {
-            guard email.count <= 254, email.wholeMatch(of: /[^@\s]+@[^@\s]+\.[^@\s]+/) != nil else {
+            guard EmailAddress.isValid(email) else {
                 throw SetupProblem(message: "\(email) is not an e-mail address.")
             }
         }
@@ -429,7 +414,10 @@ struct SetupService: Sendable {
                 help: "Where Microsoft delivers case updates."))
         let entity = try? await (mode == .basic ? services.inboundClients() : services.oidcEntities())
             .first { $0.sysId == settings.inboundEntity }
-        let user = try? await settings.integrationUser.asyncMap { try await services.user(sysIdOrUserName: $0) }
+        var user: DeskAppUser?
+        if let integrationUser = settings.integrationUser {
+            user = try? await services.user(sysIdOrUserName: integrationUser)
+        }
         switch mode {
         case .basic:
             if let entity {
@@ -439,7 +427,7 @@ struct SetupService: Sendable {
                         help: "The inbound OAuth client \(entity.name); its client secret is entered too (shown once "
                             + "when the client was created)."))
             }
-            if let user = user ?? nil {
+            if let user {
                 values.append(
                     .init(
                         id: "username", label: "Username", value: user.userName,
@@ -555,13 +543,5 @@ struct SetupService: Sendable {
             throw SetupProblem(message: "Choose or skip the inbound OAuth provider (step 3) first.")
         }
         return settings
-    }
-}
-
-extension Optional {
-    /// `map` for an async transform.
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }

@@ -76,33 +76,12 @@ package struct OutboundOAuth {
         ]
         if let resource = provider.resource { fields.append(("resource", resource)) }
         if let scope = provider.scope { fields.append(("scope", scope)) }
-        var request = HTTPClientRequest(url: provider.tokenURL)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        request.headers.add(name: "Accept", value: "application/json")
-        let exchange: OutboundExchange
-        do {
-            exchange = try await http.send(
-                request, body: ByteBuffer(string: FormBody.encode(fields)), source: "oauth",
-                correlationId: correlationId,
-                secrets: [provider.clientSecret], sql: sql, now: now, logger: logger)
-        } catch let failure as OutboundFailure {
-            throw Failure(code: .unreachable, message: "Token request failed. \(failure)", logId: failure.logId)
-        }
-        let host = URL(string: provider.tokenURL)?.host ?? provider.tokenURL
-        let object = (try? JSONSerialization.jsonObject(with: Data(exchange.body.readableBytesView))) as? [String: Any]
-        guard exchange.status == .ok, let object, let accessToken = object["access_token"] as? String else {
-            let error = (object?["error"] as? String).map { code in
-                let description =
-                    (object?["error_description"] as? String)?.split(separator: "\r\n").first
-                    ?? (object?["error_description"] as? String)?.split(separator: "\n").first
-                return description.map { "\(code): \($0)" } ?? code
-            }
+        let object = try await post(fields, to: provider.tokenURL, secrets: [provider.clientSecret])
+        guard let accessToken = object["access_token"] as? String else {
             throw Failure(
                 code: .refused,
-                message: "The token endpoint \(host) answered \(exchange.status.code)"
-                    + (error.map { " (\(Redaction.text($0, secrets: [provider.clientSecret])))" } ?? ""),
-                logId: exchange.logId)
+                message: "The token endpoint \(Self.host(provider.tokenURL)) answered 200 without an access token",
+                logId: nil)
         }
         // Entra's v1 endpoint sends numbers as strings.
         let lifetime =
@@ -119,7 +98,7 @@ package struct OutboundOAuth {
         -> [String: any Sendable]
     {
         let provider = try await self.provider(profileId: profileId)
-        guard let tokenURL = Self.v2TokenURL(provider.tokenURL) else {
+        guard let tokenURL = OutboundOAuthURLs.v2Token(provider.tokenURL) else {
             throw Failure(
                 code: .notConfigured,
                 message:
@@ -131,7 +110,14 @@ package struct OutboundOAuth {
             ("client_secret", provider.clientSecret), ("code", code), ("redirect_uri", redirectURI),
             ("code_verifier", verifier), ("scope", "openid profile email"),
         ]
-        var request = HTTPClientRequest(url: tokenURL)
+        let object = try await post(fields, to: tokenURL, secrets: [provider.clientSecret, code, verifier])
+        return object.compactMapValues { $0 as? String }
+    }
+
+    /// POSTs a token request's form to `url` through the logged client (`secrets` redacted); the answer's JSON
+    /// object, or a ``Failure`` naming the host, the status and the endpoint's error.
+    private func post(_ fields: [(String, String)], to url: String, secrets: [String]) async throws -> [String: Any] {
+        var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
@@ -139,28 +125,28 @@ package struct OutboundOAuth {
         do {
             exchange = try await http.send(
                 request, body: ByteBuffer(string: FormBody.encode(fields)), source: "oauth",
-                correlationId: correlationId, secrets: [provider.clientSecret, code, verifier], sql: sql, now: now,
-                logger: logger)
+                correlationId: correlationId, secrets: secrets, sql: sql, now: now, logger: logger)
         } catch let failure as OutboundFailure {
             throw Failure(code: .unreachable, message: "Token request failed. \(failure)", logId: failure.logId)
         }
         let object = (try? JSONSerialization.jsonObject(with: Data(exchange.body.readableBytesView))) as? [String: Any]
         guard exchange.status == .ok, let object else {
-            let error = [
-                object?["error"] as? String,
-                (object?["error_description"] as? String)?.split(separator: "\n")
-                    .first.map(String.init),
-            ].compactMap { $0 }.joined(separator: ": ")
+            let error = (object?["error"] as? String).map { code in
+                let description =
+                    (object?["error_description"] as? String)?.split(separator: "\r\n").first
+                    ?? (object?["error_description"] as? String)?.split(separator: "\n").first
+                return description.map { "\(code): \($0)" } ?? code
+            }
             throw Failure(
                 code: .refused,
-                message: "The token endpoint answered \(exchange.status.code)"
-                    + (error.isEmpty ? "" : " (\(Redaction.text(error, secrets: [provider.clientSecret])))"),
+                message: "The token endpoint \(Self.host(url)) answered \(exchange.status.code)"
+                    + (error.map { " (\(Redaction.text($0, secrets: secrets)))" } ?? ""),
                 logId: exchange.logId)
         }
-        return object.compactMapValues { $0 as? String }
+        return object
     }
 
-    static func v2TokenURL(_ tokenURL: String) -> String? { OutboundOAuthURLs.v2Token(tokenURL) }
+    private static func host(_ url: String) -> String { URL(string: url)?.host ?? url }
 
     struct Provider {
         let tokenURL: String

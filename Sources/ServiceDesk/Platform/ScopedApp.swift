@@ -151,7 +151,8 @@ package struct ScopedTableAccess: Sendable {
         } catch let error as EncodedQuery.ParseError {
             throw DeskError.badRequest("Invalid query", detail: error.message)
         }
-        return try await TableStore(table: schema, sql: sql).list(parsed, limit: max(1, min(limit, 1000)), offset: 0)
-            .records
+        return try await TableStore(table: schema, sql: sql).list(
+            parsed, limit: max(1, min(limit, 1000)), offset: 0, counting: false
+        ).records
     }
 }

@@ -7,12 +7,6 @@ import WireModels
 struct DeskQueries {
     let sql: any SQLDatabase
 
-    struct Person: Sendable {
-        let sysId: String
-        /// The display name, or the user ID when there is none.
-        let label: String
-    }
-
     /// A user as a reference field shows and picks them.
     struct UserChoice: Sendable, Encodable {
         let sysId: String
@@ -40,8 +34,7 @@ struct DeskQueries {
     /// case), by name, at most `limit`; only agents (`itil` or `admin` given directly) when `agentsOnly`.
     func searchUsers(_ text: String, agentsOnly: Bool, limit: Int) async throws -> [UserChoice] {
         let needle = text.trimmingCharacters(in: .whitespaces).lowercased()
-        let escaped = needle.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-            .replacingOccurrences(of: "_", with: "\\_")
+        let escaped = TableStore.escapeLike(needle)
         var statement: SQLQueryString = """
             SELECT u.sys_id AS sys_id, u.user_name AS user_name, u.name AS name, u.email AS email
             FROM \(ident: DeskTables.user.databaseTable) u

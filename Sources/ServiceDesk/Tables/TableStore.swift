@@ -228,7 +228,8 @@ struct TableStore {
         return negated ? "(\(ident: name) IS NULL OR NOT " + test + ")" : test
     }
 
-    private static func escapeLike(_ value: String) -> String {
+    /// `value` as literal text inside a LIKE pattern with `ESCAPE '\\'`.
+    static func escapeLike(_ value: String) -> String {
         value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
             .replacingOccurrences(of: "_", with: "\\_")
     }
