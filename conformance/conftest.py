@@ -111,8 +111,12 @@ class RunningConnector:
         return result["access_token"]
 
 
+SEMANTIC_MODEL = REPO / "data" / "models" / "all-MiniLM-L6-v2"
+
+
 class Serve:
-    """`m365-support serve` in a fresh data folder on free loopback ports, until `stop`."""
+    """`m365-support serve` in a fresh data folder on free loopback ports, until `stop`; with the sentence
+    encoder scripts/install-semantic-model.sh installed, when it is there."""
 
     def __init__(self):
         self.binary = os.environ.get("M365_BIN", str(REPO / ".build" / "debug" / "m365-support"))
@@ -122,7 +126,7 @@ class Serve:
         self.process = subprocess.Popen(
             [self.binary, "serve", "--data-dir", str(self.root / "data"), "--identity-port", str(ports[0]),
              "--desk-port", str(ports[1]), "--connector-port", str(ports[2])],
-            stdout=self.log, stderr=subprocess.STDOUT, env=dict(os.environ, LOG_LEVEL="notice"),
+            stdout=self.log, stderr=subprocess.STDOUT, env=dict(os.environ, LOG_LEVEL="notice", **semantic_model()),
         )
         urls = [f"https://127.0.0.1:{port}" for port in ports]
         self.ca_file = str(self.root / "data" / "tls" / "ca.pem")
@@ -152,6 +156,12 @@ class Serve:
         except subprocess.TimeoutExpired:
             self.process.kill()
         self.log.close()
+
+
+def semantic_model() -> dict:
+    if (SEMANTIC_MODEL / "model.safetensors").exists():
+        return {"M365_CONNECTOR_SEMANTIC_MODEL": str(SEMANTIC_MODEL)}
+    return {}
 
 
 @pytest.fixture(scope="session")

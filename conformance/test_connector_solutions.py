@@ -4,6 +4,10 @@ on a tiny labelled set printing the three metrics one per line."""
 import json
 import time
 
+import pytest
+
+from conftest import SEMANTIC_MODEL
+
 
 def cli(identity, *args, stdin=None):
     return identity.cli("kb", *args, stdin=stdin)
@@ -65,6 +69,32 @@ def test_an_article_put_by_the_cli_is_recommended_by_the_running_connector(ident
         assert "Retired contoso/printing/label-printer-jams" in cli(identity, "retire", article["id"])
         shown = cli(identity, "show", article["id"])
         assert "(retired)" in shown.splitlines()[0]
+    finally:
+        set_app_id(identity, connector, before)
+
+
+def test_the_running_connector_finds_articles_by_meaning(identity, connector):
+    """With the sentence encoder, the server encodes the starter articles in the background and then ranks by
+    meaning: credentials asked for again and again is Outlook's password prompt, which the words alone rank
+    below the Viva Engage sign-in."""
+    if not (SEMANTIC_MODEL / "model.safetensors").exists():
+        pytest.skip("the sentence encoder is not installed (scripts/install-semantic-model.sh)")
+    session = identity.session()
+    headers = {"Authorization": f"Bearer {connector.client_token(identity)}"}
+    url = f"{connector.base_url}/api/v1/recommendedSolutions"
+    before = set_app_id(identity, connector, connector.demo["client"]["appId"])
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            answer = session.post(url, json={"text": "the mail app on my laptop wants my credentials again and again",
+                                             "top": 3}, headers=headers)
+            assert answer.status_code == 200, answer.text
+            solutions = answer.json()["solutions"]
+            if solutions and solutions[0]["id"] == "starter/outlook-repeated-password-prompts":
+                break
+            assert time.monotonic() < deadline, solutions
+            time.sleep(0.5)
+        assert "<c0>credentials</c0>" in solutions[0]["snippet"], solutions[0]["snippet"]
     finally:
         set_app_id(identity, connector, before)
 

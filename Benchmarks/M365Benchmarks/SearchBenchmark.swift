@@ -1,5 +1,6 @@
 import Foundation
 import SolutionSearch
+import Synchronization
 
 /// `m365-benchmarks search [passes] [articles]`: the search engine in-process, as the Connector runs it — index
 /// build time and memory, search latency (p50/p99 over `passes` warm passes of each development set) with plain
@@ -43,6 +44,7 @@ enum SearchBenchmark {
             }
             print(String(format: "  %@ with 5 snippets: p50 %.3f ms, p99 %.3f ms", name, answered.p50, answered.p99))
         }
+        let semantic = try self.semantic(articles, sets: sets, passes: passes)
         guard scale > articles.count else { return }
         let scaled = repeated(articles, to: scale)
         let (large, _) = build(scaled, label: "index of \(scaled.count)")
@@ -53,6 +55,70 @@ enum SearchBenchmark {
                     format: "  %@ at %d articles: p50 %.3f ms, p99 %.3f ms, mean %.3f ms", name, scaled.count,
                     figures.p50, figures.p99, figures.mean))
         }
+        guard let semantic else { return }
+        // Each copy gets its original's vector: the cost of a search does not depend on the vectors' values, and
+        // encoding 50,000 articles would take most of an hour.
+        let vectors = Dictionary(
+            scaled.map { ($0.id, semantic.vectors[String($0.id.split(separator: "#").first ?? "")] ?? []) },
+            uniquingKeysWith: { first, _ in first })
+        let largeSemantic = SolutionIndex(articles: scaled, semantic: (semantic.encoder, vectors))
+        for (name, queries) in sets {
+            let figures = latency(queries.map(\.text), passes: max(1, passes / 8)) {
+                largeSemantic.search($0, limit: 10)
+            }
+            print(
+                String(
+                    format: "  %@ at %d articles, semantic: p50 %.3f ms, p99 %.3f ms, mean %.3f ms", name,
+                    scaled.count, figures.p50, figures.p99, figures.mean))
+        }
+    }
+
+    /// With the sentence encoder installed (`M365_SEMANTIC_MODEL` or data/models/all-MiniLM-L6-v2): encoding
+    /// throughput on every core, the encoder's memory, a query's encoding alone and semantic search latency.
+    static func semantic(_ articles: [Article], sets: [(String, [LabelledQuery])], passes: Int) throws -> (
+        encoder: SentenceEncoder, vectors: [String: [Float]]
+    )? {
+        let folder = URL(
+            fileURLWithPath: ProcessInfo.processInfo.environment["M365_SEMANTIC_MODEL"]
+                ?? "data/models/all-MiniLM-L6-v2")
+        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) else {
+            print("  semantic: no model in \(folder.path) (scripts/install-semantic-model.sh)")
+            return nil
+        }
+        let before = residentBytes()
+        var start = DispatchTime.now().uptimeNanoseconds
+        let encoder = try SentenceEncoder(folder: folder)
+        _ = releaseFreeMemory(0)
+        print(
+            String(
+                format: "  semantic: encoder read in %.2f s, resident memory +%.0f MB",
+                Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
+                Double(residentBytes() - before) / 1_048_576))
+        start = DispatchTime.now().uptimeNanoseconds
+        let texts = articles.map(SemanticIndex.text(of:))
+        let encoded = Mutex([[Float]](repeating: [], count: texts.count))
+        DispatchQueue.concurrentPerform(iterations: texts.count) { index in
+            let vector = encoder.encode(texts[index])
+            encoded.withLock { $0[index] = vector }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        print(
+            String(
+                format: "  semantic: %d articles encoded in %.1f s on every core (%.1f articles/s)", texts.count,
+                seconds, Double(texts.count) / seconds))
+        let vectors = Dictionary(
+            zip(articles.map(\.id), encoded.withLock { $0 }).map { ($0, $1) }, uniquingKeysWith: { first, _ in first })
+        let index = SolutionIndex(articles: articles, semantic: (encoder, vectors))
+        for (name, queries) in sets {
+            let encoding = latency(queries.map(\.text), passes: max(1, passes / 4)) { _ = encoder.encode($0) }
+            let figures = latency(queries.map(\.text), passes: max(1, passes / 4)) { index.search($0, limit: 10) }
+            print(
+                String(
+                    format:
+                        "  %@ semantic: p50 %.3f ms, p99 %.3f ms, mean %.3f ms (of which encoding the query p50 %.3f, p99 %.3f)",
+                    name, figures.p50, figures.p99, figures.mean, encoding.p50, encoding.p99))
+        }
+        return (encoder, vectors)
     }
 
     /// Builds an index and prints its build time and the process's resident memory growth.

@@ -47,6 +47,9 @@ package struct ConnectorConfig: Sendable {
     package var deliversAtOnce = true
     /// `M365_CONNECTOR_DELIVERY_WORKERS` (4, 1–32): deliveries an instance runs at once (always one per case).
     package var deliveryWorkers = 4
+    /// `M365_CONNECTOR_SEMANTIC_MODEL`: the sentence encoder's folder (scripts/install-semantic-model.sh), `off`
+    /// for lexical search alone; default DATA/models/all-MiniLM-L6-v2 when it is there.
+    package var semanticModel: URL?
     /// How long a contact's verdict (administrator or not) is kept.
     package var administratorVerdictLifetime: TimeInterval = 300
     package var now: @Sendable () -> Date
@@ -81,6 +84,8 @@ package struct ConnectorConfig: Sendable {
 
     /// Reads the `M365_CONNECTOR_*` variables; `host`, `port` and `database` given here (flags) win. The default
     /// authority is Identity's public URL (`M365_IDENTITY_PUBLIC_URL`, else `https://127.0.0.1:{identity port}`).
+    package static let defaultSemanticModel = "all-MiniLM-L6-v2"
+
     package static func load(
         environment: EnvironmentReader, dataDirectory: URL, tls: TLSSettings?, masterKey: MasterKey,
         host: String? = nil, port: Int? = nil, database: String? = nil, identityPort: Int? = nil
@@ -125,6 +130,15 @@ package struct ConnectorConfig: Sendable {
                 name: "M365_CONNECTOR_DELIVERY_WORKERS", value: String(workers), expected: "a number from 1 to 32")
         }
         config.deliveryWorkers = workers
+        switch environment.string("M365_CONNECTOR_SEMANTIC_MODEL") {
+        case "off": config.semanticModel = nil
+        case let folder?: config.semanticModel = URL(fileURLWithPath: folder)
+        case nil:
+            let installed = dataDirectory.appendingPathComponent("models/\(Self.defaultSemanticModel)")
+            let present = FileManager.default.fileExists(
+                atPath: installed.appendingPathComponent("model.safetensors").path)
+            config.semanticModel = present ? installed : nil
+        }
         return config
     }
 }

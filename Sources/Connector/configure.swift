@@ -32,7 +32,9 @@ package func configure(_ app: Application, config: ConnectorConfig) async throws
     app.lifecycle.use(OutboundHTTPShutdown(http: http))
     app.lifecycle.use(jobs)
     app.connector = ConnectorContext(
-        config: config, http: http, keyCache: JWKSCache(now: config.now), jobs: jobs, solutions: SolutionCatalog())
+        config: config, http: http, keyCache: JWKSCache(now: config.now), jobs: jobs,
+        solutions: SolutionCatalog(model: config.semanticModel))
+    app.lifecycle.use(SolutionCatalogShutdown())
     app.lifecycle.use(app.connector.deliveryKick)
     jobs.every(config.graphSyncInterval, name: GraphHealthSync.jobName) { app in
         await GraphHealthSync(
@@ -73,12 +75,20 @@ package func configure(_ app: Application, config: ConnectorConfig) async throws
 }
 
 /// The Connector's schema history. Append only: a shipped migration is never edited.
+/// Stops the knowledge base's background encoding before the database closes.
+struct SolutionCatalogShutdown: LifecycleHandler {
+    func shutdownAsync(_ application: Application) async {
+        await application.connector.solutions.stop()
+    }
+}
+
 enum ConnectorMigrations {
     static let all: [any Migration] = [
         CreateConnectorTables(),
         CreateKnowledgeBase(),
         CreateKnowledgeBaseRevision(),
         CreateServiceRequests(),
+        CreateArticleVectors(),
     ]
 }
 

@@ -9,6 +9,9 @@ struct KBCommand: AsyncParsableCommand {
         commandName: "kb", abstract: "The solutions knowledge base and its search.",
         subcommands: [Import.self, Show.self, Put.self, Retire.self, Eval.self, Search.self])
 
+    static let modelHelp =
+        "The sentence encoder's folder (default: M365_CONNECTOR_SEMANTIC_MODEL, else DATA/models/all-MiniLM-L6-v2 if installed by scripts/install-semantic-model.sh)."
+
     /// The engine's parts, less those `without` names (comma-separated), or none with `baseline`.
     static func options(baseline: Bool, without: String?) throws -> SearchOptions {
         if baseline { return .baseline }
@@ -23,6 +26,7 @@ struct KBCommand: AsyncParsableCommand {
             case "codes": options.codeBoost = false
             case "phrases": options.phrases = false
             case "proximity": options.proximity = false
+            case "semantic": options.semantic = false
             default: throw ValidationError("Unknown part '\(part)'.")
             }
         }
@@ -46,9 +50,12 @@ struct KBCommand: AsyncParsableCommand {
 
         @Option(
             help:
-                "Turn parts off, comma-separated: fields, stemming, expansions, typos, products, codes, phrases, proximity (to measure each)."
+                "Turn parts off, comma-separated: fields, stemming, expansions, typos, products, codes, phrases, proximity, semantic (to measure each)."
         )
         var without: String?
+
+        @Option(help: ArgumentHelp(KBCommand.modelHelp))
+        var model: String?
 
         @Flag(help: "Also print each query's rank of its first relevant article (0: not in the top 10).")
         var verbose = false
@@ -59,7 +66,7 @@ struct KBCommand: AsyncParsableCommand {
 
         func run() async throws {
             let labelled = try LabelledQuery.read(try Data(contentsOf: URL(fileURLWithPath: queries)))
-            let index = SolutionIndex(articles: try await store.articles(file: articles), options: try options)
+            let index = try await store.index(file: articles, options: try options, model: model)
             // One pass first, so the latency figures are of a warm index, as a running Connector's is.
             for query in labelled { _ = index.search(query.text, limit: Evaluation.k) }
             let evaluation = Evaluation.run(labelled) { query in
@@ -89,11 +96,11 @@ struct KBCommand: AsyncParsableCommand {
         var articles: String?
         @Option(help: "Product named by the desk.") var product: String?
         @Option(help: "Turn parts off (see kb eval --without).") var without: String?
+        @Option(help: ArgumentHelp(KBCommand.modelHelp)) var model: String?
 
         func run() async throws {
-            let index = SolutionIndex(
-                articles: try await store.articles(file: articles),
-                options: try KBCommand.options(baseline: false, without: without))
+            let index = try await store.index(
+                file: articles, options: try KBCommand.options(baseline: false, without: without), model: model)
             for (rank, hit) in index.search(text, product: product, limit: 10).enumerated() {
                 print(String(format: "%2d  %7.3f  %@", rank + 1, hit.score, hit.id))
                 if let article = index.article(id: hit.id) {
@@ -244,5 +251,54 @@ extension ConnectorStore {
             throw CommandFailure(message: "The knowledge base is empty: run `m365-support kb import FILE.jsonl` first.")
         }
         return articles
+    }
+
+    /// The index of the articles (`file`, or the knowledge base), semantic when a model is there and `options`
+    /// want it: vectors stored in the Connector's database are reused (the server's too), missing ones encoded
+    /// with progress and stored.
+    func index(file: String?, options: SearchOptions, model: String?) async throws -> SolutionIndex {
+        let articles = try await articles(file: file)
+        guard options.semantic else { return SolutionIndex(articles: articles, options: options) }
+        let folder: URL
+        if let model {
+            folder = URL(fileURLWithPath: model)
+        } else {
+            let config = try ConnectorConfig.load(
+                environment: data.environment, dataDirectory: data.dataURL, tls: nil, masterKey: try data.masterKey(),
+                database: databaseURL)
+            guard let installed = config.semanticModel else {
+                FileHandle.standardError.write(
+                    Data(
+                        "note: no sentence encoder installed, the search is lexical (scripts/install-semantic-model.sh)\n"
+                            .utf8))
+                return SolutionIndex(articles: articles, options: options)
+            }
+            folder = installed
+        }
+        let encoder: SentenceEncoder
+        do {
+            encoder = try SentenceEncoder(folder: folder)
+        } catch {
+            throw CommandFailure(message: "The sentence encoder in \(folder.path) cannot be read: \(error)")
+        }
+        var vectors: [String: [Float]] = [:]
+        try await run(
+            { operations in
+                let store = ArticleVectors(database: operations.app.db)
+                let stored = try await store.stored(for: articles, encoder: encoder)
+                vectors = stored.vectors
+                if !stored.missing.isEmpty {
+                    FileHandle.standardError.write(
+                        Data("Encoding \(stored.missing.count) articles (kept for the next run)…\n".utf8))
+                    let progress = ProgressPrinter(unit: "articles", step: 200)
+                    let encoded = try await store.encode(stored.missing, encoder: encoder) {
+                        progress.update($0, of: $1)
+                    }
+                    progress.finish()
+                    vectors.merge(encoded) { _, new in new }
+                }
+                return vectors.count
+            }, describe: { _ in "" }, quiet: true)
+        return SolutionIndex(articles: articles, options: options, semantic: (encoder, vectors))
     }
 }

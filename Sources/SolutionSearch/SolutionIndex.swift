@@ -51,6 +51,8 @@ public struct SearchOptions: Sendable, Equatable {
     public var phrases = true
     /// The best few re-ranked by how close together the query's words stand in them.
     public var proximity = true
+    /// The lexical best re-scored with the sentence encoder's similarity, when the index has its vectors.
+    public var semantic = true
 
     public init() {}
 
@@ -65,6 +67,7 @@ public struct SearchOptions: Sendable, Equatable {
         options.codeBoost = false
         options.phrases = false
         options.proximity = false
+        options.semantic = false
         return options
     }()
 }
@@ -139,7 +142,24 @@ public final class SolutionIndex: Sendable {
     let proximityWords: [Int32]
     let proximityStarts: [Int32]
 
-    public init(articles: [Article], options: SearchOptions = SearchOptions()) {
+    /// The article vectors and the query encoder, when the index was given them for every article.
+    let semantic: SemanticIndex?
+
+    /// Whether searches use the sentence encoder.
+    public var isSemantic: Bool { semantic != nil && options.semantic }
+
+    /// The sentence encoder of a semantic index.
+    public var encoder: SentenceEncoder? { semantic?.encoder }
+
+    /// An index of `articles`; with an encoder and a vector for every article (``SemanticIndex/text(of:)``
+    /// encoded), searches also weigh meaning.
+    public init(
+        articles: [Article], options: SearchOptions = SearchOptions(),
+        semantic: (encoder: SentenceEncoder, vectors: [String: [Float]])? = nil
+    ) {
+        self.semantic = semantic.flatMap {
+            SemanticIndex(encoder: $0.encoder, articles: articles, vectors: $0.vectors)
+        }
         self.articles = articles
         self.privateArticles = articles.enumerated().compactMap { position, article in
             article.tenant.map { (position, $0) }
@@ -278,6 +298,23 @@ public final class SolutionIndex: Sendable {
     /// The `limit` best articles for `text`, optionally for a named product, among the shared articles and those
     /// private to `tenant`.
     public func search(_ text: String, product: String? = nil, limit: Int = 10, tenant: String? = nil) -> [SearchHit] {
+        guard let semantic, options.semantic else {
+            return lexicalSearch(text, product: product, limit: limit, tenant: tenant)
+        }
+        let lexical = lexicalSearch(text, product: product, limit: max(limit, SemanticIndex.depth), tenant: tenant)
+        guard let best = lexical.first?.score, best > 0 else { return [] }
+        let query = semantic.encoder.encode(String(text.prefix(4000)), limit: SentenceEncoder.maxQueryTokens)
+        var hits = lexical.map { hit in
+            SearchHit(
+                id: hit.id,
+                score: hit.score / best
+                    + Double(SemanticIndex.weight * semantic.similarity(query, position: positions[hit.id] ?? 0)))
+        }
+        hits.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
+        return Array(hits.prefix(max(0, limit)))
+    }
+
+    func lexicalSearch(_ text: String, product: String?, limit: Int, tenant: String?) -> [SearchHit] {
         let query = QueryPlan(text: text, product: product, index: self)
         var scores = [Double](repeating: 0, count: articles.count)
         for (run, weight) in query.terms {

@@ -5,7 +5,7 @@ import WireModels
 /// The operator's operations on a configured Connector app, for the CLI (the admin API calls the same stores).
 /// Tenants are named by ID or domain.
 package struct ConnectorOperations: Sendable {
-    let app: Application
+    package let app: Application
 
     package init(app: Application) {
         self.app = app

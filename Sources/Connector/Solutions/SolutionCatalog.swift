@@ -7,6 +7,10 @@ import Synchronization
 /// after a change made through this instance, and within ``refreshInterval`` of a change made elsewhere (the
 /// CLI's `kb import`, another instance sharing PostgreSQL), which the knowledge base's revision reveals. Searches read
 /// the current index without waiting: a rebuild builds a new index beside it and swaps it in.
+///
+/// With a sentence encoder, the index is semantic once every article has its vector (``ArticleVectors``): the
+/// vectors stored already are read at the build; missing ones (a first start, an import) are encoded in the
+/// background while searches stay lexical, and the index is rebuilt when they are done.
 package final class SolutionCatalog: Sendable {
     package static let refreshInterval: TimeInterval = 10
 
@@ -17,8 +21,33 @@ package final class SolutionCatalog: Sendable {
 
     private let snapshot = Mutex(Snapshot(index: SolutionIndex(articles: []), revision: nil))
     private let builds = BuildQueue()
+    /// The sentence encoder's folder; the encoder is read at the first build (commands that never search don't
+    /// read 90 MB).
+    private let model: URL?
+    private let loaded = Mutex<(done: Bool, encoder: SentenceEncoder?)>((false, nil))
+    private let encoding = Mutex<(task: Task<Void, Never>?, stopped: Bool)>((nil, false))
 
-    package init() {}
+    package init(model: URL? = nil) {
+        self.model = model
+    }
+
+    /// The sentence encoder, read once; nil (lexical search) when there is none or it cannot be read.
+    private func encoder(logger: Logger) -> SentenceEncoder? {
+        loaded.withLock { state in
+            guard !state.done else { return state.encoder }
+            state.done = true
+            guard let model else { return nil }
+            do {
+                state.encoder = try SentenceEncoder(folder: model)
+                logger.info("Semantic search on", metadata: ["model": "\(model.path)"])
+            } catch {
+                logger.error(
+                    "The semantic search model could not be read; searches are lexical",
+                    metadata: ["model": "\(model.path)", "error": "\(error)"])
+            }
+            return state.encoder
+        }
+    }
 
     /// The index searches use now.
     package var index: SolutionIndex { snapshot.withLock { $0.index } }
@@ -34,26 +63,97 @@ package final class SolutionCatalog: Sendable {
             guard revision != snapshot.withLock({ $0.revision }) else { return false }
             let started = ContinuousClock.now
             let articles = try await knowledgeBase.articles()
-            let index = await Self.build(articles)
+            var semantic: (encoder: SentenceEncoder, vectors: [String: [Float]])?
+            var missing: [Article] = []
+            let encoder = encoder(logger: logger)
+            if let encoder {
+                let stored = try await ArticleVectors(database: knowledgeBase.database)
+                    .stored(for: articles, encoder: encoder)
+                missing = stored.missing
+                if missing.isEmpty { semantic = (encoder, stored.vectors) }
+            }
+            let index = await Self.build(articles, semantic: semantic)
             snapshot.withLock { $0 = Snapshot(index: index, revision: revision) }
             logger.info(
                 "Indexed the knowledge base",
                 metadata: [
                     "articles": "\(articles.count)",
+                    "semantic": "\(index.isSemantic)",
                     "milliseconds": "\(Int(Double((ContinuousClock.now - started) / .microseconds(1)) / 1000))",
                 ])
+            if let encoder, !missing.isEmpty {
+                startEncoding(missing, all: articles, encoder: encoder, knowledgeBase: knowledgeBase, logger: logger)
+            }
             return true
         }
+    }
+
+    /// Encodes `missing` in the background (one encoding at a time), then rebuilds the index.
+    private func startEncoding(
+        _ missing: [Article], all articles: [Article], encoder: SentenceEncoder, knowledgeBase: KnowledgeBase,
+        logger: Logger
+    ) {
+        encoding.withLock { state in
+            guard state.task == nil, !state.stopped else { return }
+            state.task = Task.detached(priority: .utility) { [self] in
+                let vectors = ArticleVectors(database: knowledgeBase.database)
+                let started = ContinuousClock.now
+                logger.notice(
+                    "Encoding articles for semantic search; searches are lexical until it is done",
+                    metadata: ["articles": "\(missing.count)", "model": "\(encoder.modelName)"])
+                do {
+                    _ = try await vectors.encode(missing, encoder: encoder) { done, all in
+                        if done % (ArticleVectors.batchSize * 16) == 0 || done == all {
+                            logger.info("Encoded articles", metadata: ["done": "\(done)", "of": "\(all)"])
+                        }
+                    }
+                    let pruned = try await vectors.prune(keeping: articles, encoder: encoder)
+                    logger.notice(
+                        "Encoded the articles",
+                        metadata: [
+                            "articles": "\(missing.count)", "prunedVectors": "\(pruned)",
+                            "seconds": "\(Int(Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000))",
+                        ])
+                    snapshot.withLock { $0 = Snapshot(index: $0.index, revision: nil) }
+                    // Done before the rebuild: articles added meanwhile start an encoding of their own.
+                    encoding.withLock { $0.task = nil }
+                    try await refresh(from: knowledgeBase, logger: logger)
+                } catch is CancellationError {
+                    encoding.withLock { $0.task = nil }
+                    logger.info("Encoding articles stopped at shutdown; it goes on at the next start")
+                } catch {
+                    encoding.withLock { $0.task = nil }
+                    logger.error(
+                        "Encoding articles failed; searches stay lexical until the next change or start",
+                        metadata: ["error": "\(String(reflecting: error))"])
+                }
+            }
+        }
+    }
+
+    /// Whether articles are being encoded in the background.
+    package var isEncoding: Bool { encoding.withLock { $0.task != nil } }
+
+    /// Stops a background encoding (at shutdown, before the database goes) and waits for it.
+    package func stop() async {
+        let task = encoding.withLock { state -> Task<Void, Never>? in
+            state.stopped = true
+            state.task?.cancel()
+            return state.task
+        }
+        await task?.value
     }
 }
 
 extension SolutionCatalog {
     /// Builds an index on a dispatch queue: a build is seconds of CPU for a large knowledge base, and holding one
     /// of the few cooperative threads that long would stall every service's requests in this process.
-    fileprivate static func build(_ articles: [Article]) async -> SolutionIndex {
+    fileprivate static func build(
+        _ articles: [Article], semantic: (encoder: SentenceEncoder, vectors: [String: [Float]])?
+    ) async -> SolutionIndex {
         await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .utility).async {
-                continuation.resume(returning: SolutionIndex(articles: articles))
+                continuation.resume(returning: SolutionIndex(articles: articles, semantic: semantic))
             }
         }
     }

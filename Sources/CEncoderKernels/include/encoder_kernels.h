@@ -1,0 +1,25 @@
+#ifndef ENCODER_KERNELS_H
+#define ENCODER_KERNELS_H
+
+#include <stddef.h>
+
+/// The numeric loops of the sentence encoder (SolutionSearch/Semantic). Shapes are checked by the Swift caller;
+/// every matrix is row-major and dense.
+
+/// y[n×m] = x[n×k] · wt[k×m] + bias[m] (wt is the layer's weight already transposed).
+void ek_linear(const float *x, size_t n, size_t k, const float *wt, size_t m, const float *bias, float *y);
+
+/// Multi-head self-attention over one sequence: qkv[n×3d] holds each token's query, key and value (d = heads ×
+/// headSize); out[n×d] receives the heads' contexts side by side. scratch holds n floats.
+void ek_attention(const float *qkv, size_t n, size_t heads, size_t headSize, float *scratch, float *out);
+
+/// x[n×d] = LayerNorm(x + residual) with gain g and bias b (eps 1e-12, as BERT); residual may be NULL.
+void ek_add_layer_norm(float *x, const float *residual, size_t n, size_t d, const float *g, const float *b);
+
+/// x = GELU(x), the exact form with erf, as BERT.
+void ek_gelu(float *x, size_t count);
+
+/// True when the fast path (AVX2 and FMA) runs on this processor.
+int ek_has_fast_path(void);
+
+#endif

@@ -1,0 +1,113 @@
+import Crypto
+import Fluent
+import Foundation
+import SQLKit
+import SolutionSearch
+import Synchronization
+
+/// The sentence encoder's vectors of articles, kept in the database by what was encoded (the model and the text,
+/// hashed): encoding the whole knowledge base takes minutes of CPU, so a restart, another instance and `kb eval`
+/// reuse them, and an edited article is encoded again because its text changed.
+package struct ArticleVectors: Sendable {
+    let database: any Database
+    static let table = "connector_kb_vectors"
+    /// Articles encoded between two writes (and two checks for shutdown).
+    static let batchSize = 32
+
+    package init(database: any Database) {
+        self.database = database
+    }
+
+    static func key(of article: Article, encoder: SentenceEncoder) -> String {
+        let digest = SHA256.hash(data: Data((encoder.modelName + "\n" + SemanticIndex.text(of: article)).utf8))
+        return digest.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The stored vectors of `articles` (article ID → vector) and the articles that have none yet.
+    package func stored(for articles: [Article], encoder: SentenceEncoder) async throws -> (
+        vectors: [String: [Float]], missing: [Article]
+    ) {
+        let keys = articles.map { Self.key(of: $0, encoder: encoder) }
+        var found: [String: [Float]] = [:]
+        let sql = try database.asSQL()
+        for start in stride(from: 0, to: keys.count, by: 500) {
+            let batch = Array(keys[start..<min(keys.count, start + 500)])
+            for row in try await sql.select().columns("vector_key", "vector").from(Self.table)
+                .where("vector_key", .in, batch).all()
+            {
+                let key = try row.decode(column: "vector_key", as: String.self)
+                let vector = Self.floats(try row.decode(column: "vector", as: Data.self))
+                if vector.count == encoder.dimensions { found[key] = vector }
+            }
+        }
+        var vectors: [String: [Float]] = [:]
+        var missing: [Article] = []
+        for (article, key) in zip(articles, keys) {
+            if let vector = found[key] { vectors[article.id] = vector } else { missing.append(article) }
+        }
+        return (vectors, missing)
+    }
+
+    /// Encodes `articles` on every core, a batch at a time, storing each batch; `progress` hears (done, all).
+    /// Stops between batches when the task is cancelled. Returns article ID → vector of those encoded.
+    package func encode(
+        _ articles: [Article], encoder: SentenceEncoder, progress: @Sendable (Int, Int) -> Void = { _, _ in }
+    ) async throws -> [String: [Float]] {
+        var vectors: [String: [Float]] = [:]
+        for start in stride(from: 0, to: articles.count, by: Self.batchSize) {
+            try Task.checkCancellation()
+            let batch = Array(articles[start..<min(articles.count, start + Self.batchSize)])
+            let encoded = await Self.encodeOffCooperativePool(batch.map(SemanticIndex.text(of:)), encoder: encoder)
+            let now = Date().timeIntervalSince1970
+            let insert = try database.asSQL().insert(into: Self.table).columns("vector_key", "vector", "created_at")
+            for (article, vector) in zip(batch, encoded) {
+                insert.values(
+                    SQLBind(Self.key(of: article, encoder: encoder)), SQLBind(Self.data(vector)), SQLBind(now))
+                vectors[article.id] = vector
+            }
+            // Another instance may have stored the same vector meanwhile: it is the same.
+            try await insert.ignoringConflicts(with: "vector_key").run()
+            progress(min(articles.count, start + Self.batchSize), articles.count)
+        }
+        return vectors
+    }
+
+    /// Deletes the vectors no article in `articles` has any more (edited or retired ones); returns how many.
+    @discardableResult
+    package func prune(keeping articles: [Article], encoder: SentenceEncoder) async throws -> Int {
+        let keep = Set(articles.map { Self.key(of: $0, encoder: encoder) })
+        let sql = try database.asSQL()
+        let stale = try await sql.select().column("vector_key").from(Self.table).all()
+            .compactMap { try? $0.decode(column: "vector_key", as: String.self) }.filter { !keep.contains($0) }
+        for start in stride(from: 0, to: stale.count, by: 500) {
+            try await sql.delete(from: Self.table)
+                .where("vector_key", .in, Array(stale[start..<min(stale.count, start + 500)])).run()
+        }
+        return stale.count
+    }
+
+    /// Encoding is seconds of CPU per batch: on dispatch threads, both cores at once, never on the cooperative
+    /// pool that serves every request of the process.
+    static func encodeOffCooperativePool(_ texts: [String], encoder: SentenceEncoder) async -> [[Float]] {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async {
+                let results = Mutex([[Float]](repeating: [], count: texts.count))
+                DispatchQueue.concurrentPerform(iterations: texts.count) { index in
+                    let vector = encoder.encode(texts[index])
+                    results.withLock { $0[index] = vector }
+                }
+                continuation.resume(returning: results.withLock { $0 })
+            }
+        }
+    }
+
+    static func data(_ vector: [Float]) -> Data {
+        vector.withUnsafeBufferPointer { Data(buffer: $0) }
+    }
+
+    static func floats(_ data: Data) -> [Float] {
+        var vector = [Float](repeating: 0, count: data.count / MemoryLayout<Float>.size)
+        vector.withUnsafeMutableBytes { _ = data.copyBytes(to: $0) }
+        return vector
+    }
+}

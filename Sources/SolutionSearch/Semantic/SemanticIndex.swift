@@ -1,0 +1,53 @@
+import Foundation
+
+/// The semantic part of the index: every article's vector from the sentence encoder, in the index's article
+/// order, and the encoder for the query. A search mixes the lexical score (scaled to the best one) with the
+/// cosine of the query's vector and the article's: it finds articles that say the same in other words
+/// (vague tickets, "freezes" for "pauses"), while the lexical part keeps error codes and exact messages first.
+public struct SemanticIndex: Sendable {
+    public let encoder: SentenceEncoder
+    /// count × dimensions, row by row in the index's article order.
+    let vectors: [Float]
+
+    /// How much the cosine weighs beside the lexical score scaled to 1 (docs/search.md has the measurements).
+    static let weight = Float(SolutionIndex.tuning("SS_SEM")?.first ?? 2.5)
+    /// How many of the lexical best are re-scored.
+    static let depth = 100
+
+    /// The vectors of `articles` from `vectors` (article ID → vector), or nil when one is missing or of another
+    /// size: a half-semantic index would favour the articles that have one.
+    init?(encoder: SentenceEncoder, articles: [Article], vectors: [String: [Float]]) {
+        let dimensions = encoder.dimensions
+        var flat: [Float] = []
+        flat.reserveCapacity(articles.count * dimensions)
+        for article in articles {
+            guard let vector = vectors[article.id], vector.count == dimensions else { return nil }
+            flat.append(contentsOf: vector)
+        }
+        self.encoder = encoder
+        self.vectors = flat
+    }
+
+    /// The text of an article the encoder reads: title, description and the symptoms (or the start of the body).
+    public static func text(of article: Article) -> String {
+        let detail = article.symptoms.isEmpty ? article.body : article.symptoms
+        return "\(article.title). \(article.description) \(detail.prefix(1500))"
+    }
+
+    /// The cosine of the query's vector with the article at `position`.
+    func similarity(_ query: [Float], position: Int) -> Float {
+        let dimensions = query.count
+        return vectors.withUnsafeBufferPointer { vectors in
+            query.withUnsafeBufferPointer { query in
+                var sum: Float = 0
+                let start = position * dimensions
+                for index in 0..<dimensions { sum += query[index] * vectors[start + index] }
+                return sum
+            }
+        }
+    }
+
+    static func dot(_ first: [Float], _ second: [Float]) -> Float {
+        zip(first, second).reduce(0) { $0 + $1.0 * $1.1 }
+    }
+}

@@ -1,0 +1,175 @@
+import CEncoderKernels
+import Foundation
+
+/// A sentence encoder of the BERT family (all-MiniLM-L6-v2 as the project installs it: six layers, 384 wide),
+/// run in-process: text in, a unit vector out whose dot product with another text's says how alike they mean.
+/// Weights come from the model folder's `model.safetensors`, the vocabulary from its `vocab.txt`; the sentence
+/// vector is the mean of the last layer over the tokens (the model's pooling), normalised.
+public final class SentenceEncoder: Sendable {
+    /// The shape the weights must have; read from the folder's `config.json` when present.
+    struct Shape: Sendable, Equatable {
+        var layers = 6
+        var width = 384
+        var heads = 12
+        var intermediate = 1536
+        var positions = 512
+        var vocabulary = 30522
+    }
+
+    struct Layer: Sendable {
+        /// Query, key and value in one: width × 3·width, transposed.
+        let qkv: [Float]
+        let qkvBias: [Float]
+        let output: [Float]
+        let outputBias: [Float]
+        let attentionNormGain: [Float]
+        let attentionNormBias: [Float]
+        let intermediate: [Float]
+        let intermediateBias: [Float]
+        let down: [Float]
+        let downBias: [Float]
+        let normGain: [Float]
+        let normBias: [Float]
+    }
+
+    let shape: Shape
+    let tokenizer: WordPieceTokenizer
+    let wordEmbeddings: [Float]
+    let positionEmbeddings: [Float]
+    let typeEmbedding: [Float]
+    let embeddingNormGain: [Float]
+    let embeddingNormBias: [Float]
+    let layers: [Layer]
+    /// A name for what produced a vector (folder name and weights' size): vectors of another model don't mix.
+    public let modelName: String
+    public var dimensions: Int { shape.width }
+    /// Longer texts are cut: the cost grows with the length (and its square), and the start says most. An
+    /// article is read to 128 tokens once; a query, on every search, to 64 (measured: tickets rank the same cut
+    /// at 48, 64 or 128 tokens; docs/search.md).
+    public static let maxTokens = 128
+    public static let maxQueryTokens = 64
+
+    /// Loads the model in `folder` (`model.safetensors`, `vocab.txt`, optionally `config.json`).
+    public init(folder: URL) throws {
+        var shape = Shape()
+        if let data = try? Data(contentsOf: folder.appendingPathComponent("config.json")),
+            let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        {
+            func read(_ key: String, _ value: inout Int) {
+                if let number = config[key] as? Int, (1...100_000).contains(number) { value = number }
+            }
+            read("num_hidden_layers", &shape.layers)
+            read("hidden_size", &shape.width)
+            read("num_attention_heads", &shape.heads)
+            read("intermediate_size", &shape.intermediate)
+            read("max_position_embeddings", &shape.positions)
+            read("vocab_size", &shape.vocabulary)
+            if let type = config["model_type"] as? String, type != "bert" {
+                throw SemanticModelError("the model is \(type), not a BERT model")
+            }
+        }
+        guard shape.width % shape.heads == 0, shape.positions >= Self.maxTokens, shape.layers <= 48 else {
+            throw SemanticModelError("the model's config.json describes an unusable shape")
+        }
+        self.shape = shape
+        tokenizer = try WordPieceTokenizer(vocabularyFile: folder.appendingPathComponent("vocab.txt"))
+        guard tokenizer.vocabulary.values.allSatisfy({ $0 < shape.vocabulary }) else {
+            throw SemanticModelError("vocab.txt has more words than the model")
+        }
+        let file = folder.appendingPathComponent("model.safetensors")
+        let tensors = try Safetensors(contentsOf: file)
+        // Some exports name the weights with a `bert.` prefix.
+        let prefix = tensors.entries["embeddings.word_embeddings.weight"] == nil ? "bert." : ""
+        func tensor(_ name: String, _ dimensions: Int...) throws -> [Float] {
+            try tensors.floats(prefix + name, shape: dimensions)
+        }
+        /// PyTorch keeps a linear layer's weight as out × in; the kernel wants in × out.
+        func transposed(_ name: String, out: Int, in width: Int) throws -> [Float] {
+            let weight = try tensor(name, out, width)
+            var result = [Float](repeating: 0, count: weight.count)
+            for row in 0..<out {
+                for column in 0..<width { result[column * out + row] = weight[row * width + column] }
+            }
+            return result
+        }
+        let width = shape.width
+        wordEmbeddings = try tensor("embeddings.word_embeddings.weight", shape.vocabulary, width)
+        positionEmbeddings = try tensor("embeddings.position_embeddings.weight", shape.positions, width)
+        typeEmbedding = Array(
+            try tensors.floats(prefix + "embeddings.token_type_embeddings.weight", shape: [2, width]).prefix(width))
+        embeddingNormGain = try tensor("embeddings.LayerNorm.weight", width)
+        embeddingNormBias = try tensor("embeddings.LayerNorm.bias", width)
+        layers = try (0..<shape.layers).map { number in
+            let name = "encoder.layer.\(number)."
+            let query = try transposed(name + "attention.self.query.weight", out: width, in: width)
+            let key = try transposed(name + "attention.self.key.weight", out: width, in: width)
+            let value = try transposed(name + "attention.self.value.weight", out: width, in: width)
+            var qkv = [Float](repeating: 0, count: width * 3 * width)
+            for row in 0..<width {
+                for column in 0..<width {
+                    qkv[row * 3 * width + column] = query[row * width + column]
+                    qkv[row * 3 * width + width + column] = key[row * width + column]
+                    qkv[row * 3 * width + 2 * width + column] = value[row * width + column]
+                }
+            }
+            return Layer(
+                qkv: qkv,
+                qkvBias: try tensor(name + "attention.self.query.bias", width)
+                    + tensor(name + "attention.self.key.bias", width)
+                    + tensor(name + "attention.self.value.bias", width),
+                output: try transposed(name + "attention.output.dense.weight", out: width, in: width),
+                outputBias: try tensor(name + "attention.output.dense.bias", width),
+                attentionNormGain: try tensor(name + "attention.output.LayerNorm.weight", width),
+                attentionNormBias: try tensor(name + "attention.output.LayerNorm.bias", width),
+                intermediate: try transposed(name + "intermediate.dense.weight", out: shape.intermediate, in: width),
+                intermediateBias: try tensor(name + "intermediate.dense.bias", shape.intermediate),
+                down: try transposed(name + "output.dense.weight", out: width, in: shape.intermediate),
+                downBias: try tensor(name + "output.dense.bias", width),
+                normGain: try tensor(name + "output.LayerNorm.weight", width),
+                normBias: try tensor(name + "output.LayerNorm.bias", width))
+        }
+        modelName = "\(folder.lastPathComponent)/\(tensors.data.count)"
+    }
+
+    /// The unit vector of `text` (its first `limit` tokens, at most ``maxTokens``).
+    public func encode(_ text: String, limit: Int = maxTokens) -> [Float] {
+        encode(tokens: tokenizer.tokens(text, limit: min(max(limit, 2), Self.maxTokens)))
+    }
+
+    func encode(tokens: [Int32]) -> [Float] {
+        let n = tokens.count
+        let width = shape.width
+        let wide = shape.intermediate
+        var x = [Float](repeating: 0, count: n * width)
+        for (position, token) in tokens.enumerated() {
+            let word = Int(token) * width
+            let place = position * width
+            for column in 0..<width {
+                x[place + column] =
+                    wordEmbeddings[word + column] + positionEmbeddings[place + column] + typeEmbedding[column]
+            }
+        }
+        var qkv = [Float](repeating: 0, count: n * 3 * width)
+        var context = [Float](repeating: 0, count: n * width)
+        var projected = [Float](repeating: 0, count: n * width)
+        var hidden = [Float](repeating: 0, count: n * wide)
+        var scratch = [Float](repeating: 0, count: n)
+        ek_add_layer_norm(&x, nil, n, width, embeddingNormGain, embeddingNormBias)
+        for layer in layers {
+            ek_linear(x, n, width, layer.qkv, 3 * width, layer.qkvBias, &qkv)
+            ek_attention(qkv, n, shape.heads, width / shape.heads, &scratch, &context)
+            ek_linear(context, n, width, layer.output, width, layer.outputBias, &projected)
+            ek_add_layer_norm(&projected, x, n, width, layer.attentionNormGain, layer.attentionNormBias)
+            ek_linear(projected, n, width, layer.intermediate, wide, layer.intermediateBias, &hidden)
+            ek_gelu(&hidden, n * wide)
+            ek_linear(hidden, n, wide, layer.down, width, layer.downBias, &x)
+            ek_add_layer_norm(&x, projected, n, width, layer.normGain, layer.normBias)
+        }
+        var mean = [Float](repeating: 0, count: width)
+        for position in 0..<n {
+            for column in 0..<width { mean[column] += x[position * width + column] }
+        }
+        let norm = mean.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return norm > 0 ? mean.map { $0 / norm } : mean
+    }
+}

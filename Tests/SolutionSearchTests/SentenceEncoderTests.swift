@@ -1,0 +1,56 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import SolutionSearch
+
+enum InstalledModel {
+    static let encoder: SentenceEncoder? = InstalledSemanticModel.folder.flatMap { try? SentenceEncoder(folder: $0) }
+}
+
+@Suite struct SentenceEncoderTests {
+    @Test func theModelIsInstalledInCI() {
+        #expect(!InstalledSemanticModel.requiredButMissing, "scripts/install-semantic-model.sh installs it")
+        if InstalledSemanticModel.folder != nil { #expect(InstalledModel.encoder != nil) }
+    }
+
+    // Token numbers and vector components as the reference implementation (Python, the model's own tokenizer
+    // rules and layers) gives them for these texts.
+    @Test(.enabled(if: InstalledModel.encoder != nil))
+    func tokenizesAsBERTsUncasedTokenizer() throws {
+        let tokenizer = try #require(InstalledModel.encoder).tokenizer
+        #expect(
+            tokenizer.tokens("Outlook keeps asking for my password", limit: 128) == [
+                101, 17680, 7906, 4851, 2005, 2026, 20786, 102,
+            ])
+        #expect(
+            tokenizer.tokens("Café naïve “quoted” AADSTS50126 0x8004de40 über-long 中文", limit: 128) == [
+                101, 7668, 15743, 1523, 9339, 1524, 9779, 5104, 3215, 12376, 12521, 2575, 1014, 2595, 17914, 2692,
+                2549, 3207, 12740, 19169, 1011, 2146, 1746, 1861, 102,
+            ])
+        let long = tokenizer.tokens(String(repeating: "password ", count: 500), limit: 128)
+        #expect(long.count == 128 && long.first == 101 && long.last == 102)
+        #expect(tokenizer.tokens("", limit: 128) == [101, 102])
+        #expect(tokenizer.tokens(String(repeating: "x", count: 150), limit: 128) == [101, tokenizer.unknown, 102])
+    }
+
+    @Test(.enabled(if: InstalledModel.encoder != nil))
+    func encodesAsTheReference() throws {
+        let encoder = try #require(InstalledModel.encoder)
+        let password = encoder.encode("Outlook keeps asking for my password")
+        let crash = encoder.encode("Excel crashes on startup")
+        #expect(password.count == 384)
+        let expected: [Float] = [-0.04385, 0.02078, -0.01968, 0.02292, -0.0141, -0.05528]
+        for (value, reference) in zip(password, expected) { #expect(abs(value - reference) < 0.0005) }
+        let expectedCrash: [Float] = [-0.01129, 0.02066, -0.03346, -0.05109, -0.01221, 0.05962]
+        for (value, reference) in zip(crash, expectedCrash) { #expect(abs(value - reference) < 0.0005) }
+        #expect(abs(SemanticIndex.dot(password, crash) - 0.14502) < 0.001)
+        let norm = password.reduce(0) { $0 + $1 * $1 }
+        #expect(abs(norm - 1) < 0.0001)
+        // Alike in meaning, not in words.
+        let forgot = encoder.encode("I forgot my password and cannot sign in")
+        let reset = encoder.encode("How to reset a forgotten password")
+        #expect(SemanticIndex.dot(forgot, reset) > 0.6)
+        #expect(SemanticIndex.dot(forgot, crash) < 0.2)
+    }
+}
