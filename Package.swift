@@ -239,7 +239,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SolutionSearchTests",
-            dependencies: ["SolutionSearch", "TestSupport"],
+            dependencies: ["SolutionSearch", "CEncoderKernels", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

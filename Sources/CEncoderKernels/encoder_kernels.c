@@ -3,62 +3,95 @@
 #include <math.h>
 #include <string.h>
 
+#define PANEL 16
+
+size_t ek_packed_count(size_t k, size_t m) { return ((m + PANEL - 1) / PANEL) * k * PANEL; }
+
+void ek_pack(const float *wt, size_t k, size_t m, float *packed) {
+    size_t panels = (m + PANEL - 1) / PANEL;
+    for (size_t panel = 0; panel < panels; panel++) {
+        float *block = packed + panel * k * PANEL;
+        for (size_t p = 0; p < k; p++) {
+            for (size_t c = 0; c < PANEL; c++) {
+                size_t j = panel * PANEL + c;
+                block[p * PANEL + c] = j < m ? wt[p * m + j] : 0.0f;
+            }
+        }
+    }
+}
+
+/// Stores the first `count` of the 16 results of one row (the last panel of a width not a multiple of 16).
+static void store_row(float *y, const float *values, size_t count) {
+    for (size_t c = 0; c < count; c++) y[c] = values[c];
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-// 4 rows × 16 columns of y per step: eight accumulators, the weight stripe (k × 16) stays in L1 while every row
-// block of x passes over it.
-__attribute__((target("avx2,fma"))) static void linear_avx2(const float *x, size_t n, size_t k, const float *wt,
-                                                             size_t m, const float *bias, float *y) {
-    size_t mFull = m - m % 16;
-    for (size_t j = 0; j < mFull; j += 16) {
-        __m256 bias0 = _mm256_loadu_ps(bias + j), bias1 = _mm256_loadu_ps(bias + j + 8);
-        size_t i = 0;
-        for (; i + 4 <= n; i += 4) {
-            __m256 a00 = bias0, a01 = bias1, a10 = bias0, a11 = bias1;
-            __m256 a20 = bias0, a21 = bias1, a30 = bias0, a31 = bias1;
-            const float *x0 = x + i * k, *x1 = x0 + k, *x2 = x1 + k, *x3 = x2 + k;
-            for (size_t p = 0; p < k; p++) {
-                __m256 w0 = _mm256_loadu_ps(wt + p * m + j), w1 = _mm256_loadu_ps(wt + p * m + j + 8);
-                __m256 v = _mm256_broadcast_ss(x0 + p);
-                a00 = _mm256_fmadd_ps(v, w0, a00);
-                a01 = _mm256_fmadd_ps(v, w1, a01);
-                v = _mm256_broadcast_ss(x1 + p);
-                a10 = _mm256_fmadd_ps(v, w0, a10);
-                a11 = _mm256_fmadd_ps(v, w1, a11);
-                v = _mm256_broadcast_ss(x2 + p);
-                a20 = _mm256_fmadd_ps(v, w0, a20);
-                a21 = _mm256_fmadd_ps(v, w1, a21);
-                v = _mm256_broadcast_ss(x3 + p);
-                a30 = _mm256_fmadd_ps(v, w0, a30);
-                a31 = _mm256_fmadd_ps(v, w1, a31);
+// Up to 6 rows × 16 columns of y per step: twelve accumulators, two registers of the panel and one broadcast.
+// A panel (k × 16, contiguous) stays in L1 while every row block of x passes over it.
+__attribute__((target("avx2,fma"))) static void linear_avx2(const float *x, size_t n, size_t k,
+                                                             const float *packed, size_t m, const float *bias,
+                                                             float *y) {
+    size_t panels = (m + PANEL - 1) / PANEL;
+    for (size_t panel = 0; panel < panels; panel++) {
+        const float *block = packed + panel * k * PANEL;
+        size_t j = panel * PANEL, width = m - j < PANEL ? m - j : PANEL;
+        float biasRow[PANEL] = {0};
+        for (size_t c = 0; c < width; c++) biasRow[c] = bias[j + c];
+        __m256 b0 = _mm256_loadu_ps(biasRow), b1 = _mm256_loadu_ps(biasRow + 8);
+        for (size_t i = 0; i < n; i += 6) {
+            size_t rows = n - i < 6 ? n - i : 6;
+            __m256 acc[6][2];
+            for (size_t r = 0; r < 6; r++) {
+                acc[r][0] = b0;
+                acc[r][1] = b1;
             }
-            _mm256_storeu_ps(y + i * m + j, a00);
-            _mm256_storeu_ps(y + i * m + j + 8, a01);
-            _mm256_storeu_ps(y + (i + 1) * m + j, a10);
-            _mm256_storeu_ps(y + (i + 1) * m + j + 8, a11);
-            _mm256_storeu_ps(y + (i + 2) * m + j, a20);
-            _mm256_storeu_ps(y + (i + 2) * m + j + 8, a21);
-            _mm256_storeu_ps(y + (i + 3) * m + j, a30);
-            _mm256_storeu_ps(y + (i + 3) * m + j + 8, a31);
-        }
-        for (; i < n; i++) {
-            __m256 a0 = bias0, a1 = bias1;
             const float *xi = x + i * k;
-            for (size_t p = 0; p < k; p++) {
-                __m256 v = _mm256_broadcast_ss(xi + p);
-                a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(wt + p * m + j), a0);
-                a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(wt + p * m + j + 8), a1);
+            if (rows == 6) {
+                for (size_t p = 0; p < k; p++) {
+                    __m256 w0 = _mm256_loadu_ps(block + p * PANEL), w1 = _mm256_loadu_ps(block + p * PANEL + 8);
+                    __m256 v = _mm256_broadcast_ss(xi + p);
+                    acc[0][0] = _mm256_fmadd_ps(v, w0, acc[0][0]);
+                    acc[0][1] = _mm256_fmadd_ps(v, w1, acc[0][1]);
+                    v = _mm256_broadcast_ss(xi + k + p);
+                    acc[1][0] = _mm256_fmadd_ps(v, w0, acc[1][0]);
+                    acc[1][1] = _mm256_fmadd_ps(v, w1, acc[1][1]);
+                    v = _mm256_broadcast_ss(xi + 2 * k + p);
+                    acc[2][0] = _mm256_fmadd_ps(v, w0, acc[2][0]);
+                    acc[2][1] = _mm256_fmadd_ps(v, w1, acc[2][1]);
+                    v = _mm256_broadcast_ss(xi + 3 * k + p);
+                    acc[3][0] = _mm256_fmadd_ps(v, w0, acc[3][0]);
+                    acc[3][1] = _mm256_fmadd_ps(v, w1, acc[3][1]);
+                    v = _mm256_broadcast_ss(xi + 4 * k + p);
+                    acc[4][0] = _mm256_fmadd_ps(v, w0, acc[4][0]);
+                    acc[4][1] = _mm256_fmadd_ps(v, w1, acc[4][1]);
+                    v = _mm256_broadcast_ss(xi + 5 * k + p);
+                    acc[5][0] = _mm256_fmadd_ps(v, w0, acc[5][0]);
+                    acc[5][1] = _mm256_fmadd_ps(v, w1, acc[5][1]);
+                }
+            } else {
+                for (size_t p = 0; p < k; p++) {
+                    __m256 w0 = _mm256_loadu_ps(block + p * PANEL), w1 = _mm256_loadu_ps(block + p * PANEL + 8);
+                    for (size_t r = 0; r < rows; r++) {
+                        __m256 v = _mm256_broadcast_ss(xi + r * k + p);
+                        acc[r][0] = _mm256_fmadd_ps(v, w0, acc[r][0]);
+                        acc[r][1] = _mm256_fmadd_ps(v, w1, acc[r][1]);
+                    }
+                }
             }
-            _mm256_storeu_ps(y + i * m + j, a0);
-            _mm256_storeu_ps(y + i * m + j + 8, a1);
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = mFull; j < m; j++) {
-            float sum = bias[j];
-            for (size_t p = 0; p < k; p++) sum += x[i * k + p] * wt[p * m + j];
-            y[i * m + j] = sum;
+            for (size_t r = 0; r < rows; r++) {
+                float *out = y + (i + r) * m + j;
+                if (width == PANEL) {
+                    _mm256_storeu_ps(out, acc[r][0]);
+                    _mm256_storeu_ps(out + 8, acc[r][1]);
+                } else {
+                    float values[PANEL];
+                    _mm256_storeu_ps(values, acc[r][0]);
+                    _mm256_storeu_ps(values + 8, acc[r][1]);
+                    store_row(out, values, width);
+                }
+            }
         }
     }
 }
@@ -71,29 +104,34 @@ int ek_has_fast_path(void) {
 int ek_has_fast_path(void) { return 0; }
 #endif
 
-static void linear_plain(const float *x, size_t n, size_t k, const float *wt, size_t m, const float *bias,
+void ek_linear_plain(const float *x, size_t n, size_t k, const float *packed, size_t m, const float *bias,
                          float *y) {
+    size_t panels = (m + PANEL - 1) / PANEL;
     for (size_t i = 0; i < n; i++) {
-        float *yi = y + i * m;
-        memcpy(yi, bias, m * sizeof(float));
-        for (size_t p = 0; p < k; p++) {
-            float v = x[i * k + p];
-            const float *w = wt + p * m;
-            for (size_t j = 0; j < m; j++) yi[j] += v * w[j];
+        for (size_t panel = 0; panel < panels; panel++) {
+            const float *block = packed + panel * k * PANEL;
+            size_t j = panel * PANEL, width = m - j < PANEL ? m - j : PANEL;
+            float values[PANEL] = {0};
+            for (size_t c = 0; c < width; c++) values[c] = bias[j + c];
+            for (size_t p = 0; p < k; p++) {
+                float v = x[i * k + p];
+                for (size_t c = 0; c < PANEL; c++) values[c] += v * block[p * PANEL + c];
+            }
+            store_row(y + i * m + j, values, width);
         }
     }
 }
 
-void ek_linear(const float *x, size_t n, size_t k, const float *wt, size_t m, const float *bias, float *y) {
+void ek_linear(const float *x, size_t n, size_t k, const float *packed, size_t m, const float *bias, float *y) {
 #if defined(__x86_64__)
     static int fast = -1;
     if (fast < 0) fast = ek_has_fast_path();
     if (fast) {
-        linear_avx2(x, n, k, wt, m, bias, y);
+        linear_avx2(x, n, k, packed, m, bias, y);
         return;
     }
 #endif
-    linear_plain(x, n, k, wt, m, bias, y);
+    ek_linear_plain(x, n, k, packed, m, bias, y);
 }
 
 void ek_attention(const float *qkv, size_t n, size_t heads, size_t headSize, float *scratch, float *out) {

@@ -69,6 +69,7 @@ struct KBCommand: AsyncParsableCommand {
             let index = try await store.index(file: articles, options: try options, model: model)
             // One pass first, so the latency figures are of a warm index, as a running Connector's is.
             for query in labelled { _ = index.search(query.text, limit: Evaluation.k) }
+            index.forgetRecentQueries()
             let evaluation = Evaluation.run(labelled) { query in
                 let ranking = index.search(query.text, limit: Evaluation.k).map(\.id)
                 if verbose {

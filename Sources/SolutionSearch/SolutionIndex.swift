@@ -148,6 +148,11 @@ public final class SolutionIndex: Sendable {
     /// Whether searches use the sentence encoder.
     public var isSemantic: Bool { semantic != nil && options.semantic }
 
+    /// Forgets the vectors of recent queries, so that latency measurements encode every query.
+    public func forgetRecentQueries() {
+        semantic?.recentQueries.removeAll()
+    }
+
     /// The sentence encoder of a semantic index.
     public var encoder: SentenceEncoder? { semantic?.encoder }
 
@@ -303,7 +308,7 @@ public final class SolutionIndex: Sendable {
         }
         let lexical = lexicalSearch(text, product: product, limit: max(limit, SemanticIndex.depth), tenant: tenant)
         guard let best = lexical.first?.score, best > 0 else { return [] }
-        let query = semantic.encoder.encode(String(text.prefix(4000)), limit: SentenceEncoder.maxQueryTokens)
+        let query = semantic.queryVector(text)
         var hits = lexical.map { hit in
             SearchHit(
                 id: hit.id,

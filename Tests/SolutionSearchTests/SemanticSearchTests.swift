@@ -89,3 +89,19 @@ import Testing
         }
     }
 }
+
+@Suite struct QueryVectorCacheTests {
+    @Test func keepsTheLastQueriesOnly() {
+        let cache = QueryVectorCache(capacity: 2)
+        cache["a"] = [1]
+        cache["b"] = [2]
+        cache["a"] = [3]
+        cache["c"] = [4]
+        #expect(cache["a"] == nil)
+        #expect(cache["b"] == [2] && cache["c"] == [4])
+        cache[String(repeating: "x", count: 30_000)] = [5]
+        #expect(cache[String(repeating: "x", count: 30_000)] == nil)
+        cache.removeAll()
+        #expect(cache["b"] == nil)
+    }
+}

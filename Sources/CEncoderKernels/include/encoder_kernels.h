@@ -6,8 +6,18 @@
 /// The numeric loops of the sentence encoder (SolutionSearch/Semantic). Shapes are checked by the Swift caller;
 /// every matrix is row-major and dense.
 
-/// y[n×m] = x[n×k] · wt[k×m] + bias[m] (wt is the layer's weight already transposed).
-void ek_linear(const float *x, size_t n, size_t k, const float *wt, size_t m, const float *bias, float *y);
+/// How many floats `ek_pack` writes for a k × m weight: panels of 16 columns, the last one padded with zeros.
+size_t ek_packed_count(size_t k, size_t m);
+
+/// Packs wt[k×m] (a layer's weight, transposed: in × out) into panels of 16 columns, each k × 16 and contiguous,
+/// the order in which `ek_linear` reads them.
+void ek_pack(const float *wt, size_t k, size_t m, float *packed);
+
+/// y[n×m] = x[n×k] · W + bias[m], W packed by `ek_pack`.
+void ek_linear(const float *x, size_t n, size_t k, const float *packed, size_t m, const float *bias, float *y);
+
+/// The same with portable loops: what `ek_linear` runs without AVX2 and FMA.
+void ek_linear_plain(const float *x, size_t n, size_t k, const float *packed, size_t m, const float *bias, float *y);
 
 /// Multi-head self-attention over one sequence: qkv[n×3d] holds each token's query, key and value (d = heads ×
 /// headSize); out[n×d] receives the heads' contexts side by side. scratch holds n floats.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The semantic part of the index: every article's vector from the sentence encoder, in the index's article
 /// order, and the encoder for the query. A search mixes the lexical score (scaled to the best one) with the
@@ -8,6 +9,8 @@ public struct SemanticIndex: Sendable {
     public let encoder: SentenceEncoder
     /// count × dimensions, row by row in the index's article order.
     let vectors: [Float]
+    /// The vectors of recent queries: an incident's text is searched again each time its tab opens.
+    let recentQueries = QueryVectorCache(capacity: 256)
 
     /// How much the cosine weighs beside the lexical score scaled to 1 (docs/search.md has the measurements).
     static let weight = Float(SolutionIndex.tuning("SS_SEM")?.first ?? 2.5)
@@ -34,6 +37,14 @@ public struct SemanticIndex: Sendable {
         return "\(article.title). \(article.description) \(detail.prefix(1500))"
     }
 
+    /// The vector of a query's text (its first ``SentenceEncoder/maxQueryTokens`` tokens).
+    func queryVector(_ text: String) -> [Float] {
+        if let known = recentQueries[text] { return known }
+        let vector = encoder.encode(String(text.prefix(4000)), limit: SentenceEncoder.maxQueryTokens)
+        recentQueries[text] = vector
+        return vector
+    }
+
     /// The cosine of the query's vector with the article at `position`.
     func similarity(_ query: [Float], position: Int) -> Float {
         let dimensions = query.count
@@ -49,5 +60,35 @@ public struct SemanticIndex: Sendable {
 
     static func dot(_ first: [Float], _ second: [Float]) -> Float {
         zip(first, second).reduce(0) { $0 + $1.0 * $1.1 }
+    }
+}
+
+/// The last `capacity` query vectors by their text; the oldest goes first.
+final class QueryVectorCache: Sendable {
+    private struct State {
+        var vectors: [String: [Float]] = [:]
+        var order: [String] = []
+    }
+
+    private let state = Mutex(State())
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    func removeAll() {
+        state.withLock { $0 = State() }
+    }
+
+    subscript(text: String) -> [Float]? {
+        get { state.withLock { $0.vectors[text] } }
+        set {
+            guard let newValue, text.utf8.count <= 20_000 else { return }
+            state.withLock { state in
+                if state.vectors.updateValue(newValue, forKey: text) == nil { state.order.append(text) }
+                if state.order.count > capacity { state.vectors[state.order.removeFirst()] = nil }
+            }
+        }
     }
 }

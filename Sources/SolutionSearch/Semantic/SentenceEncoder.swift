@@ -17,7 +17,7 @@ public final class SentenceEncoder: Sendable {
     }
 
     struct Layer: Sendable {
-        /// Query, key and value in one: width × 3·width, transposed.
+        /// Query, key and value in one: width × 3·width. The linear layers' weights are in the kernel's panels.
         let qkv: [Float]
         let qkvBias: [Float]
         let output: [Float]
@@ -92,6 +92,15 @@ public final class SentenceEncoder: Sendable {
             }
             return result
         }
+        /// In × out, in the kernel's panels.
+        func packed(_ transposed: [Float], in width: Int, out: Int) -> [Float] {
+            var result = [Float](repeating: 0, count: ek_packed_count(width, out))
+            ek_pack(transposed, width, out, &result)
+            return result
+        }
+        func linear(_ name: String, out: Int, in width: Int) throws -> [Float] {
+            packed(try transposed(name, out: out, in: width), in: width, out: out)
+        }
         let width = shape.width
         wordEmbeddings = try tensor("embeddings.word_embeddings.weight", shape.vocabulary, width)
         positionEmbeddings = try tensor("embeddings.position_embeddings.weight", shape.positions, width)
@@ -113,17 +122,17 @@ public final class SentenceEncoder: Sendable {
                 }
             }
             return Layer(
-                qkv: qkv,
+                qkv: packed(qkv, in: width, out: 3 * width),
                 qkvBias: try tensor(name + "attention.self.query.bias", width)
                     + tensor(name + "attention.self.key.bias", width)
                     + tensor(name + "attention.self.value.bias", width),
-                output: try transposed(name + "attention.output.dense.weight", out: width, in: width),
+                output: try linear(name + "attention.output.dense.weight", out: width, in: width),
                 outputBias: try tensor(name + "attention.output.dense.bias", width),
                 attentionNormGain: try tensor(name + "attention.output.LayerNorm.weight", width),
                 attentionNormBias: try tensor(name + "attention.output.LayerNorm.bias", width),
-                intermediate: try transposed(name + "intermediate.dense.weight", out: shape.intermediate, in: width),
+                intermediate: try linear(name + "intermediate.dense.weight", out: shape.intermediate, in: width),
                 intermediateBias: try tensor(name + "intermediate.dense.bias", shape.intermediate),
-                down: try transposed(name + "output.dense.weight", out: width, in: shape.intermediate),
+                down: try linear(name + "output.dense.weight", out: width, in: shape.intermediate),
                 downBias: try tensor(name + "output.dense.bias", width),
                 normGain: try tensor(name + "output.LayerNorm.weight", width),
                 normBias: try tensor(name + "output.LayerNorm.bias", width))
