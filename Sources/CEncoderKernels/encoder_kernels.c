@@ -134,7 +134,7 @@ void ek_linear(const float *x, size_t n, size_t k, const float *packed, size_t m
     ek_linear_plain(x, n, k, packed, m, bias, y);
 }
 
-void ek_attention(const float *qkv, size_t n, size_t heads, size_t headSize, float *scratch, float *out) {
+static void attention_plain(const float *qkv, size_t n, size_t heads, size_t headSize, float *scratch, float *out) {
     size_t d = heads * headSize, stride = 3 * d;
     float scale = 1.0f / sqrtf((float)headSize);
     for (size_t h = 0; h < heads; h++) {
@@ -166,6 +166,63 @@ void ek_attention(const float *qkv, size_t n, size_t heads, size_t headSize, flo
     }
 }
 
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static inline float sum8(__m256 v) {
+    __m128 half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    half = _mm_add_ps(half, _mm_movehl_ps(half, half));
+    half = _mm_add_ss(half, _mm_shuffle_ps(half, half, 1));
+    return _mm_cvtss_f32(half);
+}
+
+// The same as attention_plain, eight lanes at a time over a head's dimensions (headSize a multiple of 8).
+__attribute__((target("avx2,fma"))) static void attention_avx2(const float *qkv, size_t n, size_t heads,
+                                                                size_t headSize, float *scratch, float *out) {
+    size_t d = heads * headSize, stride = 3 * d;
+    float scale = 1.0f / sqrtf((float)headSize);
+    for (size_t h = 0; h < heads; h++) {
+        size_t qOffset = h * headSize, kOffset = d + h * headSize, vOffset = 2 * d + h * headSize;
+        for (size_t i = 0; i < n; i++) {
+            const float *q = qkv + i * stride + qOffset;
+            float top = -INFINITY;
+            for (size_t j = 0; j < n; j++) {
+                const float *kv = qkv + j * stride + kOffset;
+                __m256 acc = _mm256_setzero_ps();
+                for (size_t t = 0; t < headSize; t += 8)
+                    acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + t), _mm256_loadu_ps(kv + t), acc);
+                float score = sum8(acc) * scale;
+                scratch[j] = score;
+                if (score > top) top = score;
+            }
+            float total = 0;
+            for (size_t j = 0; j < n; j++) {
+                scratch[j] = expf(scratch[j] - top);
+                total += scratch[j];
+            }
+            float *o = out + i * d + h * headSize;
+            for (size_t t = 0; t < headSize; t += 8) _mm256_storeu_ps(o + t, _mm256_setzero_ps());
+            for (size_t j = 0; j < n; j++) {
+                __m256 weight = _mm256_set1_ps(scratch[j] / total);
+                const float *v = qkv + j * stride + vOffset;
+                for (size_t t = 0; t < headSize; t += 8)
+                    _mm256_storeu_ps(o + t, _mm256_fmadd_ps(weight, _mm256_loadu_ps(v + t), _mm256_loadu_ps(o + t)));
+            }
+        }
+    }
+}
+#endif
+
+void ek_attention(const float *qkv, size_t n, size_t heads, size_t headSize, float *scratch, float *out) {
+#if defined(__x86_64__)
+    static int fast = -1;
+    if (fast < 0) fast = ek_has_fast_path();
+    if (fast && headSize % 8 == 0) {
+        attention_avx2(qkv, n, heads, headSize, scratch, out);
+        return;
+    }
+#endif
+    attention_plain(qkv, n, heads, headSize, scratch, out);
+}
+
 void ek_add_layer_norm(float *x, const float *residual, size_t n, size_t d, const float *g, const float *b) {
     for (size_t i = 0; i < n; i++) {
         float *row = x + i * d;
@@ -183,6 +240,16 @@ void ek_add_layer_norm(float *x, const float *residual, size_t n, size_t d, cons
     }
 }
 
+/// erf by Abramowitz and Stegun 7.1.26 (error below 1.5e-7, under a float's own rounding at these sizes): a
+/// third of the time of the C library's erff, which was a tenth of a query's encoding.
+static inline float erf_approx(float x) {
+    float sign = x < 0 ? -1.0f : 1.0f;
+    float a = fabsf(x);
+    float t = 1.0f / (1.0f + 0.3275911f * a);
+    float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+    return sign * (1.0f - poly * expf(-a * a));
+}
+
 void ek_gelu(float *x, size_t count) {
-    for (size_t i = 0; i < count; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+    for (size_t i = 0; i < count; i++) x[i] = 0.5f * x[i] * (1.0f + erf_approx(x[i] * 0.70710678118654752f));
 }
