@@ -2,6 +2,7 @@ import Crypto
 import Fluent
 import Foundation
 import SQLKit
+import ServerSupport
 import SolutionSearch
 import Synchronization
 
@@ -86,18 +87,15 @@ package struct ArticleVectors: Sendable {
         return stale.count
     }
 
-    /// Encoding is seconds of CPU per batch: on dispatch threads, both cores at once, never on the cooperative
-    /// pool that serves every request of the process.
+    /// Encoding is seconds of CPU per batch: on dispatch threads, both cores at once.
     static func encodeOffCooperativePool(_ texts: [String], encoder: SentenceEncoder) async -> [[Float]] {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
-                let results = Mutex([[Float]](repeating: [], count: texts.count))
-                DispatchQueue.concurrentPerform(iterations: texts.count) { index in
-                    let vector = encoder.encode(texts[index])
-                    results.withLock { $0[index] = vector }
-                }
-                continuation.resume(returning: results.withLock { $0 })
+        await offCooperativePool(qos: .utility) {
+            let results = Mutex([[Float]](repeating: [], count: texts.count))
+            DispatchQueue.concurrentPerform(iterations: texts.count) { index in
+                let vector = encoder.encode(texts[index])
+                results.withLock { $0[index] = vector }
             }
+            return results.withLock { $0 }
         }
     }
 

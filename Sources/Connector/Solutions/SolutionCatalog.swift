@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServerSupport
 import SolutionSearch
 import Synchronization
 
@@ -151,11 +152,7 @@ extension SolutionCatalog {
     fileprivate static func build(
         _ articles: [Article], semantic: (encoder: SentenceEncoder, vectors: [String: [Float]])?
     ) async -> SolutionIndex {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
-                continuation.resume(returning: SolutionIndex(articles: articles, semantic: semantic))
-            }
-        }
+        await offCooperativePool(qos: .utility) { SolutionIndex(articles: articles, semantic: semantic) }
     }
 }
 

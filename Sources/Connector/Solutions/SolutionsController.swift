@@ -33,7 +33,13 @@ struct SolutionsController: RouteCollection {
 
         let index = request.application.connector.solutions.index
         let wanted = Snippet.Query(text, in: index)
-        let solutions = index.search(text, product: product, limit: top, tenant: caller.tenantId).compactMap { hit in
+        let tenant = caller.tenantId
+        // A semantic search encodes the text (tens of milliseconds of CPU): off the pool that serves requests.
+        let hits =
+            index.isSemantic
+            ? await offCooperativePool { index.search(text, product: product, limit: top, tenant: tenant) }
+            : index.search(text, product: product, limit: top, tenant: tenant)
+        let solutions = hits.compactMap { hit in
             index.article(id: hit.id).map { article in
                 RecommendedSolutions.Solution(
                     id: article.id, title: article.title, product: article.product, url: article.url,
