@@ -32,9 +32,8 @@ static void store_row(float *y, const float *values, size_t count) {
 // A panel (k × 16, contiguous) stays in L1 while every row block of x passes over it.
 __attribute__((target("avx2,fma"))) static void linear_avx2(const float *x, size_t n, size_t k,
                                                              const float *packed, size_t m, const float *bias,
-                                                             float *y) {
-    size_t panels = (m + PANEL - 1) / PANEL;
-    for (size_t panel = 0; panel < panels; panel++) {
+                                                             float *y, size_t firstPanel, size_t endPanel) {
+    for (size_t panel = firstPanel; panel < endPanel; panel++) {
         const float *block = packed + panel * k * PANEL;
         size_t j = panel * PANEL, width = m - j < PANEL ? m - j : PANEL;
         float biasRow[PANEL] = {0};
@@ -104,11 +103,10 @@ int ek_has_fast_path(void) {
 int ek_has_fast_path(void) { return 0; }
 #endif
 
-void ek_linear_plain(const float *x, size_t n, size_t k, const float *packed, size_t m, const float *bias,
-                         float *y) {
-    size_t panels = (m + PANEL - 1) / PANEL;
+static void linear_plain(const float *x, size_t n, size_t k, const float *packed, size_t m, const float *bias,
+                         float *y, size_t firstPanel, size_t endPanel) {
     for (size_t i = 0; i < n; i++) {
-        for (size_t panel = 0; panel < panels; panel++) {
+        for (size_t panel = firstPanel; panel < endPanel; panel++) {
             const float *block = packed + panel * k * PANEL;
             size_t j = panel * PANEL, width = m - j < PANEL ? m - j : PANEL;
             float values[PANEL] = {0};
@@ -122,16 +120,30 @@ void ek_linear_plain(const float *x, size_t n, size_t k, const float *packed, si
     }
 }
 
-void ek_linear(const float *x, size_t n, size_t k, const float *packed, size_t m, const float *bias, float *y) {
+size_t ek_panels(size_t m) { return (m + PANEL - 1) / PANEL; }
+
+void ek_linear_panels(const float *x, size_t n, size_t k, const float *packed, size_t m, const float *bias, float *y,
+                      size_t firstPanel, size_t endPanel) {
+    size_t panels = ek_panels(m);
+    if (endPanel > panels) endPanel = panels;
+    if (firstPanel >= endPanel) return;
 #if defined(__x86_64__)
     static int fast = -1;
     if (fast < 0) fast = ek_has_fast_path();
     if (fast) {
-        linear_avx2(x, n, k, packed, m, bias, y);
+        linear_avx2(x, n, k, packed, m, bias, y, firstPanel, endPanel);
         return;
     }
 #endif
-    ek_linear_plain(x, n, k, packed, m, bias, y);
+    linear_plain(x, n, k, packed, m, bias, y, firstPanel, endPanel);
+}
+
+void ek_linear(const float *x, size_t n, size_t k, const float *packed, size_t m, const float *bias, float *y) {
+    ek_linear_panels(x, n, k, packed, m, bias, y, 0, ek_panels(m));
+}
+
+void ek_linear_plain(const float *x, size_t n, size_t k, const float *packed, size_t m, const float *bias, float *y) {
+    linear_plain(x, n, k, packed, m, bias, y, 0, ek_panels(m));
 }
 
 static void attention_plain(const float *qkv, size_t n, size_t heads, size_t headSize, float *scratch, float *out) {

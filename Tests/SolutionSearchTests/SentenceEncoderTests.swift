@@ -45,6 +45,8 @@ enum InstalledModel {
         let expectedCrash: [Float] = [-0.01129, 0.02066, -0.03346, -0.05109, -0.01221, 0.05962]
         for (value, reference) in zip(crash, expectedCrash) { #expect(abs(value - reference) < 0.0005) }
         #expect(abs(SemanticIndex.dot(password, crash) - 0.14502) < 0.001)
+        // Two threads sharing the products compute the same columns the same way.
+        #expect(encoder.encode("Outlook keeps asking for my password", threads: 2) == password)
         let norm = password.reduce(0) { $0 + $1 * $1 }
         #expect(abs(norm - 1) < 0.0001)
         // Alike in meaning, not in words.

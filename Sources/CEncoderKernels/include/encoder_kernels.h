@@ -16,6 +16,13 @@ void ek_pack(const float *wt, size_t k, size_t m, float *packed);
 /// y[n×m] = x[n×k] · W + bias[m], W packed by `ek_pack`.
 void ek_linear(const float *x, size_t n, size_t k, const float *packed, size_t m, const float *bias, float *y);
 
+/// How many 16-column panels a width of m has.
+size_t ek_panels(size_t m);
+
+/// `ek_linear` for the columns of panels [firstPanel, endPanel) only: threads may share one product.
+void ek_linear_panels(const float *x, size_t n, size_t k, const float *packed, size_t m, const float *bias, float *y,
+                      size_t firstPanel, size_t endPanel);
+
 /// The same with portable loops: what `ek_linear` runs without AVX2 and FMA.
 void ek_linear_plain(const float *x, size_t n, size_t k, const float *packed, size_t m, const float *bias, float *y);
 

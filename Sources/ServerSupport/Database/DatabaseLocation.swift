@@ -40,6 +40,15 @@ package enum DatabaseLocation: Sendable, Equatable {
     }
 
     package func register(on app: Application) throws {
+        if case .postgres = self {
+        } else {
+            // SQLite runs each statement on the application's blocking thread pool, and SQLiteNIO's busy handler
+            // retries without sleeping: with one pool shared by the whole process (NIO's singleton, one thread
+            // per core), statements waiting for another connection's write lock could hold every thread while the
+            // holder waits for one to commit — a deadlock seen in the test suite. Each application gets a pool of
+            // its own (Vapor starts and shuts it down), with room beside its two connections for file reads.
+            app.threadPool = NIOThreadPool(numberOfThreads: Self.sqliteThreads)
+        }
         switch self {
         case .sqliteFile(let url):
             try FileManager.default.createDirectory(
@@ -55,6 +64,10 @@ package enum DatabaseLocation: Sendable, Equatable {
                 as: .psql)
         }
     }
+}
+
+extension DatabaseLocation {
+    static let sqliteThreads = 4
 }
 
 extension Database {

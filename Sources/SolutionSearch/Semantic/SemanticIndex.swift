@@ -14,6 +14,10 @@ public struct SemanticIndex: Sendable {
 
     /// How much the cosine weighs beside the lexical score scaled to 1 (docs/search.md has the measurements).
     static let weight = Float(SolutionIndex.tuning("SS_SEM")?.first ?? 2.5)
+    /// Threads that share a query's encoding: the cores, at most two (measured: docs/benchmarks.md).
+    static let queryThreads =
+        SolutionIndex.tuning("SS_QUERY_THREADS")?.first.map { max(1, min(8, Int($0))) }
+        ?? min(2, ProcessInfo.processInfo.activeProcessorCount)
     /// How many of the lexical best are re-scored.
     static let depth = 100
 
@@ -40,7 +44,8 @@ public struct SemanticIndex: Sendable {
     /// The vector of a query's text (its first ``SentenceEncoder/maxQueryTokens`` tokens).
     func queryVector(_ text: String) -> [Float] {
         if let known = recentQueries[text] { return known }
-        let vector = encoder.encode(String(text.prefix(4000)), limit: SentenceEncoder.maxQueryTokens)
+        let vector = encoder.encode(
+            String(text.prefix(4000)), limit: SentenceEncoder.maxQueryTokens, threads: Self.queryThreads)
         recentQueries[text] = vector
         return vector
     }

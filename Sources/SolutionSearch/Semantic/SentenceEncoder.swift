@@ -140,12 +140,41 @@ public final class SentenceEncoder: Sendable {
         modelName = "\(folder.lastPathComponent)/\(tensors.data.count)"
     }
 
-    /// The unit vector of `text` (its first `limit` tokens, at most ``maxTokens``).
-    public func encode(_ text: String, limit: Int = maxTokens) -> [Float] {
-        encode(tokens: tokenizer.tokens(text, limit: min(max(limit, 2), Self.maxTokens)))
+    /// The unit vector of `text` (its first `limit` tokens, at most ``maxTokens``). With `threads` above one, the
+    /// matrix products are shared out (a query, whose wait someone sees); encoding many texts at once, one thread
+    /// per text is faster.
+    public func encode(_ text: String, limit: Int = maxTokens, threads: Int = 1) -> [Float] {
+        encode(tokens: tokenizer.tokens(text, limit: min(max(limit, 2), Self.maxTokens)), threads: threads)
     }
 
-    func encode(tokens: [Int32]) -> [Float] {
+    /// y = x · W + bias, its columns' panels shared out among `threads`.
+    static func linear(
+        _ x: [Float], _ n: Int, _ k: Int, _ packed: [Float], _ m: Int, _ bias: [Float], _ y: inout [Float],
+        threads: Int
+    ) {
+        let panels = ek_panels(m)
+        guard threads > 1, panels >= 2 * threads, !x.isEmpty, !y.isEmpty else {
+            ek_linear(x, n, k, packed, m, bias, &y)
+            return
+        }
+        x.withUnsafeBufferPointer { x in
+            packed.withUnsafeBufferPointer { packed in
+                bias.withUnsafeBufferPointer { bias in
+                    y.withUnsafeMutableBufferPointer { y in
+                        let operands = Operands(
+                            x: x.baseAddress!, packed: packed.baseAddress!, bias: bias.baseAddress!, y: y.baseAddress!)
+                        DispatchQueue.concurrentPerform(iterations: threads) { part in
+                            ek_linear_panels(
+                                operands.x, n, k, operands.packed, m, operands.bias, operands.y,
+                                panels * part / threads, panels * (part + 1) / threads)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func encode(tokens: [Int32], threads: Int = 1) -> [Float] {
         let n = tokens.count
         let width = shape.width
         let wide = shape.intermediate
@@ -165,13 +194,14 @@ public final class SentenceEncoder: Sendable {
         var scratch = [Float](repeating: 0, count: n)
         ek_add_layer_norm(&x, nil, n, width, embeddingNormGain, embeddingNormBias)
         for layer in layers {
-            ek_linear(x, n, width, layer.qkv, 3 * width, layer.qkvBias, &qkv)
+            Self.linear(x, n, width, layer.qkv, 3 * width, layer.qkvBias, &qkv, threads: threads)
             ek_attention(qkv, n, shape.heads, width / shape.heads, &scratch, &context)
-            ek_linear(context, n, width, layer.output, width, layer.outputBias, &projected)
+            Self.linear(context, n, width, layer.output, width, layer.outputBias, &projected, threads: threads)
             ek_add_layer_norm(&projected, x, n, width, layer.attentionNormGain, layer.attentionNormBias)
-            ek_linear(projected, n, width, layer.intermediate, wide, layer.intermediateBias, &hidden)
+            Self.linear(
+                projected, n, width, layer.intermediate, wide, layer.intermediateBias, &hidden, threads: threads)
             ek_gelu(&hidden, n * wide)
-            ek_linear(hidden, n, wide, layer.down, width, layer.downBias, &x)
+            Self.linear(hidden, n, wide, layer.down, width, layer.downBias, &x, threads: threads)
             ek_add_layer_norm(&x, projected, n, width, layer.normGain, layer.normBias)
         }
         var mean = [Float](repeating: 0, count: width)
@@ -181,4 +211,13 @@ public final class SentenceEncoder: Sendable {
         let norm = mean.reduce(0) { $0 + $1 * $1 }.squareRoot()
         return norm > 0 ? mean.map { $0 / norm } : mean
     }
+}
+
+/// A matrix product's operands handed to the threads that share it: they read x, the weights and the bias, and
+/// each writes its own columns of y (no two touch the same float), while the caller waits.
+private struct Operands: @unchecked Sendable {
+    let x: UnsafePointer<Float>
+    let packed: UnsafePointer<Float>
+    let bias: UnsafePointer<Float>
+    let y: UnsafeMutablePointer<Float>
 }
