@@ -300,6 +300,7 @@ extension ConnectorStore {
                 }
                 return vectors.count
             }, describe: { _ in "" }, quiet: true)
+        FileHandle.standardError.write(Data("note: semantic re-scoring on (\(folder.path))\n".utf8))
         return SolutionIndex(articles: articles, options: options, semantic: (encoder, vectors))
     }
 }
