@@ -78,6 +78,7 @@ enum DeskMigrations {
         CreateJobTables(),
         AddSessionExternalAccount(),
         AddDeskIndexes(),
+        AddIncidentTrigramIndex(),
     ]
 }
 

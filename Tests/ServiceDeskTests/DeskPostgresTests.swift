@@ -51,6 +51,30 @@ struct DeskPostgresTests {
         }
     }
 
+    /// LIKE on short descriptions is served by the trigram index (pg_trgm) the migrations create; the planner is
+    /// told to avoid full scans, as it would on a large table, since this one holds a few rows.
+    @Test(.enabled(if: url != nil, Comment(rawValue: TestPostgres.notConfigured("M365_TEST_POSTGRES_DESK_URL"))))
+    func likeOnShortDescriptionsUsesTheTrigramIndex() async throws {
+        try await withDesk(database: .postgres(url: Self.url!)) { app, fx in
+            let plan = try await app.db.transaction { database -> [String] in
+                let sql = try database.asSQL()
+                try await sql.raw("SET LOCAL enable_seqscan = off").run()
+                return try await sql.raw(
+                    "EXPLAIN SELECT COUNT(*) FROM desk_incident WHERE LOWER(short_description) LIKE '%outlook%'"
+                ).all().map { try $0.decode(column: "QUERY PLAN", as: String.self) }
+            }
+            #expect(plan.contains { $0.contains(AddIncidentTrigramIndex.name) }, "\(plan)")
+            let res = try await app.table(
+                .POST, "incident", as: "agent",
+                json: ["short_description": "Outlook keeps asking for a password", "caller_id": fx.callerId])
+            #expect(res.status == .created)
+            let query = "short_descriptionLIKEoutLOOK keeps".addingPercentEncoding(
+                withAllowedCharacters: .alphanumerics)!
+            let list = try await app.table(.GET, "incident?sysparm_query=\(query)", as: "agent")
+            #expect(list.headers.first(name: "X-Total-Count") == "1")
+        }
+    }
+
     @Test(.enabled(if: url != nil, Comment(rawValue: TestPostgres.notConfigured("M365_TEST_POSTGRES_DESK_URL"))))
     func webSessionsThrottleAndTokenCacheWorkOnPostgres() async throws {
         try await withDesk(database: .postgres(url: Self.url!)) { app, _ in
