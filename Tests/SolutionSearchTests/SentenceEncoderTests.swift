@@ -14,8 +14,8 @@ enum InstalledModel {
         if InstalledSemanticModel.folder != nil { #expect(InstalledModel.encoder != nil) }
     }
 
-    // Token numbers and vector components as the reference implementation (Python, the model's own tokenizer
-    // rules and layers) gives them for these texts.
+    // Token numbers and vector components as a NumPy implementation of BERT's tokenizer rules and layers gives them
+    // for these texts (tokens as Hugging Face's BertTokenizer splits them, CJK included).
     @Test(.enabled(if: InstalledModel.encoder != nil))
     func tokenizesAsBERTsUncasedTokenizer() throws {
         let tokenizer = try #require(InstalledModel.encoder).tokenizer
