@@ -1,6 +1,5 @@
 import Foundation
 import SolutionSearch
-import Synchronization
 
 /// `m365-benchmarks search [passes] [articles]`: the search engine in-process, as the Connector runs it — index
 /// build time and memory, search latency (p50/p99 over `passes` warm passes of each development set) with plain
@@ -98,18 +97,14 @@ enum SearchBenchmark {
                 Double(residentBytes() - before) / 1_048_576))
         start = DispatchTime.now().uptimeNanoseconds
         let texts = articles.map(SemanticIndex.text(of:))
-        let encoded = Mutex([[Float]](repeating: [], count: texts.count))
-        DispatchQueue.concurrentPerform(iterations: texts.count) { index in
-            let vector = encoder.encode(texts[index])
-            encoded.withLock { $0[index] = vector }
-        }
+        let encoded = encoder.encode(all: texts)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         print(
             String(
                 format: "  semantic: %d articles encoded in %.1f s on every core (%.1f articles/s)", texts.count,
                 seconds, Double(texts.count) / seconds))
         let vectors = Dictionary(
-            zip(articles.map(\.id), encoded.withLock { $0 }).map { ($0, $1) }, uniquingKeysWith: { first, _ in first })
+            zip(articles.map(\.id), encoded).map { ($0, $1) }, uniquingKeysWith: { first, _ in first })
         let index = SolutionIndex(articles: articles, semantic: (encoder, vectors))
         for (name, queries) in sets {
             let encoding = latency(queries.map(\.text), passes: max(1, passes / 4)) {

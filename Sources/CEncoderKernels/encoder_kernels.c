@@ -146,7 +146,10 @@ void ek_linear_plain(const float *x, size_t n, size_t k, const float *packed, si
     linear_plain(x, n, k, packed, m, bias, y, 0, ek_panels(m));
 }
 
-static void attention_plain(const float *qkv, size_t n, size_t heads, size_t headSize, float *scratch, float *out) {
+/// Inlined into a portable and an AVX2/FMA copy (below): the compiler vectorises the loops over a head's dimensions
+/// for the processor each copy is for.
+static inline __attribute__((always_inline)) void attention_body(const float *qkv, size_t n, size_t heads,
+                                                                 size_t headSize, float *scratch, float *out) {
     size_t d = heads * headSize, stride = 3 * d;
     float scale = 1.0f / sqrtf((float)headSize);
     for (size_t h = 0; h < heads; h++) {
@@ -157,6 +160,7 @@ static void attention_plain(const float *qkv, size_t n, size_t heads, size_t hea
             for (size_t j = 0; j < n; j++) {
                 const float *kv = qkv + j * stride + kOffset;
                 float s = 0;
+#pragma clang loop vectorize(enable)
                 for (size_t t = 0; t < headSize; t++) s += q[t] * kv[t];
                 s *= scale;
                 scratch[j] = s;
@@ -178,48 +182,14 @@ static void attention_plain(const float *qkv, size_t n, size_t heads, size_t hea
     }
 }
 
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static inline float sum8(__m256 v) {
-    __m128 half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    half = _mm_add_ps(half, _mm_movehl_ps(half, half));
-    half = _mm_add_ss(half, _mm_shuffle_ps(half, half, 1));
-    return _mm_cvtss_f32(half);
+static void attention_plain(const float *qkv, size_t n, size_t heads, size_t headSize, float *scratch, float *out) {
+    attention_body(qkv, n, heads, headSize, scratch, out);
 }
 
-// The same as attention_plain, eight lanes at a time over a head's dimensions (headSize a multiple of 8).
+#if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) static void attention_avx2(const float *qkv, size_t n, size_t heads,
                                                                 size_t headSize, float *scratch, float *out) {
-    size_t d = heads * headSize, stride = 3 * d;
-    float scale = 1.0f / sqrtf((float)headSize);
-    for (size_t h = 0; h < heads; h++) {
-        size_t qOffset = h * headSize, kOffset = d + h * headSize, vOffset = 2 * d + h * headSize;
-        for (size_t i = 0; i < n; i++) {
-            const float *q = qkv + i * stride + qOffset;
-            float top = -INFINITY;
-            for (size_t j = 0; j < n; j++) {
-                const float *kv = qkv + j * stride + kOffset;
-                __m256 acc = _mm256_setzero_ps();
-                for (size_t t = 0; t < headSize; t += 8)
-                    acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + t), _mm256_loadu_ps(kv + t), acc);
-                float score = sum8(acc) * scale;
-                scratch[j] = score;
-                if (score > top) top = score;
-            }
-            float total = 0;
-            for (size_t j = 0; j < n; j++) {
-                scratch[j] = expf(scratch[j] - top);
-                total += scratch[j];
-            }
-            float *o = out + i * d + h * headSize;
-            for (size_t t = 0; t < headSize; t += 8) _mm256_storeu_ps(o + t, _mm256_setzero_ps());
-            for (size_t j = 0; j < n; j++) {
-                __m256 weight = _mm256_set1_ps(scratch[j] / total);
-                const float *v = qkv + j * stride + vOffset;
-                for (size_t t = 0; t < headSize; t += 8)
-                    _mm256_storeu_ps(o + t, _mm256_fmadd_ps(weight, _mm256_loadu_ps(v + t), _mm256_loadu_ps(o + t)));
-            }
-        }
-    }
+    attention_body(qkv, n, heads, headSize, scratch, out);
 }
 #endif
 
@@ -227,7 +197,7 @@ void ek_attention(const float *qkv, size_t n, size_t heads, size_t headSize, flo
 #if defined(__x86_64__)
     static int fast = -1;
     if (fast < 0) fast = ek_has_fast_path();
-    if (fast && headSize % 8 == 0) {
+    if (fast) {
         attention_avx2(qkv, n, heads, headSize, scratch, out);
         return;
     }

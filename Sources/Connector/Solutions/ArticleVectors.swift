@@ -4,7 +4,6 @@ import Foundation
 import SQLKit
 import ServerSupport
 import SolutionSearch
-import Synchronization
 
 /// The sentence encoder's vectors of articles, kept in the database by what was encoded (the model and the text,
 /// hashed): encoding the whole knowledge base takes minutes of CPU, so a restart, another instance and `kb eval`
@@ -89,14 +88,7 @@ package struct ArticleVectors: Sendable {
 
     /// Encoding is seconds of CPU per batch: on dispatch threads, both cores at once.
     static func encodeOffCooperativePool(_ texts: [String], encoder: SentenceEncoder) async -> [[Float]] {
-        await offCooperativePool(qos: .utility) {
-            let results = Mutex([[Float]](repeating: [], count: texts.count))
-            DispatchQueue.concurrentPerform(iterations: texts.count) { index in
-                let vector = encoder.encode(texts[index])
-                results.withLock { $0[index] = vector }
-            }
-            return results.withLock { $0 }
-        }
+        await offCooperativePool(qos: .utility) { encoder.encode(all: texts) }
     }
 
     static func data(_ vector: [Float]) -> Data {

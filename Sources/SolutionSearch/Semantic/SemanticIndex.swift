@@ -16,7 +16,7 @@ public struct SemanticIndex: Sendable {
     static let weight = Float(SolutionIndex.tuning("SS_SEM")?.first ?? 2.5)
     /// Threads that share a query's encoding: the cores, at most two (measured: docs/benchmarks.md).
     static let queryThreads =
-        SolutionIndex.tuning("SS_QUERY_THREADS")?.first.map { max(1, min(8, Int($0))) }
+        SolutionIndex.tuning("SS_QUERY_THREADS")?.first.flatMap { $0.isFinite ? Int(min(8, max(1, $0))) : nil }
         ?? min(2, ProcessInfo.processInfo.activeProcessorCount)
     /// How many of the lexical best are re-scored.
     static let depth = 100
@@ -61,10 +61,6 @@ public struct SemanticIndex: Sendable {
                 return sum
             }
         }
-    }
-
-    static func dot(_ first: [Float], _ second: [Float]) -> Float {
-        zip(first, second).reduce(0) { $0 + $1.0 * $1.1 }
     }
 }
 

@@ -1,5 +1,6 @@
 import CEncoderKernels
 import Foundation
+import Synchronization
 
 /// A sentence encoder of the BERT family (all-MiniLM-L6-v2 as the project installs it: six layers, 384 wide),
 /// run in-process: text in, a unit vector out whose dot product with another text's says how alike they mean.
@@ -145,6 +146,16 @@ public final class SentenceEncoder: Sendable {
     /// per text is faster.
     public func encode(_ text: String, limit: Int = maxTokens, threads: Int = 1) -> [Float] {
         encode(tokens: tokenizer.tokens(text, limit: min(max(limit, 2), Self.maxTokens)), threads: threads)
+    }
+
+    /// The vectors of `texts`, one text per thread on every core (blocking: call it off the cooperative pool).
+    public func encode(all texts: [String]) -> [[Float]] {
+        let results = Mutex([[Float]](repeating: [], count: texts.count))
+        DispatchQueue.concurrentPerform(iterations: texts.count) { index in
+            let vector = encode(texts[index])
+            results.withLock { $0[index] = vector }
+        }
+        return results.withLock { $0 }
     }
 
     /// y = x · W + bias, its columns' panels shared out among `threads`.
