@@ -79,6 +79,7 @@ enum DeskMigrations {
         AddSessionExternalAccount(),
         AddDeskIndexes(),
         AddIncidentTrigramIndex(),
+        AddTableVersions(),
     ]
 }
 
@@ -91,6 +92,8 @@ struct DeskContext: Sendable {
     let oidcCache: JWKSCache
     /// Periodic and queued background work, shared safely by every instance on the database.
     let jobs: JobRunner
+    /// Lists' counts, remembered until their table changes.
+    let tableCounts = TableCounts()
 
     static let jobTables = JobTables(prefix: "desk")
 }

@@ -75,6 +75,14 @@ struct DeskPostgresTests {
         }
     }
 
+    /// Remembered counts (`TableCounts`) stay exact on PostgreSQL, whose change numbers are spread over shards.
+    @Test(.enabled(if: url != nil, Comment(rawValue: TestPostgres.notConfigured("M365_TEST_POSTGRES_DESK_URL"))))
+    func rememberedCountsStayExactOnPostgres() async throws {
+        try await withDesk(database: .postgres(url: Self.url!)) { app, fixture in
+            try await TableCountTests.countsStayExact(app, fixture)
+        }
+    }
+
     @Test(.enabled(if: url != nil, Comment(rawValue: TestPostgres.notConfigured("M365_TEST_POSTGRES_DESK_URL"))))
     func webSessionsThrottleAndTokenCacheWorkOnPostgres() async throws {
         try await withDesk(database: .postgres(url: Self.url!)) { app, _ in

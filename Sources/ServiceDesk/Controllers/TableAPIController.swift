@@ -39,7 +39,8 @@ struct TableAPIController: RouteCollection {
         guard limit > 0 else { throw DeskError.badRequest("limit is \(limit)", detail: "Limit must be positive") }
         let store = TableStore(table: table, sql: try sql(request))
         // As ServiceNow: `sysparm_no_count=true` skips the count, and with it `X-Total-Count` and the last page's link.
-        let counting = !flag(request, "sysparm_no_count")
+        let counting: TableStore.Counting =
+            flag(request, "sysparm_no_count") ? .skip : .remembered(request.desk.tableCounts)
         let (records, total) = try await store.list(query, limit: limit, offset: offset, counting: counting)
         let response = try envelope(try await presenter(request, table).present(records), single: false, table: table)
         if let total { response.headers.replaceOrAdd(name: "X-Total-Count", value: String(total)) }

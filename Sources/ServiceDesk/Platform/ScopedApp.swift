@@ -152,7 +152,7 @@ package struct ScopedTableAccess: Sendable {
             throw DeskError.badRequest("Invalid query", detail: error.message)
         }
         return try await TableStore(table: schema, sql: sql).list(
-            parsed, limit: max(1, min(limit, 1000)), offset: 0, counting: false
+            parsed, limit: max(1, min(limit, 1000)), offset: 0, counting: .skip
         ).records
     }
 }

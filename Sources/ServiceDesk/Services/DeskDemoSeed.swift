@@ -38,8 +38,9 @@ package struct DeskDemoSeed: Sendable {
         let directory = DeskDirectory(app: app)
         let users = TableStore(table: DeskTables.user, sql: try sql())
         let existing = try await users.list(
-            EncodedQuery(groups: [[.init(field: "user_name", op: .equals, value: "desk.admin")]]), limit: 1, offset: 0)
-        guard existing.total == 0 else { return nil }
+            EncodedQuery(groups: [[.init(field: "user_name", op: .equals, value: "desk.admin")]]), limit: 1, offset: 0,
+            counting: .skip)
+        guard existing.records.isEmpty else { return nil }
 
         let people: [(String, String, String, [String], Bool)] = [
             ("desk.admin", "Dana", "Admin", [DeskRole.admin], false),

@@ -36,8 +36,9 @@ package struct DeskDirectory: Sendable {
         let appRoles = app.deskApps.all.flatMap(\.roles).map { ($0.name, $0.description, $0.contains) }
         for (name, description, contains) in Self.builtInRoles + appRoles {
             let existing = try await store.list(
-                EncodedQuery(groups: [[.init(field: "name", op: .equals, value: name)]]), limit: 1, offset: 0)
-            guard existing.total == 0 else { continue }
+                EncodedQuery(groups: [[.init(field: "name", op: .equals, value: name)]]), limit: 1, offset: 0,
+                counting: .skip)
+            guard existing.records.isEmpty else { continue }
             _ = try await insert(
                 DeskTables.role,
                 ["name": name, "description": description, "contains_roles": contains.joined(separator: ",")])
@@ -55,7 +56,8 @@ package struct DeskDirectory: Sendable {
         var roleIds: [String] = []
         for role in roles {
             let found = try await roleStore.list(
-                EncodedQuery(groups: [[.init(field: "name", op: .equals, value: role)]]), limit: 1, offset: 0)
+                EncodedQuery(groups: [[.init(field: "name", op: .equals, value: role)]]), limit: 1, offset: 0,
+                counting: .skip)
             guard let roleId = found.records.first?["sys_id"] ?? nil else {
                 throw DeskError.badRequest("Unknown role '\(role)'", detail: nil)
             }

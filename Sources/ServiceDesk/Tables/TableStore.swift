@@ -10,23 +10,31 @@ struct TableStore {
     let table: TableSchema
     let sql: any SQLDatabase
 
-    /// One page of the records matching `query`, and how many match in all.
-    func list(_ query: EncodedQuery, limit: Int, offset: Int) async throws -> (records: [Record], total: Int) {
-        let (records, total) = try await list(query, limit: limit, offset: offset, counting: true)
-        return (records, total ?? records.count)
+    /// Whether a list counts every match (`X-Total-Count`, the list page's "of N").
+    enum Counting: Sendable {
+        /// No count (`sysparm_no_count`, an app's own reads).
+        case skip
+        /// Counted now: the only choice inside a transaction.
+        case exact
+        /// Remembered until the table changes (see ``TableCounts``): for reads outside a transaction.
+        case remembered(TableCounts)
     }
 
-    /// One page of the records matching `query`, and, when `counting`, how many match in all (a count reads
-    /// every match's index entry: the cost that grows with the table).
-    func list(_ query: EncodedQuery, limit: Int, offset: Int, counting: Bool) async throws
+    /// One page of the records matching `query`, and, unless `counting` is `.skip`, how many match in all (a
+    /// count reads every match's index entry: the cost that grows with the table).
+    func list(_ query: EncodedQuery, limit: Int, offset: Int, counting: Counting) async throws
         -> (records: [Record], total: Int?)
     {
         let filter = try whereClause(query)
-        var total: Int?
-        if counting {
-            let countRow = try await sql.raw("SELECT COUNT(*) AS total FROM \(ident: table.databaseTable)" + filter)
-                .first()
-            total = try countRow?.decode(column: "total", as: Int.self) ?? 0
+        let count = { [sql, table] () async throws -> Int in
+            let row = try await sql.raw("SELECT COUNT(*) AS total FROM \(ident: table.databaseTable)" + filter).first()
+            return try row?.decode(column: "total", as: Int.self) ?? 0
+        }
+        let total: Int?
+        switch counting {
+        case .skip: total = nil
+        case .exact: total = try await count()
+        case .remembered(let counts): total = try await counts.total(of: table, matching: query, sql: sql, count: count)
         }
         var statement: SQLQueryString =
             "SELECT * FROM \(ident: table.databaseTable)" + filter + (try orderClause(query))

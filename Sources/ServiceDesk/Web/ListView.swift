@@ -106,7 +106,9 @@ struct ListView: Sendable {
         let offset = (firstRow ?? 1) - 1
 
         let sql = try request.sqlDatabase
-        let (records, total) = try await TableStore(table: table, sql: sql).list(query, limit: pageSize, offset: offset)
+        let (records, counted) = try await TableStore(table: table, sql: sql).list(
+            query, limit: pageSize, offset: offset, counting: .remembered(request.desk.tableCounts))
+        let total = counted ?? records.count
         let presenter = RecordPresenter(
             table: table, sql: sql, baseURL: "", mode: .display, fields: nil, excludeReferenceLinks: true)
         let shown = try await presenter.present(records)

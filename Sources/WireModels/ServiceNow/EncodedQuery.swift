@@ -23,7 +23,7 @@ package struct EncodedQuery: Equatable, Sendable {
         package var isUnary: Bool { self == .isEmpty || self == .isNotEmpty }
     }
 
-    package struct Condition: Equatable, Sendable {
+    package struct Condition: Hashable, Sendable {
         package var field: String
         package var op: Operator
         package var value: String
