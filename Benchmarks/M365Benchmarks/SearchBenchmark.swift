@@ -95,6 +95,7 @@ enum SearchBenchmark {
                 format: "  semantic: encoder read in %.2f s, resident memory +%.0f MB",
                 Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
                 Double(residentBytes() - before) / 1_048_576))
+        try compareWithFloat32(encoder, folder: folder, sets: sets, passes: passes)
         start = DispatchTime.now().uptimeNanoseconds
         let texts = articles.map(SemanticIndex.text(of:))
         let encoded = encoder.encode(all: texts)
@@ -142,6 +143,37 @@ enum SearchBenchmark {
                     Double(texts.count * rounds) / seconds))
         }
         return (encoder, vectors)
+    }
+
+    /// The encoder as it runs (8-bit weights) against the 32-bit weights in the same run: a query's encoding time
+    /// on the threads a search uses, and how far apart the two vectors of each text are.
+    static func compareWithFloat32(
+        _ encoder: SentenceEncoder, folder: URL, sets: [(String, [LabelledQuery])], passes: Int
+    ) throws {
+        let reference = try SentenceEncoder(folder: folder, precision: .float32)
+        let threads = SemanticIndex.queryThreads
+        for (name, queries) in sets {
+            let texts = queries.map(\.text)
+            let wide = latency(texts, passes: max(1, passes / 4)) {
+                _ = reference.encode($0, limit: SentenceEncoder.maxQueryTokens, threads: threads)
+            }
+            let narrow = latency(texts, passes: max(1, passes / 4)) {
+                _ = encoder.encode($0, limit: SentenceEncoder.maxQueryTokens, threads: threads)
+            }
+            let cosines = texts.map { text in
+                zip(
+                    reference.encode(text, limit: SentenceEncoder.maxQueryTokens),
+                    encoder.encode(text, limit: SentenceEncoder.maxQueryTokens)
+                ).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+            }
+            print(
+                String(
+                    format:
+                        "  %@ query encoding on %d threads, %@ weights p50 %.3f ms, p99 %.3f ms; 32-bit p50 %.3f ms, p99 %.3f ms (%.2fx at p50); cosine of the two vectors min %.5f, mean %.5f",
+                    name, threads, encoder.precision.rawValue, narrow.p50, narrow.p99, wide.p50, wide.p99,
+                    wide.p50 / max(1e-9, narrow.p50), cosines.min() ?? 0,
+                    cosines.reduce(0, +) / Float(max(1, cosines.count))))
+        }
     }
 
     /// Builds an index and prints its build time and the process's resident memory growth.

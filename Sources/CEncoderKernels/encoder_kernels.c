@@ -25,6 +25,26 @@ static void store_row(float *y, const float *values, size_t count) {
     for (size_t c = 0; c < count; c++) y[c] = values[c];
 }
 
+/// e^x, branch-free so loops over it vectorise (the C library's expf is a call per number): 2^n · e^r with
+/// n = round(x / ln 2), r = x − n · ln 2 (ln 2 in two parts, as Cephes) and Cephes' polynomial for e^r; relative
+/// error about 1e-7. Inputs here are at most 0 (softmax, erf's e^(−a²)); below −87 the result is e^−87.
+static inline __attribute__((always_inline)) float exp_approx(float x) {
+    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+    float n = rintf(x * 1.44269504088896341f);
+    float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float e = p * r * r + r + 1.0f;
+    int bits = ((int)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return e * scale;
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -146,35 +166,245 @@ void ek_linear_plain(const float *x, size_t n, size_t k, const float *packed, si
     linear_plain(x, n, k, packed, m, bias, y, 0, ek_panels(m));
 }
 
-/// Inlined into a portable and an AVX2/FMA copy (below): the compiler vectorises the loops over a head's dimensions
-/// for the processor each copy is for.
+// 8-bit products. Weights: per output column, scale = largest magnitude / 127 and bytes = round(w / scale). A row
+// of x: scale = its largest magnitude / 127 and bytes = round(x / scale) + 128 (unsigned, as the processor's
+// byte dot product wants the left operand). Then y = xScale · wScale · (Σ xByte · wByte − 128 · Σ wByte) + bias,
+// all sums in exact 32-bit integers (at most 255 · 127 · k). Panels hold 16 columns in groups of four inner
+// positions: [group][column][4 bytes], the inner size padded to a multiple of four with zero weights.
+
+#define GROUP 4
+
+static size_t groups_of(size_t k) { return (k + GROUP - 1) / GROUP; }
+
+size_t ek_q8_packed_count(size_t k, size_t m) { return ek_panels(m) * groups_of(k) * PANEL * GROUP; }
+
+size_t ek_q8_row_bytes(size_t k) { return groups_of(k) * GROUP; }
+
+void ek_pack_q8(const float *wt, size_t k, size_t m, signed char *packed, float *scales, int *sums) {
+    size_t groups = groups_of(k), panels = ek_panels(m);
+    for (size_t j = 0; j < m; j++) {
+        float largest = 0;
+        for (size_t p = 0; p < k; p++) {
+            float a = fabsf(wt[p * m + j]);
+            if (a > largest) largest = a;
+        }
+        scales[j] = largest > 0 ? largest / 127.0f : 1.0f;
+        sums[j] = 0;
+    }
+    for (size_t panel = 0; panel < panels; panel++) {
+        for (size_t g = 0; g < groups; g++) {
+            for (size_t c = 0; c < PANEL; c++) {
+                size_t j = panel * PANEL + c;
+                for (size_t t = 0; t < GROUP; t++) {
+                    size_t p = g * GROUP + t;
+                    signed char q = 0;
+                    if (j < m && p < k) {
+                        float v = wt[p * m + j] / scales[j];
+                        q = (signed char)(v > 127.0f ? 127 : v < -127.0f ? -127 : lrintf(v));
+                        sums[j] += q;
+                    }
+                    packed[((panel * groups + g) * PANEL + c) * GROUP + t] = q;
+                }
+            }
+        }
+    }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) static void quantize_rows_avx512(const float *x, size_t n, size_t k,
+                                                                    unsigned char *bytes, float *scales) {
+    size_t stride = ek_q8_row_bytes(k);
+    for (size_t i = 0; i < n; i++) {
+        const float *row = x + i * k;
+        __m512 top = _mm512_setzero_ps();
+        for (size_t p = 0; p < k; p += 16) {
+            __mmask16 mask = k - p >= 16 ? 0xFFFF : (__mmask16)((1u << (k - p)) - 1);
+            top = _mm512_max_ps(top, _mm512_abs_ps(_mm512_maskz_loadu_ps(mask, row + p)));
+        }
+        float largest = _mm512_reduce_max_ps(top);
+        float scale = largest > 0 ? largest / 127.0f : 1.0f, inverse = 1.0f / scale;
+        scales[i] = scale;
+        unsigned char *out = bytes + i * stride;
+        __m512 factor = _mm512_set1_ps(inverse);
+        __m512i low = _mm512_set1_epi32(-127), high = _mm512_set1_epi32(127), offset = _mm512_set1_epi32(128);
+        for (size_t p = 0; p < k; p += 16) {
+            __mmask16 mask = k - p >= 16 ? 0xFFFF : (__mmask16)((1u << (k - p)) - 1);
+            __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(mask, row + p), factor));
+            q = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(q, low), high), offset);
+            _mm512_mask_cvtepi32_storeu_epi8(out + p, mask, q);
+        }
+        for (size_t p = k; p < stride; p++) out[p] = 128;
+    }
+}
+#endif
+
+void ek_quantize_rows(const float *x, size_t n, size_t k, unsigned char *bytes, float *scales) {
+#if defined(__x86_64__)
+    static int fast = -1;
+    if (fast < 0) fast = ek_has_int8_path();
+    if (fast) {
+        quantize_rows_avx512(x, n, k, bytes, scales);
+        return;
+    }
+#endif
+    size_t stride = ek_q8_row_bytes(k);
+    for (size_t i = 0; i < n; i++) {
+        const float *row = x + i * k;
+        float largest = 0;
+        for (size_t p = 0; p < k; p++) {
+            float a = fabsf(row[p]);
+            if (a > largest) largest = a;
+        }
+        float scale = largest > 0 ? largest / 127.0f : 1.0f, inverse = 1.0f / scale;
+        scales[i] = scale;
+        unsigned char *out = bytes + i * stride;
+        for (size_t p = 0; p < k; p++) {
+            float v = row[p] * inverse;
+            long q = v > 127.0f ? 127 : v < -127.0f ? -127 : lrintf(v);
+            out[p] = (unsigned char)(q + 128);
+        }
+        for (size_t p = k; p < stride; p++) out[p] = 128;
+    }
+}
+
+/// One output of the 8-bit product from its integer dot product.
+static inline float q8_output(int dot, int sum, float xScale, float wScale, float bias) {
+    return fmaf((float)(dot - 128 * sum) * xScale, wScale, bias);
+}
+
+static void linear_q8_plain(const unsigned char *xq, const float *xs, size_t n, size_t k, const signed char *packed,
+                            const float *scales, const int *sums, size_t m, const float *bias, float *y,
+                            size_t firstPanel, size_t endPanel) {
+    size_t groups = groups_of(k), stride = ek_q8_row_bytes(k);
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *row = xq + i * stride;
+        for (size_t panel = firstPanel; panel < endPanel; panel++) {
+            const signed char *block = packed + panel * groups * PANEL * GROUP;
+            size_t j = panel * PANEL, width = m - j < PANEL ? m - j : PANEL;
+            int dots[PANEL] = {0};
+            for (size_t g = 0; g < groups; g++) {
+                for (size_t c = 0; c < PANEL; c++) {
+                    for (size_t t = 0; t < GROUP; t++) {
+                        dots[c] += (int)row[g * GROUP + t] * (int)block[(g * PANEL + c) * GROUP + t];
+                    }
+                }
+            }
+            for (size_t c = 0; c < width; c++) {
+                y[i * m + j + c] = q8_output(dots[c], sums[j + c], xs[i], scales[j + c], bias[j + c]);
+            }
+        }
+    }
+}
+
+#if defined(__x86_64__)
+#define Q8_ROWS 8
+// Up to 8 rows × 16 columns per step, one 512-bit register of 32-bit sums per row; each step multiplies four inner
+// positions of 16 columns (64 weight bytes) by four bytes of each row, broadcast, in one instruction per row.
+__attribute__((target("avx512f,avx512vnni"))) static void linear_q8_vnni(
+    const unsigned char *xq, const float *xs, size_t n, size_t k, const signed char *packed, const float *scales,
+    const int *sums, size_t m, const float *bias, float *y, size_t firstPanel, size_t endPanel) {
+    size_t groups = groups_of(k), stride = ek_q8_row_bytes(k);
+    for (size_t panel = firstPanel; panel < endPanel; panel++) {
+        const signed char *block = packed + panel * groups * PANEL * GROUP;
+        size_t j = panel * PANEL, width = m - j < PANEL ? m - j : PANEL;
+        __mmask16 mask = (__mmask16)((1u << width) - 1);
+        __m512 wScale = _mm512_maskz_loadu_ps(mask, scales + j), b = _mm512_maskz_loadu_ps(mask, bias + j);
+        __m512i correction = _mm512_mullo_epi32(_mm512_maskz_loadu_epi32(mask, sums + j), _mm512_set1_epi32(128));
+        for (size_t i = 0; i < n; i += Q8_ROWS) {
+            size_t rows = n - i < Q8_ROWS ? n - i : Q8_ROWS;
+            __m512i acc[Q8_ROWS];
+            for (size_t r = 0; r < Q8_ROWS; r++) acc[r] = _mm512_setzero_si512();
+            const unsigned char *xi = xq + i * stride;
+            if (rows == Q8_ROWS) {
+                for (size_t g = 0; g < groups; g++) {
+                    __m512i w = _mm512_loadu_si512((const void *)(block + g * PANEL * GROUP));
+#define Q8_ROW(r)                                                                                                \
+    {                                                                                                            \
+        int four;                                                                                                \
+        memcpy(&four, xi + (r) * stride + g * GROUP, sizeof four);                                               \
+        acc[r] = _mm512_dpbusd_epi32(acc[r], _mm512_set1_epi32(four), w);                                        \
+    }
+                    Q8_ROW(0) Q8_ROW(1) Q8_ROW(2) Q8_ROW(3) Q8_ROW(4) Q8_ROW(5) Q8_ROW(6) Q8_ROW(7)
+                }
+            } else {
+                for (size_t g = 0; g < groups; g++) {
+                    __m512i w = _mm512_loadu_si512((const void *)(block + g * PANEL * GROUP));
+                    for (size_t r = 0; r < rows; r++) Q8_ROW(r)
+#undef Q8_ROW
+                }
+            }
+            for (size_t r = 0; r < rows; r++) {
+                __m512 dot = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r], correction));
+                __m512 out = _mm512_fmadd_ps(_mm512_mul_ps(dot, _mm512_set1_ps(xs[i + r])), wScale, b);
+                _mm512_mask_storeu_ps(y + (i + r) * m + j, mask, out);
+            }
+        }
+    }
+}
+
+int ek_has_int8_path(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vnni");
+}
+#else
+int ek_has_int8_path(void) { return 0; }
+#endif
+
+void ek_linear_q8_panels(const unsigned char *xq, const float *xs, size_t n, size_t k, const signed char *packed,
+                         const float *scales, const int *sums, size_t m, const float *bias, float *y,
+                         size_t firstPanel, size_t endPanel) {
+    size_t panels = ek_panels(m);
+    if (endPanel > panels) endPanel = panels;
+    if (firstPanel >= endPanel) return;
+#if defined(__x86_64__)
+    static int fast = -1;
+    if (fast < 0) fast = ek_has_int8_path();
+    if (fast) {
+        linear_q8_vnni(xq, xs, n, k, packed, scales, sums, m, bias, y, firstPanel, endPanel);
+        return;
+    }
+#endif
+    linear_q8_plain(xq, xs, n, k, packed, scales, sums, m, bias, y, firstPanel, endPanel);
+}
+
+void ek_linear_q8_plain(const unsigned char *xq, const float *xs, size_t n, size_t k, const signed char *packed,
+                        const float *scales, const int *sums, size_t m, const float *bias, float *y) {
+    linear_q8_plain(xq, xs, n, k, packed, scales, sums, m, bias, y, 0, ek_panels(m));
+}
+
+/// Inlined into a portable and an AVX2/FMA copy (below), whose loops the compiler vectorises: each head's keys
+/// are first copied out transposed (scratch: headSize × n), so a query's scores against every key are a sum of
+/// contiguous rows; then softmax, and the values weighed by it.
 static inline __attribute__((always_inline)) void attention_body(const float *qkv, size_t n, size_t heads,
                                                                  size_t headSize, float *scratch, float *out) {
     size_t d = heads * headSize, stride = 3 * d;
     float scale = 1.0f / sqrtf((float)headSize);
+    float *keys = scratch, *scores = scratch + headSize * n;
     for (size_t h = 0; h < heads; h++) {
         size_t qOffset = h * headSize, kOffset = d + h * headSize, vOffset = 2 * d + h * headSize;
+        for (size_t j = 0; j < n; j++) {
+            for (size_t t = 0; t < headSize; t++) keys[t * n + j] = qkv[j * stride + kOffset + t];
+        }
         for (size_t i = 0; i < n; i++) {
             const float *q = qkv + i * stride + qOffset;
-            float top = -INFINITY;
-            for (size_t j = 0; j < n; j++) {
-                const float *kv = qkv + j * stride + kOffset;
-                float s = 0;
-#pragma clang loop vectorize(enable)
-                for (size_t t = 0; t < headSize; t++) s += q[t] * kv[t];
-                s *= scale;
-                scratch[j] = s;
-                if (s > top) top = s;
+            for (size_t j = 0; j < n; j++) scores[j] = 0;
+            for (size_t t = 0; t < headSize; t++) {
+                float qt = q[t] * scale;
+                const float *row = keys + t * n;
+                for (size_t j = 0; j < n; j++) scores[j] += qt * row[j];
             }
+            float top = -INFINITY;
+            for (size_t j = 0; j < n; j++) top = scores[j] > top ? scores[j] : top;
             float total = 0;
             for (size_t j = 0; j < n; j++) {
-                scratch[j] = expf(scratch[j] - top);
-                total += scratch[j];
+                scores[j] = exp_approx(scores[j] - top);
+                total += scores[j];
             }
             float *o = out + i * d + h * headSize;
             for (size_t t = 0; t < headSize; t++) o[t] = 0;
+            float inverse = 1.0f / total;
             for (size_t j = 0; j < n; j++) {
-                float weight = scratch[j] / total;
+                float weight = scores[j] * inverse;
                 const float *v = qkv + j * stride + vOffset;
                 for (size_t t = 0; t < headSize; t++) o[t] += weight * v[t];
             }
@@ -222,16 +452,33 @@ void ek_add_layer_norm(float *x, const float *residual, size_t n, size_t d, cons
     }
 }
 
-/// erf by Abramowitz and Stegun 7.1.26 (error below 1.5e-7, under a float's own rounding at these sizes): a
-/// third of the time of the C library's erff, which was a tenth of a query's encoding.
-static inline float erf_approx(float x) {
-    float sign = x < 0 ? -1.0f : 1.0f;
+/// erf by Abramowitz and Stegun 7.1.26 (error below 1.5e-7, under a float's own rounding at these sizes), with the
+/// exponential above: branch-free, so GELU's loop vectorises.
+static inline __attribute__((always_inline)) float erf_approx(float x) {
     float a = fabsf(x);
     float t = 1.0f / (1.0f + 0.3275911f * a);
     float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
-    return sign * (1.0f - poly * expf(-a * a));
+    return copysignf(1.0f - poly * exp_approx(-a * a), x);
 }
 
-void ek_gelu(float *x, size_t count) {
+static inline __attribute__((always_inline)) void gelu_body(float *x, size_t count) {
     for (size_t i = 0; i < count; i++) x[i] = 0.5f * x[i] * (1.0f + erf_approx(x[i] * 0.70710678118654752f));
+}
+
+static void gelu_plain(float *x, size_t count) { gelu_body(x, count); }
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static void gelu_avx2(float *x, size_t count) { gelu_body(x, count); }
+#endif
+
+void ek_gelu(float *x, size_t count) {
+#if defined(__x86_64__)
+    static int fast = -1;
+    if (fast < 0) fast = ek_has_fast_path();
+    if (fast) {
+        gelu_avx2(x, count);
+        return;
+    }
+#endif
+    gelu_plain(x, count);
 }

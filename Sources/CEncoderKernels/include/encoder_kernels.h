@@ -26,8 +26,35 @@ void ek_linear_panels(const float *x, size_t n, size_t k, const float *packed, s
 /// The same with portable loops: what `ek_linear` runs without AVX2 and FMA.
 void ek_linear_plain(const float *x, size_t n, size_t k, const float *packed, size_t m, const float *bias, float *y);
 
+/// 8-bit products (weights and inputs as bytes, sums in exact integers): a quarter of the weights' memory and,
+/// with the processor's byte dot products (AVX-512 VNNI), several times fewer instructions than 32-bit floats.
+/// How many bytes `ek_pack_q8` writes for a k × m weight, and how many bytes `ek_quantize_rows` writes per row.
+size_t ek_q8_packed_count(size_t k, size_t m);
+size_t ek_q8_row_bytes(size_t k);
+
+/// Packs wt[k×m] in panels of 16 columns and groups of four inner positions; per column, scales[j] = largest
+/// magnitude / 127 (weight ≈ byte · scale) and sums[j] = the sum of its bytes (m of each).
+void ek_pack_q8(const float *wt, size_t k, size_t m, signed char *packed, float *scales, int *sums);
+
+/// x[n×k] as bytes: per row, scales[i] = largest magnitude / 127, bytes = round(x / scale) + 128, each row
+/// `ek_q8_row_bytes(k)` long (padding 128, which meets zero weights).
+void ek_quantize_rows(const float *x, size_t n, size_t k, unsigned char *bytes, float *scales);
+
+/// y[n×m] = x · W + bias for the columns of panels [firstPanel, endPanel), x from `ek_quantize_rows`, W from
+/// `ek_pack_q8`.
+void ek_linear_q8_panels(const unsigned char *xq, const float *xs, size_t n, size_t k, const signed char *packed,
+                         const float *scales, const int *sums, size_t m, const float *bias, float *y,
+                         size_t firstPanel, size_t endPanel);
+
+/// The same over every column with portable loops (the same integers, so the same results).
+void ek_linear_q8_plain(const unsigned char *xq, const float *xs, size_t n, size_t k, const signed char *packed,
+                        const float *scales, const int *sums, size_t m, const float *bias, float *y);
+
+/// True when the processor has the byte dot products (AVX-512 VNNI) the 8-bit path is fast with.
+int ek_has_int8_path(void);
+
 /// Multi-head self-attention over one sequence: qkv[n×3d] holds each token's query, key and value (d = heads ×
-/// headSize); out[n×d] receives the heads' contexts side by side. scratch holds n floats.
+/// headSize); out[n×d] receives the heads' contexts side by side. scratch holds (headSize + 1) × n floats.
 void ek_attention(const float *qkv, size_t n, size_t heads, size_t headSize, float *scratch, float *out);
 
 /// x[n×d] = LayerNorm(x + residual) with gain g and bias b (eps 1e-12, as BERT); residual may be NULL.

@@ -15,7 +15,7 @@ public struct SemanticIndex: Sendable {
     /// How much the cosine weighs beside the lexical score scaled to 1 (docs/search.md has the measurements).
     static let weight = Float(SolutionIndex.tuning("SS_SEM")?.first ?? 2.5)
     /// Threads that share a query's encoding: the cores, at most two (measured: docs/benchmarks.md).
-    static let queryThreads =
+    public static let queryThreads =
         SolutionIndex.tuning("SS_QUERY_THREADS")?.first.flatMap { $0.isFinite ? Int(min(8, max(1, $0))) : nil }
         ?? min(2, ProcessInfo.processInfo.activeProcessorCount)
     /// How many of the lexical best are re-scored.

@@ -17,18 +17,57 @@ public final class SentenceEncoder: Sendable {
         var vocabulary = 30522
     }
 
+    /// How the linear layers multiply. `int8`: weights and each row of inputs as bytes with a scale, sums in exact
+    /// integers — with the processor's byte dot products (AVX-512 VNNI) several times fewer instructions, and a
+    /// quarter of the weights' memory; the vectors stay within a small angle of the 32-bit ones (docs/search.md,
+    /// experiment 24). `float32`: the model's own numbers.
+    public enum Precision: String, Sendable {
+        case float32
+        case int8
+
+        /// `int8` where the processor has byte dot products, else `float32` (bytes widened to floats are slower).
+        public static let fastest: Precision = ek_has_int8_path() != 0 ? .int8 : .float32
+    }
+
+    /// One linear layer: in × out weights in the kernel's panels, and the bias.
+    struct Linear: Sendable {
+        enum Weights: Sendable {
+            case float32([Float])
+            case int8([Int8], scales: [Float], sums: [Int32])
+        }
+        let weights: Weights
+        let bias: [Float]
+        let inputs: Int
+        let outputs: Int
+
+        /// From in × out weights.
+        init(transposed: [Float], inputs: Int, outputs: Int, bias: [Float], precision: Precision) {
+            switch precision {
+            case .float32:
+                var packed = [Float](repeating: 0, count: ek_packed_count(inputs, outputs))
+                ek_pack(transposed, inputs, outputs, &packed)
+                weights = .float32(packed)
+            case .int8:
+                var packed = [Int8](repeating: 0, count: ek_q8_packed_count(inputs, outputs))
+                var scales = [Float](repeating: 0, count: outputs)
+                var sums = [Int32](repeating: 0, count: outputs)
+                ek_pack_q8(transposed, inputs, outputs, &packed, &scales, &sums)
+                weights = .int8(packed, scales: scales, sums: sums)
+            }
+            self.bias = bias
+            self.inputs = inputs
+            self.outputs = outputs
+        }
+    }
+
     struct Layer: Sendable {
-        /// Query, key and value in one: width × 3·width. The linear layers' weights are in the kernel's panels.
-        let qkv: [Float]
-        let qkvBias: [Float]
-        let output: [Float]
-        let outputBias: [Float]
+        /// Query, key and value in one: width × 3·width.
+        let qkv: Linear
+        let output: Linear
         let attentionNormGain: [Float]
         let attentionNormBias: [Float]
-        let intermediate: [Float]
-        let intermediateBias: [Float]
-        let down: [Float]
-        let downBias: [Float]
+        let intermediate: Linear
+        let down: Linear
         let normGain: [Float]
         let normBias: [Float]
     }
@@ -50,8 +89,11 @@ public final class SentenceEncoder: Sendable {
     public static let maxTokens = 128
     public static let maxQueryTokens = 64
 
+    public let precision: Precision
+
     /// Loads the model in `folder` (`model.safetensors`, `vocab.txt`, optionally `config.json`).
-    public init(folder: URL) throws {
+    public init(folder: URL, precision: Precision = .fastest) throws {
+        self.precision = precision
         var shape = Shape()
         if let data = try? Data(contentsOf: folder.appendingPathComponent("config.json")),
             let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
@@ -93,14 +135,10 @@ public final class SentenceEncoder: Sendable {
             }
             return result
         }
-        /// In × out, in the kernel's panels.
-        func packed(_ transposed: [Float], in width: Int, out: Int) -> [Float] {
-            var result = [Float](repeating: 0, count: ek_packed_count(width, out))
-            ek_pack(transposed, width, out, &result)
-            return result
-        }
-        func linear(_ name: String, out: Int, in width: Int) throws -> [Float] {
-            packed(try transposed(name, out: out, in: width), in: width, out: out)
+        func linear(_ name: String, out: Int, in width: Int) throws -> Linear {
+            Linear(
+                transposed: try transposed(name + ".weight", out: out, in: width), inputs: width, outputs: out,
+                bias: try tensor(name + ".bias", out), precision: precision)
         }
         let width = shape.width
         wordEmbeddings = try tensor("embeddings.word_embeddings.weight", shape.vocabulary, width)
@@ -123,22 +161,22 @@ public final class SentenceEncoder: Sendable {
                 }
             }
             return Layer(
-                qkv: packed(qkv, in: width, out: 3 * width),
-                qkvBias: try tensor(name + "attention.self.query.bias", width)
-                    + tensor(name + "attention.self.key.bias", width)
-                    + tensor(name + "attention.self.value.bias", width),
-                output: try linear(name + "attention.output.dense.weight", out: width, in: width),
-                outputBias: try tensor(name + "attention.output.dense.bias", width),
+                qkv: Linear(
+                    transposed: qkv, inputs: width, outputs: 3 * width,
+                    bias: try tensor(name + "attention.self.query.bias", width)
+                        + tensor(name + "attention.self.key.bias", width)
+                        + tensor(name + "attention.self.value.bias", width),
+                    precision: precision),
+                output: try linear(name + "attention.output.dense", out: width, in: width),
                 attentionNormGain: try tensor(name + "attention.output.LayerNorm.weight", width),
                 attentionNormBias: try tensor(name + "attention.output.LayerNorm.bias", width),
-                intermediate: try linear(name + "intermediate.dense.weight", out: shape.intermediate, in: width),
-                intermediateBias: try tensor(name + "intermediate.dense.bias", shape.intermediate),
-                down: try linear(name + "output.dense.weight", out: width, in: shape.intermediate),
-                downBias: try tensor(name + "output.dense.bias", width),
+                intermediate: try linear(name + "intermediate.dense", out: shape.intermediate, in: width),
+                down: try linear(name + "output.dense", out: width, in: shape.intermediate),
                 normGain: try tensor(name + "output.LayerNorm.weight", width),
                 normBias: try tensor(name + "output.LayerNorm.bias", width))
         }
-        modelName = "\(folder.lastPathComponent)/\(tensors.data.count)"
+        // 8-bit weights give slightly different vectors: they are not mixed with the 32-bit ones stored before.
+        modelName = "\(folder.lastPathComponent)/\(tensors.data.count)" + (precision == .int8 ? "/int8" : "")
     }
 
     /// The unit vector of `text` (its first `limit` tokens, at most ``maxTokens``). With `threads` above one, the
@@ -158,31 +196,61 @@ public final class SentenceEncoder: Sendable {
         return results.withLock { $0 }
     }
 
-    /// y = x · W + bias, its columns' panels shared out among `threads`.
-    static func linear(
-        _ x: [Float], _ n: Int, _ k: Int, _ packed: [Float], _ m: Int, _ bias: [Float], _ y: inout [Float],
-        threads: Int
-    ) {
+    /// y[n × outputs] = x[n × inputs] · W + bias, its columns' panels shared out among `threads`.
+    static func apply(_ layer: Linear, to x: [Float], rows n: Int, into y: inout [Float], threads: Int) {
+        let (k, m) = (layer.inputs, layer.outputs)
+        precondition(x.count >= n * k && y.count >= n * m, "the encoder's buffers are sized by its shape")
         let panels = ek_panels(m)
-        guard threads > 1, panels >= 2 * threads, !x.isEmpty, !y.isEmpty else {
-            ek_linear(x, n, k, packed, m, bias, &y)
-            return
-        }
+        let parts = threads > 1 && panels >= 2 * threads ? threads : 1
+        guard n > 0 else { return }
         x.withUnsafeBufferPointer { x in
-            packed.withUnsafeBufferPointer { packed in
-                bias.withUnsafeBufferPointer { bias in
-                    y.withUnsafeMutableBufferPointer { y in
-                        let operands = Operands(
-                            x: x.baseAddress!, packed: packed.baseAddress!, bias: bias.baseAddress!, y: y.baseAddress!)
-                        DispatchQueue.concurrentPerform(iterations: threads) { part in
-                            ek_linear_panels(
-                                operands.x, n, k, operands.packed, m, operands.bias, operands.y,
-                                panels * part / threads, panels * (part + 1) / threads)
+            layer.bias.withUnsafeBufferPointer { bias in
+                y.withUnsafeMutableBufferPointer { y in
+                    let (x, bias, y) = (x.baseAddress!, bias.baseAddress!, y.baseAddress!)
+                    switch layer.weights {
+                    case .float32(let packed):
+                        packed.withUnsafeBufferPointer { packed in
+                            let operands = Operands(x: x, bias: bias, y: y, packed: packed.baseAddress!)
+                            Self.run(parts) { part in
+                                ek_linear_panels(
+                                    operands.x, n, k, operands.packed, m, operands.bias, operands.y,
+                                    panels * part / parts, panels * (part + 1) / parts)
+                            }
+                        }
+                    case .int8(let packed, let scales, let sums):
+                        // The rows as bytes once; the threads share them.
+                        var bytes = [UInt8](repeating: 0, count: n * ek_q8_row_bytes(k))
+                        var rowScales = [Float](repeating: 0, count: n)
+                        ek_quantize_rows(x, n, k, &bytes, &rowScales)
+                        bytes.withUnsafeBufferPointer { bytes in
+                            rowScales.withUnsafeBufferPointer { rowScales in
+                                packed.withUnsafeBufferPointer { packed in
+                                    scales.withUnsafeBufferPointer { scales in
+                                        sums.withUnsafeBufferPointer { sums in
+                                            let operands = Q8Operands(
+                                                bytes: bytes.baseAddress!, rowScales: rowScales.baseAddress!,
+                                                packed: packed.baseAddress!, scales: scales.baseAddress!,
+                                                sums: sums.baseAddress!, bias: bias, y: y)
+                                            Self.run(parts) { part in
+                                                ek_linear_q8_panels(
+                                                    operands.bytes, operands.rowScales, n, k, operands.packed,
+                                                    operands.scales, operands.sums, m, operands.bias, operands.y,
+                                                    panels * part / parts, panels * (part + 1) / parts)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// `work` for parts 0..<parts, on as many threads (one part: on this one).
+    private static func run(_ parts: Int, _ work: @Sendable (Int) -> Void) {
+        if parts == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: work) }
     }
 
     func encode(tokens: [Int32], threads: Int = 1) -> [Float] {
@@ -202,17 +270,16 @@ public final class SentenceEncoder: Sendable {
         var context = [Float](repeating: 0, count: n * width)
         var projected = [Float](repeating: 0, count: n * width)
         var hidden = [Float](repeating: 0, count: n * wide)
-        var scratch = [Float](repeating: 0, count: n)
+        var scratch = [Float](repeating: 0, count: (width / shape.heads + 1) * n)
         ek_add_layer_norm(&x, nil, n, width, embeddingNormGain, embeddingNormBias)
         for layer in layers {
-            Self.linear(x, n, width, layer.qkv, 3 * width, layer.qkvBias, &qkv, threads: threads)
+            Self.apply(layer.qkv, to: x, rows: n, into: &qkv, threads: threads)
             ek_attention(qkv, n, shape.heads, width / shape.heads, &scratch, &context)
-            Self.linear(context, n, width, layer.output, width, layer.outputBias, &projected, threads: threads)
+            Self.apply(layer.output, to: context, rows: n, into: &projected, threads: threads)
             ek_add_layer_norm(&projected, x, n, width, layer.attentionNormGain, layer.attentionNormBias)
-            Self.linear(
-                projected, n, width, layer.intermediate, wide, layer.intermediateBias, &hidden, threads: threads)
+            Self.apply(layer.intermediate, to: projected, rows: n, into: &hidden, threads: threads)
             ek_gelu(&hidden, n * wide)
-            Self.linear(hidden, n, wide, layer.down, width, layer.downBias, &x, threads: threads)
+            Self.apply(layer.down, to: hidden, rows: n, into: &x, threads: threads)
             ek_add_layer_norm(&x, projected, n, width, layer.normGain, layer.normBias)
         }
         var mean = [Float](repeating: 0, count: width)
@@ -228,7 +295,18 @@ public final class SentenceEncoder: Sendable {
 /// each writes its own columns of y (no two touch the same float), while the caller waits.
 private struct Operands: @unchecked Sendable {
     let x: UnsafePointer<Float>
+    let bias: UnsafePointer<Float>
+    let y: UnsafeMutablePointer<Float>
     let packed: UnsafePointer<Float>
+}
+
+/// The same for an 8-bit product: the rows as bytes with their scales, the weights' bytes, scales and sums.
+private struct Q8Operands: @unchecked Sendable {
+    let bytes: UnsafePointer<UInt8>
+    let rowScales: UnsafePointer<Float>
+    let packed: UnsafePointer<Int8>
+    let scales: UnsafePointer<Float>
+    let sums: UnsafePointer<Int32>
     let bias: UnsafePointer<Float>
     let y: UnsafeMutablePointer<Float>
 }
