@@ -372,67 +372,75 @@ void ek_linear_q8_plain(const unsigned char *xq, const float *xs, size_t n, size
     linear_q8_plain(xq, xs, n, k, packed, scales, sums, m, bias, y, 0, ek_panels(m));
 }
 
-/// Inlined into a portable and an AVX2/FMA copy (below), whose loops the compiler vectorises: each head's keys
-/// are first copied out transposed (scratch: headSize × n), so a query's scores against every key are a sum of
-/// contiguous rows; then softmax, and the values weighed by it.
-static inline __attribute__((always_inline)) void attention_body(const float *qkv, size_t n, size_t heads,
-                                                                 size_t headSize, float *scratch, float *out) {
-    size_t d = heads * headSize, stride = 3 * d;
-    float scale = 1.0f / sqrtf((float)headSize);
-    float *keys = scratch, *scores = scratch + headSize * n;
-    for (size_t h = 0; h < heads; h++) {
-        size_t qOffset = h * headSize, kOffset = d + h * headSize, vOffset = 2 * d + h * headSize;
+/// Softmax of each of n rows of n scores, in place; inlined into a portable and an AVX2/FMA copy (below), whose
+/// loops the compiler vectorises.
+static inline __attribute__((always_inline)) void softmax_body(float *scores, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float *row = scores + i * n;
+        float top = -INFINITY;
+        for (size_t j = 0; j < n; j++) top = row[j] > top ? row[j] : top;
+        float total = 0;
         for (size_t j = 0; j < n; j++) {
-            for (size_t t = 0; t < headSize; t++) keys[t * n + j] = qkv[j * stride + kOffset + t];
+            row[j] = exp_approx(row[j] - top);
+            total += row[j];
         }
-        for (size_t i = 0; i < n; i++) {
-            const float *q = qkv + i * stride + qOffset;
-            for (size_t j = 0; j < n; j++) scores[j] = 0;
-            for (size_t t = 0; t < headSize; t++) {
-                float qt = q[t] * scale;
-                const float *row = keys + t * n;
-                for (size_t j = 0; j < n; j++) scores[j] += qt * row[j];
-            }
-            float top = -INFINITY;
-            for (size_t j = 0; j < n; j++) top = scores[j] > top ? scores[j] : top;
-            float total = 0;
-            for (size_t j = 0; j < n; j++) {
-                scores[j] = exp_approx(scores[j] - top);
-                total += scores[j];
-            }
-            float *o = out + i * d + h * headSize;
-            for (size_t t = 0; t < headSize; t++) o[t] = 0;
-            float inverse = 1.0f / total;
-            for (size_t j = 0; j < n; j++) {
-                float weight = scores[j] * inverse;
-                const float *v = qkv + j * stride + vOffset;
-                for (size_t t = 0; t < headSize; t++) o[t] += weight * v[t];
-            }
-        }
+        float inverse = 1.0f / total;
+        for (size_t j = 0; j < n; j++) row[j] *= inverse;
     }
 }
 
-static void attention_plain(const float *qkv, size_t n, size_t heads, size_t headSize, float *scratch, float *out) {
-    attention_body(qkv, n, heads, headSize, scratch, out);
-}
+static void softmax_plain(float *scores, size_t n) { softmax_body(scores, n); }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static void attention_avx2(const float *qkv, size_t n, size_t heads,
-                                                                size_t headSize, float *scratch, float *out) {
-    attention_body(qkv, n, heads, headSize, scratch, out);
-}
+__attribute__((target("avx2,fma"))) static void softmax_avx2(float *scores, size_t n) { softmax_body(scores, n); }
 #endif
 
-void ek_attention(const float *qkv, size_t n, size_t heads, size_t headSize, float *scratch, float *out) {
+static void softmax_rows(float *scores, size_t n) {
 #if defined(__x86_64__)
     static int fast = -1;
     if (fast < 0) fast = ek_has_fast_path();
     if (fast) {
-        attention_avx2(qkv, n, heads, headSize, scratch, out);
+        softmax_avx2(scores, n);
         return;
     }
 #endif
-    attention_plain(qkv, n, heads, headSize, scratch, out);
+    softmax_plain(scores, n);
+}
+
+size_t ek_attention_scratch(size_t n, size_t headSize) {
+    return 2 * n * headSize                          // the head's queries; its keys transposed, then its values
+           + ek_packed_count(headSize, n)            // the keys in the product's panels
+           + n * n                                   // the scores
+           + ek_packed_count(n, headSize)            // the values in panels
+           + n * headSize                            // the head's context
+           + (n > headSize ? n : headSize);          // a zero bias
+}
+
+/// Per head, both products through the matrix kernel (`ek_linear`): scores = (Q / √headSize) · Kᵀ, softmax by row,
+/// context = scores · V; Q, K and V copied out of `qkv` into the layouts the kernel reads.
+void ek_attention(const float *qkv, size_t n, size_t heads, size_t headSize, float *scratch, float *out) {
+    size_t d = heads * headSize, stride = 3 * d;
+    float scale = 1.0f / sqrtf((float)headSize);
+    float *queries = scratch, *rows = queries + n * headSize, *packedKeys = rows + n * headSize;
+    float *scores = packedKeys + ek_packed_count(headSize, n), *packedValues = scores + n * n;
+    float *context = packedValues + ek_packed_count(n, headSize), *zeros = context + n * headSize;
+    memset(zeros, 0, (n > headSize ? n : headSize) * sizeof(float));
+    for (size_t h = 0; h < heads; h++) {
+        size_t qOffset = h * headSize, kOffset = d + h * headSize, vOffset = 2 * d + h * headSize;
+        for (size_t i = 0; i < n; i++) {
+            for (size_t t = 0; t < headSize; t++) {
+                queries[i * headSize + t] = qkv[i * stride + qOffset + t] * scale;
+                rows[t * n + i] = qkv[i * stride + kOffset + t];
+            }
+        }
+        ek_pack(rows, headSize, n, packedKeys);
+        ek_linear(queries, n, headSize, packedKeys, n, zeros, scores);
+        softmax_rows(scores, n);
+        for (size_t j = 0; j < n; j++) memcpy(rows + j * headSize, qkv + j * stride + vOffset, headSize * sizeof(float));
+        ek_pack(rows, n, headSize, packedValues);
+        ek_linear(scores, n, n, packedValues, headSize, zeros, context);
+        for (size_t i = 0; i < n; i++) memcpy(out + i * d + h * headSize, context + i * headSize, headSize * sizeof(float));
+    }
 }
 
 void ek_add_layer_norm(float *x, const float *residual, size_t n, size_t d, const float *g, const float *b) {

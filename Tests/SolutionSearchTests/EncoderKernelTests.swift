@@ -136,11 +136,14 @@ import Testing
                 }
             }
         }
-        var scratch = [Float](repeating: 0, count: (headSize + 1) * length + 1)
-        scratch[(headSize + 1) * length] = 42
-        var out = [Float](repeating: .nan, count: length * d)
+        let scratchSize = ek_attention_scratch(length, headSize)
+        var scratch = [Float](repeating: .nan, count: scratchSize + 1)
+        scratch[scratchSize] = 42
+        var out = [Float](repeating: .nan, count: length * d + 1)
+        out[length * d] = 42
         ek_attention(qkv, length, heads, headSize, &scratch, &out)
-        #expect(scratch[(headSize + 1) * length] == 42)
+        #expect(scratch[scratchSize] == 42 && out[length * d] == 42)
+        out.removeLast()
         #expect(zip(out, expected).allSatisfy { abs($0 - $1) < 1e-4 * max(1, abs($1)) })
 
         var values = (-400...400).map { Float($0) / 40 } + [-90, 90, 1e-30, -1e-30, 0]

@@ -53,8 +53,12 @@ void ek_linear_q8_plain(const unsigned char *xq, const float *xs, size_t n, size
 /// True when the processor has the byte dot products (AVX-512 VNNI) the 8-bit path is fast with.
 int ek_has_int8_path(void);
 
+/// How many floats `ek_attention` needs as scratch for n tokens and heads of `headSize`.
+size_t ek_attention_scratch(size_t n, size_t headSize);
+
 /// Multi-head self-attention over one sequence: qkv[n×3d] holds each token's query, key and value (d = heads ×
-/// headSize); out[n×d] receives the heads' contexts side by side. scratch holds (headSize + 1) × n floats.
+/// headSize); out[n×d] receives the heads' contexts side by side. scratch holds `ek_attention_scratch(n, headSize)`
+/// floats.
 void ek_attention(const float *qkv, size_t n, size_t heads, size_t headSize, float *scratch, float *out);
 
 /// x[n×d] = LayerNorm(x + residual) with gain g and bias b (eps 1e-12, as BERT); residual may be NULL.

@@ -270,7 +270,7 @@ public final class SentenceEncoder: Sendable {
         var context = [Float](repeating: 0, count: n * width)
         var projected = [Float](repeating: 0, count: n * width)
         var hidden = [Float](repeating: 0, count: n * wide)
-        var scratch = [Float](repeating: 0, count: (width / shape.heads + 1) * n)
+        var scratch = [Float](repeating: 0, count: ek_attention_scratch(n, width / shape.heads))
         ek_add_layer_norm(&x, nil, n, width, embeddingNormGain, embeddingNormBias)
         for layer in layers {
             Self.apply(layer.qkv, to: x, rows: n, into: &qkv, threads: threads)
