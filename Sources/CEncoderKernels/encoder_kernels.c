@@ -372,18 +372,29 @@ void ek_linear_q8_plain(const unsigned char *xq, const float *xs, size_t n, size
     linear_q8_plain(xq, xs, n, k, packed, scales, sums, m, bias, y, 0, ek_panels(m));
 }
 
-/// Softmax of each of n rows of n scores, in place; inlined into a portable and an AVX2/FMA copy (below), whose
-/// loops the compiler vectorises.
+/// Softmax of each of n rows of n scores, in place; inlined into a portable and an AVX2/FMA copy (below). The
+/// maximum and the sum are kept in eight lanes, so the compiler may vectorise them (a single running float sum
+/// must be added in order, which forbids it).
 static inline __attribute__((always_inline)) void softmax_body(float *scores, size_t n) {
     for (size_t i = 0; i < n; i++) {
         float *row = scores + i * n;
-        float top = -INFINITY;
-        for (size_t j = 0; j < n; j++) top = row[j] > top ? row[j] : top;
-        float total = 0;
-        for (size_t j = 0; j < n; j++) {
-            row[j] = exp_approx(row[j] - top);
-            total += row[j];
+        float lanes[8];
+        for (size_t l = 0; l < 8; l++) lanes[l] = -INFINITY;
+        size_t whole = n - n % 8;
+        for (size_t j = 0; j < whole; j += 8) {
+            for (size_t l = 0; l < 8; l++) lanes[l] = row[j + l] > lanes[l] ? row[j + l] : lanes[l];
         }
+        float top = -INFINITY;
+        for (size_t j = whole; j < n; j++) top = row[j] > top ? row[j] : top;
+        for (size_t l = 0; l < 8; l++) top = lanes[l] > top ? lanes[l] : top;
+        for (size_t j = 0; j < n; j++) row[j] = exp_approx(row[j] - top);
+        for (size_t l = 0; l < 8; l++) lanes[l] = 0;
+        for (size_t j = 0; j < whole; j += 8) {
+            for (size_t l = 0; l < 8; l++) lanes[l] += row[j + l];
+        }
+        float total = 0;
+        for (size_t j = whole; j < n; j++) total += row[j];
+        for (size_t l = 0; l < 8; l++) total += lanes[l];
         float inverse = 1.0f / total;
         for (size_t j = 0; j < n; j++) row[j] *= inverse;
     }
@@ -443,21 +454,56 @@ void ek_attention(const float *qkv, size_t n, size_t heads, size_t headSize, flo
     }
 }
 
-void ek_add_layer_norm(float *x, const float *residual, size_t n, size_t d, const float *g, const float *b) {
+/// Inlined into a portable and an AVX2/FMA copy: sums kept in eight lanes so the loops vectorise.
+static inline __attribute__((always_inline)) void layer_norm_body(float *x, const float *residual, size_t n, size_t d,
+                                                                  const float *g, const float *b) {
+    size_t whole = d - d % 8;
     for (size_t i = 0; i < n; i++) {
         float *row = x + i * d;
-        double mean = 0;
-        for (size_t t = 0; t < d; t++) {
-            if (residual) row[t] += residual[i * d + t];
-            mean += row[t];
+        if (residual) {
+            for (size_t t = 0; t < d; t++) row[t] += residual[i * d + t];
         }
-        mean /= (double)d;
-        double variance = 0;
-        for (size_t t = 0; t < d; t++) variance += (row[t] - mean) * (row[t] - mean);
-        variance /= (double)d;
-        float inverse = (float)(1.0 / sqrt(variance + 1e-12));
-        for (size_t t = 0; t < d; t++) row[t] = (float)(row[t] - mean) * inverse * g[t] + b[t];
+        float lanes[8] = {0};
+        for (size_t t = 0; t < whole; t += 8) {
+            for (size_t l = 0; l < 8; l++) lanes[l] += row[t + l];
+        }
+        float sum = 0;
+        for (size_t t = whole; t < d; t++) sum += row[t];
+        for (size_t l = 0; l < 8; l++) sum += lanes[l];
+        float mean = sum / (float)d;
+        for (size_t l = 0; l < 8; l++) lanes[l] = 0;
+        for (size_t t = 0; t < whole; t += 8) {
+            for (size_t l = 0; l < 8; l++) lanes[l] += (row[t + l] - mean) * (row[t + l] - mean);
+        }
+        float squares = 0;
+        for (size_t t = whole; t < d; t++) squares += (row[t] - mean) * (row[t] - mean);
+        for (size_t l = 0; l < 8; l++) squares += lanes[l];
+        float inverse = 1.0f / sqrtf(squares / (float)d + 1e-12f);
+        for (size_t t = 0; t < d; t++) row[t] = (row[t] - mean) * inverse * g[t] + b[t];
     }
+}
+
+static void layer_norm_plain(float *x, const float *residual, size_t n, size_t d, const float *g, const float *b) {
+    layer_norm_body(x, residual, n, d, g, b);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static void layer_norm_avx2(float *x, const float *residual, size_t n, size_t d,
+                                                                 const float *g, const float *b) {
+    layer_norm_body(x, residual, n, d, g, b);
+}
+#endif
+
+void ek_add_layer_norm(float *x, const float *residual, size_t n, size_t d, const float *g, const float *b) {
+#if defined(__x86_64__)
+    static int fast = -1;
+    if (fast < 0) fast = ek_has_fast_path();
+    if (fast) {
+        layer_norm_avx2(x, residual, n, d, g, b);
+        return;
+    }
+#endif
+    layer_norm_plain(x, residual, n, d, g, b);
 }
 
 /// erf by Abramowitz and Stegun 7.1.26 (error below 1.5e-7, under a float's own rounding at these sizes), with the

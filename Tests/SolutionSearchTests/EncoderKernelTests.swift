@@ -151,4 +151,33 @@ import Testing
         ek_gelu(&values, values.count)
         #expect(zip(values, reference).allSatisfy { abs(Double($0) - $1) < 1e-5 * max(1, abs($1)) })
     }
+
+    /// LayerNorm(x + residual) against its definition, for widths that are and are not multiples of eight.
+    @Test(arguments: [1, 7, 8, 29, 384])
+    func layerNormMatchesTheDefinition(width: Int) {
+        var seed: UInt32 = 5
+        func next() -> Float {
+            seed = seed &* 1_103_515_245 &+ 12345
+            return Float(Int(seed >> 16) % 2001 - 1000) / 100
+        }
+        let rows = 3
+        var x = (0..<rows * width).map { _ in next() }
+        let residual = (0..<rows * width).map { _ in next() }
+        let gain = (0..<width).map { _ in next() / 10 }
+        let bias = (0..<width).map { _ in next() / 10 }
+        var expected = [Float](repeating: 0, count: rows * width)
+        for i in 0..<rows {
+            let row = (0..<width).map { Double(x[i * width + $0]) + Double(residual[i * width + $0]) }
+            let mean = row.reduce(0, +) / Double(width)
+            let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(width)
+            for t in 0..<width {
+                expected[i * width + t] = Float(
+                    (row[t] - mean) / (variance + 1e-12).squareRoot() * Double(gain[t]) + Double(bias[t]))
+            }
+        }
+        ek_add_layer_norm(&x, residual, rows, width, gain, bias)
+        #expect(
+            zip(x, expected).allSatisfy { abs($0 - $1) < 1e-4 * max(1, abs($1)) },
+            "\(x.prefix(4)) \(expected.prefix(4))")
+    }
 }
