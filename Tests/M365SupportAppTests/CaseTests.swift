@@ -352,6 +352,11 @@ struct CasesWizardTests {
             try await fixture.expectOK(
                 try await fixture.setup(
                     .PUT, "/inbound", json: ["choice": "client", "entity": "Inbound for the wizard"]))
+            // The user step's page offers the active web-service-only users (read in one go), no interactive one.
+            let userStep = try await fixture.signedIn("admin.user").get("/x_mioms_m365_assis_setup.do?step=user")
+            #expect(userStep.status == .ok)
+            #expect(userStep.html.contains("m365.integration"), "\(userStep.html.prefix(2000))")
+            #expect(!userStep.html.contains(">agent<") && !userStep.html.contains("plain.agent"))
             let interactive = try await fixture.setup(.PUT, "/user", json: ["user": "agent"])
             #expect(interactive.status == .badRequest)
             #expect(interactive.errorMessage?.contains("agent may sign in interactively") == true)

@@ -189,9 +189,8 @@ extension DeskAppServices {
             .where("active", .equal, true).where("web_service_access_only", .equal, true)
             .orderBy("user_name").limit(max(1, min(limit, 1000))).all()
             .map { try $0.decode(column: "sys_id", as: String.self) }
-        var users: [DeskAppUser] = []
-        for id in ids { if let user = try await user(sysIdOrUserName: id) { users.append(user) } }
-        return users
+        let found = try await DeskAuthenticator.principals(sysIds: ids, sql: sql)
+        return ids.compactMap { id in found[id].map { DeskAppUser(principal: $0.0, email: $0.1) } }
     }
 
     /// A registered entity of the Application Registry, without its secret.

@@ -210,15 +210,62 @@ final class DeskAuthenticator: Sendable {
 
     /// The user's roles and, transitively, the roles they contain.
     static func roles(of userSysId: String, sql: any SQLDatabase) async throws -> Set<String> {
-        var roles = try await directRoles(of: userSysId, sql: sql)
-        let allRoles = try await sql.select().columns("name", "contains_roles").from(DeskTables.role.databaseTable)
+        try await RoleGraph(sql: sql).expanding(try await directRoles(of: userSysId, sql: sql))
+    }
+
+    /// Active users by `sys_id`, each read with the same query and their roles with one more for all of them: a
+    /// list of users without a query per user.
+    static func principals(sysIds: [String], sql: any SQLDatabase) async throws -> [String: (DeskPrincipal, String)] {
+        guard !sysIds.isEmpty else { return [:] }
+        let rows = try await sql.select()
+            .columns("sys_id", "user_name", "name", "web_service_access_only", "email")
+            .from(DeskTables.user.databaseTable)
+            .where(SQLIdentifier("sys_id"), .in, SQLBind.group(sysIds))
+            .where("active", .equal, true)
             .all()
-        var contains: [String: [String]] = [:]
-        for row in allRoles {
+        let assignments = try await sql.raw(
+            """
+            SELECT ur.\(ident: "user") AS holder, r.name AS name FROM \(ident: DeskTables.userRole.databaseTable) ur
+            JOIN \(ident: DeskTables.role.databaseTable) r ON r.sys_id = ur.role
+            WHERE ur.\(ident: "user") IN (\(binds: sysIds))
+            """
+        ).all()
+        var direct: [String: Set<String>] = [:]
+        for row in assignments {
+            direct[try row.decode(column: "holder", as: String.self), default: []].insert(
+                try row.decode(column: "name", as: String.self))
+        }
+        let graph = try await RoleGraph(sql: sql)
+        var result: [String: (DeskPrincipal, String)] = [:]
+        for row in rows {
+            let sysId = try row.decode(column: "sys_id", as: String.self)
+            let userName = try row.decode(column: "user_name", as: String.self)
+            let principal = DeskPrincipal(
+                sysId: sysId, userName: userName,
+                name: try row.decode(column: "name", as: String?.self) ?? userName,
+                roles: graph.expanding(direct[sysId] ?? []),
+                webServiceAccessOnly: try row.decode(column: "web_service_access_only", as: Bool?.self) ?? false)
+            result[sysId] = (principal, try row.decode(column: "email", as: String?.self) ?? "")
+        }
+        return result
+    }
+}
+
+/// Which roles each role contains (`contains_roles`), read once, to expand a user's roles transitively.
+struct RoleGraph {
+    private var contains: [String: [String]] = [:]
+
+    init(sql: any SQLDatabase) async throws {
+        for row in try await sql.select().columns("name", "contains_roles").from(DeskTables.role.databaseTable).all() {
             let name = try row.decode(column: "name", as: String.self)
             let list = try row.decode(column: "contains_roles", as: String?.self) ?? ""
             contains[name] = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }
+    }
+
+    /// `direct` and every role they contain, however deep.
+    func expanding(_ direct: Set<String>) -> Set<String> {
+        var roles = direct
         var queue = Array(roles)
         while let role = queue.popLast() {
             for inner in contains[role] ?? [] where !roles.contains(inner) {
