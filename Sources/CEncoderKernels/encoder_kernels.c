@@ -123,6 +123,22 @@ int ek_has_fast_path(void) {
 int ek_has_fast_path(void) { return 0; }
 #endif
 
+#if defined(__x86_64__)
+// Whether the AVX2/FMA and the AVX-512 VNNI copies run: each processor is asked once (every thread gets the same
+// answer, so a second asker racing the first only asks again).
+static int use_avx2(void) {
+    static int fast = -1;
+    if (fast < 0) fast = ek_has_fast_path();
+    return fast;
+}
+
+static int use_vnni(void) {
+    static int fast = -1;
+    if (fast < 0) fast = ek_has_int8_path();
+    return fast;
+}
+#endif
+
 static void linear_plain(const float *x, size_t n, size_t k, const float *packed, size_t m, const float *bias,
                          float *y, size_t firstPanel, size_t endPanel) {
     for (size_t i = 0; i < n; i++) {
@@ -148,9 +164,7 @@ void ek_linear_panels(const float *x, size_t n, size_t k, const float *packed, s
     if (endPanel > panels) endPanel = panels;
     if (firstPanel >= endPanel) return;
 #if defined(__x86_64__)
-    static int fast = -1;
-    if (fast < 0) fast = ek_has_fast_path();
-    if (fast) {
+    if (use_avx2()) {
         linear_avx2(x, n, k, packed, m, bias, y, firstPanel, endPanel);
         return;
     }
@@ -240,9 +254,7 @@ __attribute__((target("avx512f"))) static void quantize_rows_avx512(const float 
 
 void ek_quantize_rows(const float *x, size_t n, size_t k, unsigned char *bytes, float *scales) {
 #if defined(__x86_64__)
-    static int fast = -1;
-    if (fast < 0) fast = ek_has_int8_path();
-    if (fast) {
+    if (use_vnni()) {
         quantize_rows_avx512(x, n, k, bytes, scales);
         return;
     }
@@ -357,9 +369,7 @@ void ek_linear_q8_panels(const unsigned char *xq, const float *xs, size_t n, siz
     if (endPanel > panels) endPanel = panels;
     if (firstPanel >= endPanel) return;
 #if defined(__x86_64__)
-    static int fast = -1;
-    if (fast < 0) fast = ek_has_int8_path();
-    if (fast) {
+    if (use_vnni()) {
         linear_q8_vnni(xq, xs, n, k, packed, scales, sums, m, bias, y, firstPanel, endPanel);
         return;
     }
@@ -408,9 +418,7 @@ __attribute__((target("avx2,fma"))) static void softmax_avx2(float *scores, size
 
 static void softmax_rows(float *scores, size_t n) {
 #if defined(__x86_64__)
-    static int fast = -1;
-    if (fast < 0) fast = ek_has_fast_path();
-    if (fast) {
+    if (use_avx2()) {
         softmax_avx2(scores, n);
         return;
     }
@@ -496,9 +504,7 @@ __attribute__((target("avx2,fma"))) static void layer_norm_avx2(float *x, const 
 
 void ek_add_layer_norm(float *x, const float *residual, size_t n, size_t d, const float *g, const float *b) {
 #if defined(__x86_64__)
-    static int fast = -1;
-    if (fast < 0) fast = ek_has_fast_path();
-    if (fast) {
+    if (use_avx2()) {
         layer_norm_avx2(x, residual, n, d, g, b);
         return;
     }
@@ -527,9 +533,7 @@ __attribute__((target("avx2,fma"))) static void gelu_avx2(float *x, size_t count
 
 void ek_gelu(float *x, size_t count) {
 #if defined(__x86_64__)
-    static int fast = -1;
-    if (fast < 0) fast = ek_has_fast_path();
-    if (fast) {
+    if (use_avx2()) {
         gelu_avx2(x, count);
         return;
     }
