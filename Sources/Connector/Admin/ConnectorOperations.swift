@@ -135,4 +135,7 @@ package struct ConnectorOperations: Sendable {
         try await app.connector.solutions.refresh(from: knowledgeBase, logger: app.logger)
         return app.connector.solutions.index.count
     }
+
+    /// Whether searches weigh meaning now (the sentence encoder configured and every article's vector at hand).
+    package var searchIsSemantic: Bool { app.connector.solutions.index.isSemantic }
 }
