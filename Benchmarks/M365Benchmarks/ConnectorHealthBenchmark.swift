@@ -38,7 +38,8 @@ enum ConnectorHealthBenchmark {
             masterKey: masterKey, authority: identityURL)
         // The sentence encoder where scripts/install-semantic-model.sh put it, as `serve` would use it.
         let model = URL(
-            fileURLWithPath: ProcessInfo.processInfo.environment["M365_SEMANTIC_MODEL"] ?? "data/models/all-MiniLM-L6-v2")
+            fileURLWithPath: ProcessInfo.processInfo.environment["M365_SEMANTIC_MODEL"]
+                ?? "data/models/all-MiniLM-L6-v2")
         if FileManager.default.fileExists(atPath: model.appendingPathComponent("model.safetensors").path) {
             config.semanticModel = model
         }
