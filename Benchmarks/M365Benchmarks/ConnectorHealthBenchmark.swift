@@ -78,9 +78,10 @@ enum ConnectorHealthBenchmark {
         let knowledgeBase = ConnectorOperations(app: connector).knowledgeBase
         if let data = try? Data(contentsOf: corpus) { _ = try await knowledgeBase.importJSONLines(data) }
         let articleCount = try await ConnectorOperations(app: connector).refreshIndex()
-        if config.semanticModel != nil {
-            // The articles' vectors are encoded in the background; measure once searches weigh meaning.
-            let deadline = Date().addingTimeInterval(600)
+        if ConnectorOperations(app: connector).searchIsEncoding {
+            // The articles' vectors are encoded in the background (about 10 s); measure once searches weigh
+            // meaning. An encoder that could not be read starts no encoding: the search stays lexical.
+            let deadline = Date().addingTimeInterval(180)
             while !ConnectorOperations(app: connector).searchIsSemantic, Date() < deadline {
                 try await Task.sleep(for: .milliseconds(200))
             }

@@ -138,4 +138,7 @@ package struct ConnectorOperations: Sendable {
 
     /// Whether searches weigh meaning now (the sentence encoder configured and every article's vector at hand).
     package var searchIsSemantic: Bool { app.connector.solutions.index.isSemantic }
+
+    /// Whether articles' vectors are being encoded in the background (searches turn semantic after it).
+    package var searchIsEncoding: Bool { app.connector.solutions.isEncoding }
 }
