@@ -67,38 +67,26 @@ __attribute__((target("avx2,fma"))) static void linear_avx2(const float *x, size
                 acc[r][1] = b1;
             }
             const float *xi = x + i * k;
+#define F32_WEIGHTS __m256 w0 = _mm256_loadu_ps(block + p * PANEL), w1 = _mm256_loadu_ps(block + p * PANEL + 8);
+#define F32_ROW(r)                                                                                      \
+    {                                                                                                   \
+        __m256 v = _mm256_broadcast_ss(xi + (r) * k + p);                                               \
+        acc[r][0] = _mm256_fmadd_ps(v, w0, acc[r][0]);                                                  \
+        acc[r][1] = _mm256_fmadd_ps(v, w1, acc[r][1]);                                                  \
+    }
             if (rows == 6) {
                 for (size_t p = 0; p < k; p++) {
-                    __m256 w0 = _mm256_loadu_ps(block + p * PANEL), w1 = _mm256_loadu_ps(block + p * PANEL + 8);
-                    __m256 v = _mm256_broadcast_ss(xi + p);
-                    acc[0][0] = _mm256_fmadd_ps(v, w0, acc[0][0]);
-                    acc[0][1] = _mm256_fmadd_ps(v, w1, acc[0][1]);
-                    v = _mm256_broadcast_ss(xi + k + p);
-                    acc[1][0] = _mm256_fmadd_ps(v, w0, acc[1][0]);
-                    acc[1][1] = _mm256_fmadd_ps(v, w1, acc[1][1]);
-                    v = _mm256_broadcast_ss(xi + 2 * k + p);
-                    acc[2][0] = _mm256_fmadd_ps(v, w0, acc[2][0]);
-                    acc[2][1] = _mm256_fmadd_ps(v, w1, acc[2][1]);
-                    v = _mm256_broadcast_ss(xi + 3 * k + p);
-                    acc[3][0] = _mm256_fmadd_ps(v, w0, acc[3][0]);
-                    acc[3][1] = _mm256_fmadd_ps(v, w1, acc[3][1]);
-                    v = _mm256_broadcast_ss(xi + 4 * k + p);
-                    acc[4][0] = _mm256_fmadd_ps(v, w0, acc[4][0]);
-                    acc[4][1] = _mm256_fmadd_ps(v, w1, acc[4][1]);
-                    v = _mm256_broadcast_ss(xi + 5 * k + p);
-                    acc[5][0] = _mm256_fmadd_ps(v, w0, acc[5][0]);
-                    acc[5][1] = _mm256_fmadd_ps(v, w1, acc[5][1]);
+                    F32_WEIGHTS
+                    F32_ROW(0) F32_ROW(1) F32_ROW(2) F32_ROW(3) F32_ROW(4) F32_ROW(5)
                 }
             } else {
                 for (size_t p = 0; p < k; p++) {
-                    __m256 w0 = _mm256_loadu_ps(block + p * PANEL), w1 = _mm256_loadu_ps(block + p * PANEL + 8);
-                    for (size_t r = 0; r < rows; r++) {
-                        __m256 v = _mm256_broadcast_ss(xi + r * k + p);
-                        acc[r][0] = _mm256_fmadd_ps(v, w0, acc[r][0]);
-                        acc[r][1] = _mm256_fmadd_ps(v, w1, acc[r][1]);
-                    }
+                    F32_WEIGHTS
+                    for (size_t r = 0; r < rows; r++) F32_ROW(r)
                 }
             }
+#undef F32_ROW
+#undef F32_WEIGHTS
             for (size_t r = 0; r < rows; r++) {
                 float *out = y + (i + r) * m + j;
                 if (width == PANEL) {

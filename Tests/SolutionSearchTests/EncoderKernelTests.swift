@@ -1,5 +1,6 @@
 import CEncoderKernels
 import Foundation
+import TestSupport
 import Testing
 
 /// The encoder's matrix product against the plain definition, for shapes the model never has too (rows not a
@@ -7,11 +8,8 @@ import Testing
 @Suite struct EncoderKernelTests {
     @Test(arguments: [(1, 1, 1), (5, 7, 3), (6, 16, 16), (7, 33, 17), (13, 40, 48), (64, 384, 40)])
     func linearMatchesTheDefinition(rows: Int, inner: Int, columns: Int) {
-        var seed: UInt32 = 12345
-        func next() -> Float {
-            seed = seed &* 1_103_515_245 &+ 12345
-            return Float(Int(seed >> 16) % 2001 - 1000) / 1000
-        }
+        var random = SeededRandom(seed: 12345)
+        func next() -> Float { Float.random(in: -1...1, using: &random) }
         let x = (0..<rows * inner).map { _ in next() }
         let weight = (0..<inner * columns).map { _ in next() }
         let bias = (0..<columns).map { _ in next() }
@@ -42,11 +40,8 @@ import Testing
     /// processor has it) equal to the portable loops.
     @Test(arguments: [(1, 1, 1), (5, 7, 3), (8, 16, 16), (9, 33, 17), (13, 40, 48), (64, 384, 40), (3, 1536, 20)])
     func eightBitLinearMatchesTheDefinition(rows: Int, inner: Int, columns: Int) {
-        var seed: UInt32 = 777
-        func next() -> Float {
-            seed = seed &* 1_103_515_245 &+ 12345
-            return Float(Int(seed >> 16) % 2001 - 1000) / 1000
-        }
+        var random = SeededRandom(seed: 777)
+        func next() -> Float { Float.random(in: -1...1, using: &random) }
         var x = (0..<rows * inner).map { _ in next() }
         var weight = (0..<inner * columns).map { _ in next() }
         // A column and a row of zeros (their scales must stay finite), a large weight and a large input.
@@ -107,11 +102,8 @@ import Testing
     /// lengths and head sizes; GELU against erf.
     @Test(arguments: [(1, 1, 1), (3, 2, 5), (15, 12, 32), (64, 12, 32), (7, 3, 17)])
     func attentionMatchesTheDefinition(length: Int, heads: Int, headSize: Int) {
-        var seed: UInt32 = 99
-        func next() -> Float {
-            seed = seed &* 1_103_515_245 &+ 12345
-            return Float(Int(seed >> 16) % 2001 - 1000) / 250
-        }
+        var random = SeededRandom(seed: 99)
+        func next() -> Float { Float.random(in: -4...4, using: &random) }
         let d = heads * headSize
         let qkv = (0..<length * 3 * d).map { _ in next() }
         var expected = [Float](repeating: 0, count: length * d)
@@ -155,11 +147,8 @@ import Testing
     /// LayerNorm(x + residual) against its definition, for widths that are and are not multiples of eight.
     @Test(arguments: [1, 7, 8, 29, 384])
     func layerNormMatchesTheDefinition(width: Int) {
-        var seed: UInt32 = 5
-        func next() -> Float {
-            seed = seed &* 1_103_515_245 &+ 12345
-            return Float(Int(seed >> 16) % 2001 - 1000) / 100
-        }
+        var random = SeededRandom(seed: 5)
+        func next() -> Float { Float.random(in: -10...10, using: &random) }
         let rows = 3
         var x = (0..<rows * width).map { _ in next() }
         let residual = (0..<rows * width).map { _ in next() }
