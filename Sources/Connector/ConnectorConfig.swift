@@ -1,5 +1,6 @@
 import Foundation
 import ServerSupport
+import SolutionSearch
 import WireModels
 
 /// Everything the Connector needs to run, built once at start and passed to ``configure(_:config:)``.
@@ -50,6 +51,12 @@ package struct ConnectorConfig: Sendable {
     /// `M365_CONNECTOR_SEMANTIC_MODEL`: the sentence encoder's folder (scripts/install-semantic-model.sh), `off`
     /// for lexical search alone; default DATA/models/all-MiniLM-L6-v2 when it is there.
     package var semanticModel: URL?
+    /// `M365_CONNECTOR_QUERY_ENCODER`: `distilled` (default: queries read by a query encoder learned from the
+    /// sentence encoder on the knowledge base's sentences, a hundred times faster) or `sentence-encoder` (each
+    /// query through the whole model: a few milliseconds per search for a ranking within noise of it).
+    package var distilledQueries = true
+    /// Fewer training sentences than this and queries go through the sentence encoder (tests lower it).
+    package var distillationMinimum = DistilledQueryEncoder.minimumTexts
     /// How long a contact's verdict (administrator or not) is kept.
     package var administratorVerdictLifetime: TimeInterval = 300
     package var now: @Sendable () -> Date
@@ -138,6 +145,13 @@ package struct ConnectorConfig: Sendable {
             let present = FileManager.default.fileExists(
                 atPath: installed.appendingPathComponent("model.safetensors").path)
             config.semanticModel = present ? installed : nil
+        }
+        switch environment.string("M365_CONNECTOR_QUERY_ENCODER") {
+        case nil, "distilled": config.distilledQueries = true
+        case "sentence-encoder": config.distilledQueries = false
+        case let other?:
+            throw ConfigurationError.invalid(
+                name: "M365_CONNECTOR_QUERY_ENCODER", value: other, expected: "distilled or sentence-encoder")
         }
         return config
     }

@@ -33,7 +33,9 @@ package func configure(_ app: Application, config: ConnectorConfig) async throws
     app.lifecycle.use(jobs)
     app.connector = ConnectorContext(
         config: config, http: http, keyCache: JWKSCache(now: config.now), jobs: jobs,
-        solutions: SolutionCatalog(model: config.semanticModel))
+        solutions: SolutionCatalog(
+            model: config.semanticModel, distilledQueries: config.distilledQueries,
+            distillationMinimum: config.distillationMinimum))
     app.lifecycle.use(SolutionCatalogShutdown())
     app.lifecycle.use(app.connector.deliveryKick)
     jobs.every(config.graphSyncInterval, name: GraphHealthSync.jobName) { app in

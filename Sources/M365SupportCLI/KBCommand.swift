@@ -27,6 +27,7 @@ struct KBCommand: AsyncParsableCommand {
             case "phrases": options.phrases = false
             case "proximity": options.proximity = false
             case "semantic": options.semantic = false
+            case "distilled": options.distilledQueries = false
             default: throw ValidationError("Unknown part '\(part)'.")
             }
         }
@@ -50,7 +51,7 @@ struct KBCommand: AsyncParsableCommand {
 
         @Option(
             help:
-                "Turn parts off, comma-separated: fields, stemming, expansions, typos, products, codes, phrases, proximity, semantic (to measure each)."
+                "Turn parts off, comma-separated: fields, stemming, expansions, typos, products, codes, phrases, proximity, semantic, distilled (queries read by the sentence encoder instead of the query encoder learned from it) — to measure each."
         )
         var without: String?
 
@@ -283,6 +284,9 @@ extension ConnectorStore {
             throw CommandFailure(message: "The sentence encoder in \(folder.path) cannot be read: \(error)")
         }
         var vectors: [String: [Float]] = [:]
+        var queryTraining: [(text: String, vector: [Float])] = []
+        let sentences =
+            options.distilledQueries ? DistilledQueryEncoder.trainingTexts(of: articles) : []
         try await run(
             { operations in
                 let store = ArticleVectors(database: operations.app.db)
@@ -298,9 +302,29 @@ extension ConnectorStore {
                     progress.finish()
                     vectors.merge(encoded) { _, new in new }
                 }
+                guard sentences.count >= DistilledQueryEncoder.minimumTexts else { return vectors.count }
+                let storedSentences = try await store.stored(sentences: sentences, encoder: encoder)
+                queryTraining = storedSentences.vectors
+                if !storedSentences.missing.isEmpty {
+                    FileHandle.standardError.write(
+                        Data(
+                            "Encoding \(storedSentences.missing.count) sentences to learn the query encoder from (kept for the next run)…\n"
+                                .utf8))
+                    let progress = ProgressPrinter(unit: "sentences", step: 2000)
+                    queryTraining += try await store.encode(sentences: storedSentences.missing, encoder: encoder) {
+                        progress.update($0, of: $1)
+                    }
+                    progress.finish()
+                }
                 return vectors.count
             }, describe: { _ in "" }, quiet: true)
-        FileHandle.standardError.write(Data("note: semantic re-scoring on (\(folder.path))\n".utf8))
+        let index = SolutionIndex(
+            articles: articles, options: options, semantic: (encoder, vectors), queryTraining: queryTraining)
+        FileHandle.standardError.write(
+            Data(
+                "note: semantic re-scoring on (\(folder.path)), queries read by the \(index.queryEncoder.rawValue)\n"
+                    .utf8))
+        return index
         return SolutionIndex(articles: articles, options: options, semantic: (encoder, vectors))
     }
 }

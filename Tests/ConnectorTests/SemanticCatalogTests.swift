@@ -1,5 +1,7 @@
+import Crypto
 import Foundation
 import SQLKit
+import ServerSupport
 import SolutionSearch
 import TestSupport
 import Testing
@@ -48,6 +50,80 @@ import Vapor
             #expect(stored.missing.isEmpty)
             #expect(try await Self.vectorCount(fx) == KnowledgeBaseTests.starterCount)
         }
+    }
+
+    @Test func learnsAQueryEncoderFromTheKnowledgeBasesSentences() async throws {
+        // The starter set has a few hundred sentences; a real knowledge base needs 2,000 (the default minimum).
+        try await withConnector(configure: {
+            $0.semanticModel = InstalledSemanticModel.folder
+            $0.distillationMinimum = 50
+        }) { fx in
+            let catalog = fx.connector.connector.solutions
+            #expect(
+                try await poll(timeout: .seconds(300)) {
+                    catalog.index.queryEncoder == .distilled && !catalog.isEncoding
+                })
+            let knowledgeBase = KnowledgeBase(database: fx.connector.db)
+            let sentences = DistilledQueryEncoder.trainingTexts(of: try await knowledgeBase.articles())
+            #expect(sentences.count >= 50)
+            #expect(try await Self.vectorCount(fx) == KnowledgeBaseTests.starterCount + sentences.count)
+            #expect(catalog.index.distilledQueryEncoder?.trainedOn == sentences.count)
+
+            // The endpoint answers with the learned encoder reading the text, as the index ranks it.
+            let token = try await RecommendedSolutionsTests.registerDesk(fx)
+            let text = "outlook keeps asking for my password"
+            let (response, answer) = try await RecommendedSolutionsTests.recommend(
+                fx, token: token, #"{"text":"\#(text)","top":3}"#)
+            #expect(response.status == .ok, "\(response.body.string)")
+            #expect(answer?.solutions.map(\.id) == catalog.index.search(text, limit: 3).map(\.id))
+            #expect(answer?.solutions.first?.id == "starter/outlook-repeated-password-prompts")
+
+            // An edit: its new sentences are encoded, those no article has any more are dropped.
+            var article = try #require(try await knowledgeBase.article(id: "starter/word-slow-typing"))
+            article.description = "Word lags behind the keyboard: letters show up seconds after they are typed."
+            _ = try await knowledgeBase.save(article)
+            try await catalog.refresh(from: knowledgeBase, logger: fx.connector.logger)
+            #expect(
+                try await poll(timeout: .seconds(120)) {
+                    catalog.index.queryEncoder == .distilled && !catalog.isEncoding
+                })
+            let now = DistilledQueryEncoder.trainingTexts(of: try await knowledgeBase.articles())
+            #expect(now.contains("Word lags behind the keyboard: letters show up seconds after they are typed."))
+            let encoder = try #require(catalog.index.encoder)
+            #expect(
+                try await ArticleVectors(database: fx.connector.db).stored(sentences: now, encoder: encoder)
+                    .missing.isEmpty)
+            #expect(try await Self.vectorCount(fx) == KnowledgeBaseTests.starterCount + now.count)
+        }
+    }
+
+    @Test func theSentenceEncoderReadsQueriesWhenConfiguredSo() async throws {
+        try await withConnector(configure: {
+            $0.semanticModel = InstalledSemanticModel.folder
+            $0.distillationMinimum = 50
+            $0.distilledQueries = false
+        }) { fx in
+            let catalog = fx.connector.connector.solutions
+            let ready = try await poll(timeout: .seconds(300)) { catalog.index.isSemantic && !catalog.isEncoding }
+            #expect(ready)
+            #expect(catalog.index.queryEncoder == .sentenceEncoder)
+            // No sentences encoded for a query encoder that is not wanted.
+            let stored = try await Self.vectorCount(fx)
+            #expect(stored == KnowledgeBaseTests.starterCount)
+        }
+    }
+
+    @Test func theQueryEncoderIsConfigured() throws {
+        func load(_ value: String?) throws -> ConnectorConfig {
+            try ConnectorConfig.load(
+                environment: EnvironmentReader(value.map { ["M365_CONNECTOR_QUERY_ENCODER": $0] } ?? [:]),
+                dataDirectory: FileManager.default.temporaryDirectory, tls: nil,
+                masterKey: MasterKey(key: SymmetricKey(size: .bits256)))
+        }
+        #expect(try load(nil).distilledQueries)
+        #expect(try load("distilled").distilledQueries)
+        #expect(try !load("sentence-encoder").distilledQueries)
+        #expect(throws: ConfigurationError.self) { try load("fast") }
     }
 
     @Test func aStopEndsTheEncodingBetweenBatches() async throws {

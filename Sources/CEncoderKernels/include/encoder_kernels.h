@@ -70,4 +70,17 @@ void ek_gelu(float *x, size_t count);
 /// True when the fast path (AVX2 and FMA) runs on this processor.
 int ek_has_fast_path(void);
 
+/// out[i] = query · rows[positions[i]] (each row `dims` long) for i < count: a search's candidates against its
+/// query vector, summed in eight lanes so the loop vectorises.
+void ek_dot_rows(const float *query, const float *rows, const int *positions, size_t count, size_t dims, float *out);
+
+/// The word-piece table of a distilled query encoder (SolutionSearch's `DistilledQueryEncoder`): e[vocab×dims] such
+/// that the mean of a text's rows comes as near as least squares can to that text's vector from the sentence
+/// encoder, Σ ‖mean(e[t] for t in text) − target‖² + lambda · ‖e‖² at its smallest. Text i holds the pieces
+/// tokens[offsets[i] ..< offsets[i+1]] (each < vocab; others are skipped), its target is targets[i×dims ..]. Starts
+/// from each piece's mean target and takes `iterations` conjugate-gradient steps on the normal equations (the
+/// columns are independent systems with one matrix). Returns 0, or -1 when memory runs out (e is then untouched).
+int ek_distill(const int *offsets, const int *tokens, size_t texts, const float *targets, size_t dims, size_t vocab,
+               float lambda, int iterations, float *e);
+
 #endif

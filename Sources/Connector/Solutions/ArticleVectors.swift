@@ -19,8 +19,16 @@ package struct ArticleVectors: Sendable {
     }
 
     static func key(of article: Article, encoder: SentenceEncoder) -> String {
-        let digest = SHA256.hash(data: Data((encoder.modelName + "\n" + SemanticIndex.text(of: article)).utf8))
-        return digest.map { String(format: "%02x", $0) }.joined()
+        hash(encoder.modelName + "\n" + SemanticIndex.text(of: article))
+    }
+
+    /// A query encoder's training text is encoded as a query is (to fewer tokens than an article): its own key.
+    static func key(ofSentence text: String, encoder: SentenceEncoder) -> String {
+        hash(encoder.modelName + "\nquery\n" + text)
+    }
+
+    static func hash(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     /// The stored vectors of `articles` (article ID → vector) and the articles that have none yet.
@@ -28,6 +36,31 @@ package struct ArticleVectors: Sendable {
         vectors: [String: [Float]], missing: [Article]
     ) {
         let keys = articles.map { Self.key(of: $0, encoder: encoder) }
+        let found = try await vectors(keys, dimensions: encoder.dimensions)
+        var vectors: [String: [Float]] = [:]
+        var missing: [Article] = []
+        for (article, key) in zip(articles, keys) {
+            if let vector = found[key] { vectors[article.id] = vector } else { missing.append(article) }
+        }
+        return (vectors, missing)
+    }
+
+    /// The stored query vectors of a query encoder's training texts (``DistilledQueryEncoder/trainingTexts(of:)``),
+    /// in their order, and the texts that have none yet.
+    package func stored(sentences texts: [String], encoder: SentenceEncoder) async throws -> (
+        vectors: [(text: String, vector: [Float])], missing: [String]
+    ) {
+        let keys = texts.map { Self.key(ofSentence: $0, encoder: encoder) }
+        let found = try await vectors(keys, dimensions: encoder.dimensions)
+        var vectors: [(text: String, vector: [Float])] = []
+        var missing: [String] = []
+        for (text, key) in zip(texts, keys) {
+            if let vector = found[key] { vectors.append((text, vector)) } else { missing.append(text) }
+        }
+        return (vectors, missing)
+    }
+
+    private func vectors(_ keys: [String], dimensions: Int) async throws -> [String: [Float]] {
         var found: [String: [Float]] = [:]
         let sql = try database.asSQL()
         for start in stride(from: 0, to: keys.count, by: 500) {
@@ -37,15 +70,10 @@ package struct ArticleVectors: Sendable {
             {
                 let key = try row.decode(column: "vector_key", as: String.self)
                 let vector = Self.floats(try row.decode(column: "vector", as: Data.self))
-                if vector.count == encoder.dimensions { found[key] = vector }
+                if vector.count == dimensions { found[key] = vector }
             }
         }
-        var vectors: [String: [Float]] = [:]
-        var missing: [Article] = []
-        for (article, key) in zip(articles, keys) {
-            if let vector = found[key] { vectors[article.id] = vector } else { missing.append(article) }
-        }
-        return (vectors, missing)
+        return found
     }
 
     /// Encodes `articles` on every core, a batch at a time, storing each batch; `progress` hears (done, all).
@@ -53,29 +81,56 @@ package struct ArticleVectors: Sendable {
     package func encode(
         _ articles: [Article], encoder: SentenceEncoder, progress: @Sendable (Int, Int) -> Void = { _, _ in }
     ) async throws -> [String: [Float]] {
-        var vectors: [String: [Float]] = [:]
-        for start in stride(from: 0, to: articles.count, by: Self.batchSize) {
+        let encoded = try await encode(
+            articles.map { (Self.key(of: $0, encoder: encoder), SemanticIndex.text(of: $0)) },
+            limit: SentenceEncoder.maxTokens, encoder: encoder, progress: progress)
+        return Dictionary(zip(articles.map(\.id), encoded), uniquingKeysWith: { _, last in last })
+    }
+
+    /// Encodes a query encoder's training texts as queries, stored as ``encode(_:encoder:progress:)`` does.
+    package func encode(
+        sentences texts: [String], encoder: SentenceEncoder, progress: @Sendable (Int, Int) -> Void = { _, _ in }
+    ) async throws -> [(text: String, vector: [Float])] {
+        let encoded = try await encode(
+            texts.map { (Self.key(ofSentence: $0, encoder: encoder), $0) }, limit: SentenceEncoder.maxQueryTokens,
+            encoder: encoder, progress: progress)
+        return Array(zip(texts, encoded))
+    }
+
+    private func encode(
+        _ items: [(key: String, text: String)], limit: Int, encoder: SentenceEncoder,
+        progress: @Sendable (Int, Int) -> Void
+    ) async throws -> [[Float]] {
+        var vectors: [[Float]] = []
+        vectors.reserveCapacity(items.count)
+        // Short texts go by more at a time: a batch is a few seconds of work either way.
+        let batchSize = limit < SentenceEncoder.maxTokens ? Self.batchSize * 8 : Self.batchSize
+        for start in stride(from: 0, to: items.count, by: batchSize) {
             try Task.checkCancellation()
-            let batch = Array(articles[start..<min(articles.count, start + Self.batchSize)])
-            let encoded = await Self.encodeOffCooperativePool(batch.map(SemanticIndex.text(of:)), encoder: encoder)
+            let batch = Array(items[start..<min(items.count, start + batchSize)])
+            let encoded = await Self.encodeOffCooperativePool(batch.map(\.text), limit: limit, encoder: encoder)
             let now = Date().timeIntervalSince1970
             let insert = try database.asSQL().insert(into: Self.table).columns("vector_key", "vector", "created_at")
-            for (article, vector) in zip(batch, encoded) {
-                insert.values(
-                    SQLBind(Self.key(of: article, encoder: encoder)), SQLBind(Self.data(vector)), SQLBind(now))
-                vectors[article.id] = vector
+            for (item, vector) in zip(batch, encoded) {
+                insert.values(SQLBind(item.key), SQLBind(Self.data(vector)), SQLBind(now))
             }
             // Another instance may have stored the same vector meanwhile: it is the same.
             try await insert.ignoringConflicts(with: "vector_key").run()
-            progress(min(articles.count, start + Self.batchSize), articles.count)
+            vectors.append(contentsOf: encoded)
+            progress(min(items.count, start + batchSize), items.count)
         }
         return vectors
     }
 
-    /// Deletes the vectors no article in `articles` has any more (edited or retired ones); returns how many.
+    /// Deletes the vectors neither an article in `articles` nor a training text in `sentences` has any more
+    /// (edited or retired ones); returns how many.
     @discardableResult
-    package func prune(keeping articles: [Article], encoder: SentenceEncoder) async throws -> Int {
-        let keep = Set(articles.map { Self.key(of: $0, encoder: encoder) })
+    package func prune(keeping articles: [Article], sentences: [String] = [], encoder: SentenceEncoder) async throws
+        -> Int
+    {
+        let keep = Set(
+            articles.map { Self.key(of: $0, encoder: encoder) }
+                + sentences.map { Self.key(ofSentence: $0, encoder: encoder) })
         let sql = try database.asSQL()
         let stale = try await sql.select().column("vector_key").from(Self.table).all()
             .compactMap { try? $0.decode(column: "vector_key", as: String.self) }.filter { !keep.contains($0) }
@@ -87,8 +142,8 @@ package struct ArticleVectors: Sendable {
     }
 
     /// Encoding is seconds of CPU per batch: on dispatch threads, both cores at once.
-    static func encodeOffCooperativePool(_ texts: [String], encoder: SentenceEncoder) async -> [[Float]] {
-        await offCooperativePool(qos: .utility) { encoder.encode(all: texts) }
+    static func encodeOffCooperativePool(_ texts: [String], limit: Int, encoder: SentenceEncoder) async -> [[Float]] {
+        await offCooperativePool(qos: .utility) { encoder.encode(all: texts, limit: limit) }
     }
 
     static func data(_ vector: [Float]) -> Data {

@@ -28,8 +28,18 @@ package final class SolutionCatalog: Sendable {
     private let loaded = Mutex<(done: Bool, encoder: SentenceEncoder?)>((false, nil))
     private let encoding = Mutex<(task: Task<Void, Never>?, stopped: Bool)>((nil, false))
 
-    package init(model: URL? = nil) {
+    /// Whether queries are read by a query encoder distilled from the sentence encoder, and from how many
+    /// training sentences on.
+    private let distilledQueries: Bool
+    private let distillationMinimum: Int
+
+    package init(
+        model: URL? = nil, distilledQueries: Bool = true,
+        distillationMinimum: Int = DistilledQueryEncoder.minimumTexts
+    ) {
         self.model = model
+        self.distilledQueries = distilledQueries
+        self.distillationMinimum = distillationMinimum
     }
 
     /// The sentence encoder, read once; nil (lexical search) when there is none or it cannot be read.
@@ -66,33 +76,50 @@ package final class SolutionCatalog: Sendable {
             let articles = try await knowledgeBase.articles()
             var semantic: (encoder: SentenceEncoder, vectors: [String: [Float]])?
             var missing: [Article] = []
+            var sentences: [String] = []
+            var missingSentences: [String] = []
+            var queryTraining: [(text: String, vector: [Float])] = []
             let encoder = encoder(logger: logger)
             if let encoder {
-                let stored = try await ArticleVectors(database: knowledgeBase.database)
-                    .stored(for: articles, encoder: encoder)
+                let store = ArticleVectors(database: knowledgeBase.database)
+                let stored = try await store.stored(for: articles, encoder: encoder)
                 missing = stored.missing
                 if missing.isEmpty { semantic = (encoder, stored.vectors) }
+                if distilledQueries {
+                    sentences = await offCooperativePool(qos: .utility) {
+                        DistilledQueryEncoder.trainingTexts(of: articles)
+                    }
+                }
+                // Too few to learn from: queries are encoded by the sentence encoder, nothing to store.
+                if sentences.count < distillationMinimum { sentences = [] }
+                let storedSentences = try await store.stored(sentences: sentences, encoder: encoder)
+                missingSentences = storedSentences.missing
+                if missingSentences.isEmpty { queryTraining = storedSentences.vectors }
             }
-            let index = await Self.build(articles, semantic: semantic)
+            let index = await build(articles, semantic: semantic, queryTraining: queryTraining)
             snapshot.withLock { $0 = Snapshot(index: index, revision: revision) }
             logger.info(
                 "Indexed the knowledge base",
                 metadata: [
                     "articles": "\(articles.count)",
                     "semantic": "\(index.isSemantic)",
+                    "queryEncoder": "\(index.queryEncoder)",
                     "milliseconds": "\(Int(Double((ContinuousClock.now - started) / .microseconds(1)) / 1000))",
                 ])
-            if let encoder, !missing.isEmpty {
-                startEncoding(missing, all: articles, encoder: encoder, knowledgeBase: knowledgeBase, logger: logger)
+            if let encoder, !missing.isEmpty || !missingSentences.isEmpty {
+                startEncoding(
+                    missing, sentences: missingSentences, all: articles, allSentences: sentences, encoder: encoder,
+                    knowledgeBase: knowledgeBase, logger: logger)
             }
             return true
         }
     }
 
-    /// Encodes `missing` in the background (one encoding at a time), then rebuilds the index.
+    /// Encodes `missing` articles, then the `sentences` the query encoder learns from, in the background (one
+    /// encoding at a time), then rebuilds the index.
     private func startEncoding(
-        _ missing: [Article], all articles: [Article], encoder: SentenceEncoder, knowledgeBase: KnowledgeBase,
-        logger: Logger
+        _ missing: [Article], sentences: [String], all articles: [Article], allSentences: [String],
+        encoder: SentenceEncoder, knowledgeBase: KnowledgeBase, logger: Logger
     ) {
         encoding.withLock { state in
             guard state.task == nil, !state.stopped else { return }
@@ -100,19 +127,33 @@ package final class SolutionCatalog: Sendable {
                 let vectors = ArticleVectors(database: knowledgeBase.database)
                 let started = ContinuousClock.now
                 logger.notice(
-                    "Encoding articles for semantic search; searches are lexical until it is done",
-                    metadata: ["articles": "\(missing.count)", "model": "\(encoder.modelName)"])
+                    "Encoding articles for semantic search, and sentences to learn a query encoder from; searches are lexical until the articles are done",
+                    metadata: [
+                        "articles": "\(missing.count)", "sentences": "\(sentences.count)",
+                        "model": "\(encoder.modelName)",
+                    ])
                 do {
                     _ = try await vectors.encode(missing, encoder: encoder) { done, all in
                         if done % (ArticleVectors.batchSize * 16) == 0 || done == all {
                             logger.info("Encoded articles", metadata: ["done": "\(done)", "of": "\(all)"])
                         }
                     }
-                    let pruned = try await vectors.prune(keeping: articles, encoder: encoder)
+                    if !missing.isEmpty, !sentences.isEmpty {
+                        // Searches weigh meaning from now on, with the sentence encoder reading the queries.
+                        snapshot.withLock { $0 = Snapshot(index: $0.index, revision: nil) }
+                        try await refresh(from: knowledgeBase, logger: logger)
+                    }
+                    _ = try await vectors.encode(sentences: sentences, encoder: encoder) { done, all in
+                        if done % (ArticleVectors.batchSize * 64) == 0 || done == all {
+                            logger.info("Encoded sentences", metadata: ["done": "\(done)", "of": "\(all)"])
+                        }
+                    }
+                    let pruned = try await vectors.prune(keeping: articles, sentences: allSentences, encoder: encoder)
                     logger.notice(
-                        "Encoded the articles",
+                        "Encoded the articles and sentences",
                         metadata: [
-                            "articles": "\(missing.count)", "prunedVectors": "\(pruned)",
+                            "articles": "\(missing.count)", "sentences": "\(sentences.count)",
+                            "prunedVectors": "\(pruned)",
                             "seconds": "\(Int(Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000))",
                         ])
                     snapshot.withLock { $0 = Snapshot(index: $0.index, revision: nil) }
@@ -147,12 +188,20 @@ package final class SolutionCatalog: Sendable {
 }
 
 extension SolutionCatalog {
-    /// Builds an index on a dispatch queue: a build is seconds of CPU for a large knowledge base, and holding one
+    /// Builds an index (and learns its query encoder) on a dispatch queue: a build is seconds of CPU for a large knowledge base, and holding one
     /// of the few cooperative threads that long would stall every service's requests in this process.
-    fileprivate static func build(
-        _ articles: [Article], semantic: (encoder: SentenceEncoder, vectors: [String: [Float]])?
+    fileprivate func build(
+        _ articles: [Article], semantic: (encoder: SentenceEncoder, vectors: [String: [Float]])?,
+        queryTraining: [(text: String, vector: [Float])]
     ) async -> SolutionIndex {
-        await offCooperativePool(qos: .utility) { SolutionIndex(articles: articles, semantic: semantic) }
+        var options = SearchOptions()
+        options.distilledQueries = distilledQueries
+        let minimum = distillationMinimum
+        return await offCooperativePool(qos: .utility) { [options] in
+            SolutionIndex(
+                articles: articles, options: options, semantic: semantic, queryTraining: queryTraining,
+                queryTrainingMinimum: minimum)
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import CEncoderKernels
 import Foundation
 import Synchronization
 
@@ -9,6 +10,8 @@ public struct SemanticIndex: Sendable {
     public let encoder: SentenceEncoder
     /// count × dimensions, row by row in the index's article order.
     let vectors: [Float]
+    /// The query encoder learned from the sentence encoder, when the knowledge base has enough text to learn from.
+    public let distilled: DistilledQueryEncoder?
     /// The vectors of recent queries: an incident's text is searched again each time its tab opens.
     let recentQueries = QueryVectorCache(capacity: 256)
 
@@ -23,7 +26,10 @@ public struct SemanticIndex: Sendable {
 
     /// The vectors of `articles` from `vectors` (article ID → vector), or nil when one is missing or of another
     /// size: a half-semantic index would favour the articles that have one.
-    init?(encoder: SentenceEncoder, articles: [Article], vectors: [String: [Float]]) {
+    init?(
+        encoder: SentenceEncoder, articles: [Article], vectors: [String: [Float]],
+        queryTraining: [(text: String, vector: [Float])], minimum: Int
+    ) {
         let dimensions = encoder.dimensions
         var flat: [Float] = []
         flat.reserveCapacity(articles.count * dimensions)
@@ -33,6 +39,9 @@ public struct SemanticIndex: Sendable {
         }
         self.encoder = encoder
         self.vectors = flat
+        self.distilled =
+            queryTraining.isEmpty
+            ? nil : DistilledQueryEncoder(encoder: encoder, texts: queryTraining, minimum: minimum)
     }
 
     /// The text of an article the encoder reads: title, description and the symptoms (or the start of the body).
@@ -41,8 +50,13 @@ public struct SemanticIndex: Sendable {
         return "\(article.title). \(article.description) \(detail.prefix(1500))"
     }
 
-    /// The vector of a query's text (its first ``SentenceEncoder/maxQueryTokens`` tokens).
-    func queryVector(_ text: String) -> [Float] {
+    /// The vector of a query's text (its first ``SentenceEncoder/maxQueryTokens`` tokens): from the distilled query
+    /// encoder when there is one and `distilled`, else from the sentence encoder. A text none of whose pieces the
+    /// distilled encoder knows gets a zero vector: the lexical ranking stands.
+    func queryVector(_ text: String, distilled: Bool) -> [Float] {
+        if distilled, let encoder = self.distilled {
+            return encoder.encode(text) ?? [Float](repeating: 0, count: self.encoder.dimensions)
+        }
         if let known = recentQueries[text] { return known }
         let vector = encoder.encode(
             String(text.prefix(4000)), limit: SentenceEncoder.maxQueryTokens, threads: Self.queryThreads)
@@ -50,17 +64,19 @@ public struct SemanticIndex: Sendable {
         return vector
     }
 
-    /// The cosine of the query's vector with the article at `position`.
-    func similarity(_ query: [Float], position: Int) -> Float {
-        let dimensions = query.count
-        return vectors.withUnsafeBufferPointer { vectors in
-            query.withUnsafeBufferPointer { query in
-                var sum: Float = 0
-                let start = position * dimensions
-                for index in 0..<dimensions { sum += query[index] * vectors[start + index] }
-                return sum
+    /// The cosines of the query's vector with the articles at `positions` (each in the index).
+    func similarities(_ query: [Float], positions: [Int32]) -> [Float] {
+        guard query.count == encoder.dimensions, !positions.isEmpty else {
+            return [Float](repeating: 0, count: positions.count)
+        }
+        var out = [Float](repeating: 0, count: positions.count)
+        positions.withUnsafeBufferPointer { positions in
+            out.withUnsafeMutableBufferPointer { out in
+                ek_dot_rows(
+                    query, vectors, positions.baseAddress, positions.count, query.count, out.baseAddress)
             }
         }
+        return out
     }
 }
 

@@ -187,10 +187,10 @@ public final class SentenceEncoder: Sendable {
     }
 
     /// The vectors of `texts`, one text per thread on every core (blocking: call it off the cooperative pool).
-    public func encode(all texts: [String]) -> [[Float]] {
+    public func encode(all texts: [String], limit: Int = maxTokens) -> [[Float]] {
         let results = Mutex([[Float]](repeating: [], count: texts.count))
         DispatchQueue.concurrentPerform(iterations: texts.count) { index in
-            let vector = encode(texts[index])
+            let vector = encode(texts[index], limit: limit)
             results.withLock { $0[index] = vector }
         }
         return results.withLock { $0 }

@@ -8,6 +8,12 @@ struct WordPieceTokenizer: Sendable {
     let unknown: Int32
     let classification: Int32
     let separator: Int32
+    /// The pieces as a trie, so that a word's longest piece is found in one walk instead of by looking up every
+    /// shorter candidate string: (node << 21 | scalar) → child node; node 0 starts a word, node 1 continues one
+    /// (the `##` pieces, without their mark).
+    let children: [UInt64: Int32]
+    /// The piece that ends at each node, or -1.
+    let pieceAt: [Int32]
 
     static let maxWordLength = 100
 
@@ -21,6 +27,26 @@ struct WordPieceTokenizer: Sendable {
         guard let unknown = vocabulary["[UNK]"], let classification = vocabulary["[CLS]"],
             let separator = vocabulary["[SEP]"]
         else { throw SemanticModelError("\(vocabularyFile.lastPathComponent) lacks [UNK], [CLS] or [SEP]") }
+        var children: [UInt64: Int32] = [:]
+        var pieceAt: [Int32] = [-1, -1]
+        for (piece, token) in vocabulary {
+            let continues = piece.hasPrefix("##") && piece.count > 2
+            var node: Int32 = continues ? 1 : 0
+            for scalar in (continues ? String(piece.dropFirst(2)) : piece).unicodeScalars {
+                let key = UInt64(node) << 21 | UInt64(scalar.value)
+                if let child = children[key] {
+                    node = child
+                } else {
+                    let child = Int32(pieceAt.count)
+                    children[key] = child
+                    pieceAt.append(-1)
+                    node = child
+                }
+            }
+            pieceAt[Int(node)] = token
+        }
+        self.children = children
+        self.pieceAt = pieceAt
         self.vocabulary = vocabulary
         self.unknown = unknown
         self.classification = classification
@@ -41,6 +67,33 @@ struct WordPieceTokenizer: Sendable {
 
     /// The basic tokenizer's words.
     static func words(_ text: String) -> [[Unicode.Scalar]] {
+        var words: [[Unicode.Scalar]] = []
+        var current: [Unicode.Scalar] = []
+        func flush() {
+            if !current.isEmpty { words.append(current) }
+            current.removeAll(keepingCapacity: true)
+        }
+        // Most text is ASCII: already lower-cased and decomposed byte by byte, without Unicode tables.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            for byte in text.utf8 {
+                switch byte {
+                case 9...13, 32: flush()
+                case 0...31, 127: continue
+                case 65...90: current.append(Unicode.Scalar(byte + 32))
+                case 33...47, 58...64, 91...96, 123...126:
+                    flush()
+                    words.append([Unicode.Scalar(byte)])
+                default: current.append(Unicode.Scalar(byte))
+                }
+            }
+            flush()
+            return words
+        }
+        return unicodeWords(text)
+    }
+
+    /// The basic tokenizer's words of any text (``words(_:)`` takes a shortcut for ASCII).
+    static func unicodeWords(_ text: String) -> [[Unicode.Scalar]] {
         var words: [[Unicode.Scalar]] = []
         var current: [Unicode.Scalar] = []
         func flush() {
@@ -96,20 +149,17 @@ struct WordPieceTokenizer: Sendable {
         var pieces: [Int32] = []
         var start = 0
         while start < word.count {
-            var end = word.count
-            var found: Int32?
-            while start < end {
-                var candidate = start > 0 ? "##" : ""
-                candidate.unicodeScalars.append(contentsOf: word[start..<end])
-                if let token = vocabulary[candidate] {
-                    found = token
-                    break
-                }
-                end -= 1
+            var node: Int32 = start > 0 ? 1 : 0
+            var found: (end: Int, token: Int32)?
+            var index = start
+            while index < word.count, let child = children[UInt64(node) << 21 | UInt64(word[index].value)] {
+                node = child
+                index += 1
+                if pieceAt[Int(node)] >= 0 { found = (index, pieceAt[Int(node)]) }
             }
             guard let found else { return [unknown] }
-            pieces.append(found)
-            start = end
+            pieces.append(found.token)
+            start = found.end
         }
         return pieces
     }

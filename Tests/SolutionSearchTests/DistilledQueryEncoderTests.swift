@@ -1,0 +1,296 @@
+import CEncoderKernels
+import Foundation
+import TestSupport
+import Testing
+
+@testable import SolutionSearch
+
+/// The query encoder learned from the sentence encoder: the least-squares solution its kernel claims, the texts it
+/// learns from, the vectors it gives, and the parts made faster for it (the tokenizer's trie and ASCII path, the
+/// best-N heap, the candidates' dot products).
+@Suite struct DistilledQueryEncoderTests {
+    /// Σ over texts of ‖mean of the text's rows − target‖², in Double.
+    static func loss(
+        _ rows: [Float], texts: [[Int32]], targets: [[Float]], dims: Int, lambda: Double
+    ) -> Double {
+        var total = 0.0
+        let vocab = Int32(rows.count / dims)
+        for (text, target) in zip(texts, targets) {
+            // As the kernel: pieces out of range are skipped, and a text without any is no term.
+            let text = text.filter { (0..<vocab).contains($0) }
+            guard !text.isEmpty else { continue }
+            for d in 0..<dims {
+                let mean = text.reduce(0.0) { $0 + Double(rows[Int($1) * dims + d]) } / Double(text.count)
+                total += (mean - Double(target[d])) * (mean - Double(target[d]))
+            }
+        }
+        return total + lambda * rows.reduce(0.0) { $0 + Double($1) * Double($1) }
+    }
+
+    static func distill(
+        texts: [[Int32]], targets: [[Float]], dims: Int, vocab: Int, lambda: Float, iterations: Int32
+    ) -> [Float] {
+        var offsets: [Int32] = [0]
+        var tokens: [Int32] = []
+        for text in texts {
+            tokens += text
+            offsets.append(Int32(tokens.count))
+        }
+        var rows = [Float](repeating: .nan, count: vocab * dims)
+        let status = rows.withUnsafeMutableBufferPointer {
+            ek_distill(
+                offsets, tokens, texts.count, targets.flatMap { $0 }, dims, vocab, lambda, iterations, $0.baseAddress)
+        }
+        #expect(status == 0)
+        return rows
+    }
+
+    @Test func theKernelFindsTheLeastSquaresRows() {
+        var random = SeededRandom(seed: 25)
+        let (vocab, dims) = (12, 5)
+        // Texts of 1–6 pieces, targets from hidden rows plus noise: more texts than unknowns, no exact answer.
+        let hidden = (0..<vocab * dims).map { _ in Float.random(in: -1...1, using: &random) }
+        var texts: [[Int32]] = []
+        var targets: [[Float]] = []
+        for _ in 0..<80 {
+            let text = (0..<Int.random(in: 1...6, using: &random)).map { _ in
+                Int32.random(in: 0..<Int32(vocab), using: &random)
+            }
+            texts.append(text)
+            targets.append(
+                (0..<dims).map { d in
+                    text.reduce(Float(0)) { $0 + hidden[Int($1) * dims + d] } / Float(text.count)
+                        + Float.random(in: -0.1...0.1, using: &random)
+                })
+        }
+        // An empty text and a piece out of range are skipped, not read.
+        texts.append([])
+        targets.append([Float](repeating: 9, count: dims))
+        texts.append([Int32(vocab), -1])
+        targets.append([Float](repeating: 9, count: dims))
+        let lambda: Float = 1e-3
+        let solved = Self.distill(
+            texts: texts, targets: targets, dims: dims, vocab: vocab, lambda: lambda, iterations: 60)
+        #expect(solved.allSatisfy { $0.isFinite })
+        let best = Self.loss(solved, texts: texts, targets: targets, dims: dims, lambda: Double(lambda))
+        // At the minimum every nudge of one value raises the loss, and the start (no steps) is worse.
+        let start = Self.distill(
+            texts: texts, targets: targets, dims: dims, vocab: vocab, lambda: lambda, iterations: 0)
+        #expect(Self.loss(start, texts: texts, targets: targets, dims: dims, lambda: Double(lambda)) > best * 1.01)
+        for cell in stride(from: 0, to: vocab * dims, by: 7) {
+            for step: Float in [-0.01, 0.01] {
+                var nudged = solved
+                nudged[cell] += step
+                #expect(Self.loss(nudged, texts: texts, targets: targets, dims: dims, lambda: Double(lambda)) > best)
+            }
+        }
+        // Near the hidden rows the noise allows.
+        let error = zip(solved, hidden).map { abs($0 - $1) }.max() ?? 1
+        #expect(error < 0.2)
+    }
+
+    @Test func dotProductsOfCandidatesMatchTheDefinition() {
+        var random = SeededRandom(seed: 3)
+        for dims in [1, 7, 8, 9, 384] {
+            let rows = (0..<20 * dims).map { _ in Float.random(in: -1...1, using: &random) }
+            let query = (0..<dims).map { _ in Float.random(in: -1...1, using: &random) }
+            let positions: [Int32] = [19, 0, 5, 5, 12]
+            var out = [Float](repeating: .nan, count: positions.count + 1)
+            out.withUnsafeMutableBufferPointer {
+                ek_dot_rows(query, rows, positions, positions.count, dims, $0.baseAddress)
+            }
+            for (index, position) in positions.enumerated() {
+                let expected = (0..<dims).reduce(0.0) {
+                    $0 + Double(query[$1]) * Double(rows[Int(position) * dims + $1])
+                }
+                #expect(abs(Double(out[index]) - expected) < 1e-4)
+            }
+            // Nothing written past `count`.
+            #expect(out[positions.count].isNaN)
+        }
+    }
+
+    /// A query encoder learned from the tiny model's vectors of word combinations.
+    static func tinyEncoder() throws -> (
+        SentenceEncoder, DistilledQueryEncoder?, [(text: String, vector: [Float])], URL
+    ) {
+        let folder = try TinyEncoderTests.folder(model: TinyEncoderTests.safetensors())
+        let encoder = try SentenceEncoder(folder: folder)
+        let words = ["outlook", "password", "crash", "crashes", "mail"]
+        var texts: [String] = []
+        for first in words {
+            for second in words { texts += ["\(first) \(second)", "\(first) \(second) mail", "\(first)"] }
+        }
+        let training = texts.map { (text: $0, vector: encoder.encode($0, limit: SentenceEncoder.maxQueryTokens)) }
+        return (encoder, DistilledQueryEncoder(encoder: encoder, texts: training, minimum: 10), training, folder)
+    }
+
+    @Test func learnsVectorsCloseToTheSentenceEncoders() throws {
+        let (encoder, learned, training, folder) = try Self.tinyEncoder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let distilled = try #require(learned)
+        #expect(distilled.trainedOn == training.count)
+        // Each text's learned vector is nearer its own target than the average target is.
+        let centroid = (0..<encoder.dimensions).map { d in
+            training.reduce(Float(0)) { $0 + $1.vector[d] } / Float(training.count)
+        }
+        func cosine(_ a: [Float], _ b: [Float]) -> Float {
+            zip(a, b).reduce(0) { $0 + $1.0 * $1.1 }
+                / (a.reduce(0) { $0 + $1 * $1 }.squareRoot() * b.reduce(0) { $0 + $1 * $1 }.squareRoot())
+        }
+        var nearer = 0
+        var learnedCosines: Float = 0
+        var centroidCosines: Float = 0
+        for (text, target) in training {
+            let vector = try #require(distilled.encode(text))
+            #expect(abs(vector.reduce(0) { $0 + $1 * $1 } - 1) < 1e-4)
+            learnedCosines += cosine(vector, target)
+            centroidCosines += cosine(centroid, target)
+            if cosine(vector, target) > cosine(centroid, target) { nearer += 1 }
+        }
+        // A mean of pieces cannot follow a contextual model everywhere (67 of 75 here), but mostly does.
+        #expect(nearer * 10 >= training.count * 8, "\(nearer) of \(training.count)")
+        #expect(learnedCosines > centroidCosines)
+        // A text without a known piece has no vector; unknown pieces are left out of one that has.
+        #expect(distilled.encode("") == nil)
+        #expect(distilled.encode("zzz ###") == nil)
+        #expect(distilled.encode("outlook zzz") == distilled.encode("outlook"))
+        // Too few texts, or vectors of the wrong size: nothing learned.
+        #expect(DistilledQueryEncoder(encoder: encoder, texts: Array(training.prefix(9)), minimum: 10) == nil)
+        #expect(
+            DistilledQueryEncoder(encoder: encoder, texts: training.map { ($0.text, [1, 2]) }, minimum: 10) == nil)
+    }
+
+    @Test func anIndexReadsQueriesWithTheLearnedEncoder() throws {
+        let (encoder, _, training, folder) = try Self.tinyEncoder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let articles = [
+            Article(id: "a", title: "Outlook crashes", product: "Outlook", url: "https://x.test/a"),
+            Article(id: "b", title: "Mail password", product: "Outlook", url: "https://x.test/b"),
+        ]
+        let vectors = Dictionary(
+            uniqueKeysWithValues: articles.map { ($0.id, encoder.encode(SemanticIndex.text(of: $0))) })
+        let index = SolutionIndex(
+            articles: articles, semantic: (encoder, vectors), queryTraining: training, queryTrainingMinimum: 10)
+        #expect(index.queryEncoder == .distilled)
+        #expect(index.search("outlook crashes").first?.id == "a")
+        var full = SearchOptions()
+        full.distilledQueries = false
+        let sentence = SolutionIndex(
+            articles: articles, options: full, semantic: (encoder, vectors), queryTraining: training,
+            queryTrainingMinimum: 10)
+        #expect(sentence.queryEncoder == .sentenceEncoder && sentence.distilledQueryEncoder == nil)
+        #expect(
+            SolutionIndex(articles: articles, semantic: (encoder, vectors), queryTraining: Array(training.prefix(5)))
+                .queryEncoder == .sentenceEncoder)
+        #expect(SolutionIndex(articles: articles).queryEncoder == SolutionIndex.QueryEncoding.none)
+    }
+
+    @Test func trainingTextsAreTheKnowledgeBasesSentences() {
+        let article = Article(
+            id: "one", title: "Outlook keeps asking for a password", product: "Outlook", url: "https://x.test/1",
+            description: "Describes an issue in which Outlook prompts again and again.",
+            symptoms: """
+                - Outlook prompts for credentials. It happens after every restart!
+                0x80070005 == 42 || $a[0] = {1, 2};
+                Short.
+                Outlook prompts for credentials.
+                """,
+            body: "Outlook keeps asking for a password\n\n| Setting | Value |")
+        let texts = DistilledQueryEncoder.trainingTexts(of: [article])
+        #expect(
+            Set(texts) == [
+                "Outlook keeps asking for a password",
+                "Describes an issue in which Outlook prompts again and again.",
+                "Outlook prompts for credentials.",
+                "It happens after every restart!",
+                "Outlook prompts for credentials. It happens after every restart!",
+                "Setting | Value",
+            ])
+        #expect(texts.count == 6)
+        // A smaller limit keeps a part of the same choice, in the same order.
+        let many = DistilledQueryEncoder.trainingTexts(of: [
+            article,
+            Article(
+                id: "two", title: "Teams meeting audio drops", product: "Teams", url: "https://x.test/2",
+                description: "Participants lose audio in Teams meetings after a few minutes."),
+        ])
+        #expect(
+            Array(many.prefix(3))
+                == DistilledQueryEncoder.trainingTexts(
+                    of: [
+                        article,
+                        Article(
+                            id: "two", title: "Teams meeting audio drops", product: "Teams", url: "https://x.test/2",
+                            description: "Participants lose audio in Teams meetings after a few minutes."),
+                    ], limit: 3))
+        #expect(DistilledQueryEncoder.trainingTexts(of: [article], limit: 0).isEmpty)
+        #expect(DistilledQueryEncoder.trainingTexts(of: [article], limit: -4).isEmpty)
+        let long = Article(
+            id: "long", title: String(repeating: "word ", count: 500), product: "Teams", url: "https://x.test/l")
+        #expect(DistilledQueryEncoder.trainingTexts(of: [long]).first?.split(separator: " ").count == 60)
+    }
+
+    @Test func theTriesPiecesAreTheGreedyLongestPieces() throws {
+        let folder = try TinyEncoderTests.folder(model: TinyEncoderTests.safetensors())
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let tokenizer = try SentenceEncoder(folder: folder).tokenizer
+        // The definition: the longest vocabulary string from each start, `##` after the first piece.
+        func greedy(_ word: [Unicode.Scalar]) -> [Int32] {
+            var pieces: [Int32] = []
+            var start = 0
+            while start < word.count {
+                var end = word.count
+                var found: Int32?
+                while start < end {
+                    var candidate = start > 0 ? "##" : ""
+                    candidate.unicodeScalars.append(contentsOf: word[start..<end])
+                    if let token = tokenizer.vocabulary[candidate] {
+                        found = token
+                        break
+                    }
+                    end -= 1
+                }
+                guard let found else { return [tokenizer.unknown] }
+                pieces.append(found)
+                start = end
+            }
+            return pieces
+        }
+        var random = SeededRandom(seed: 11)
+        let parts = ["outlook", "password", "crash", "es", "mail", "x", "o", "ma"]
+        for _ in 0..<300 {
+            let word = (0..<Int.random(in: 1...4, using: &random)).map { _ in
+                parts[Int.random(in: 0..<parts.count, using: &random)]
+            }.joined()
+            let scalars = Array(word.unicodeScalars)
+            #expect(tokenizer.pieces(scalars) == greedy(scalars), "\(word)")
+        }
+    }
+
+    @Test func asciiTextSplitsAsTheUnicodePathSplitsIt() {
+        var random = SeededRandom(seed: 5)
+        for _ in 0..<500 {
+            let text = String(
+                decoding: (0..<Int.random(in: 0...40, using: &random)).map { _ in
+                    UInt8.random(in: 0...127, using: &random)
+                }, as: UTF8.self)
+            #expect(WordPieceTokenizer.words(text) == WordPieceTokenizer.unicodeWords(text), "\(Array(text.utf8))")
+        }
+    }
+
+    @Test func theBestNAreTheSortedBest() {
+        var random = SeededRandom(seed: 8)
+        for _ in 0..<200 {
+            // Few distinct values, so ties are common; zeros are never among the best.
+            let scores = (0..<Int.random(in: 0...300, using: &random)).map { _ in
+                Double(Int.random(in: 0...20, using: &random)) / 4
+            }
+            let limit = Int.random(in: -1...120, using: &random)
+            let expected = scores.enumerated().filter { $0.element > 0 }
+                .sorted { $0.element != $1.element ? $0.element > $1.element : $0.offset < $1.offset }
+                .prefix(max(0, limit)).map(\.offset)
+            #expect(SolutionIndex.top(scores, limit: limit) == Array(expected))
+        }
+    }
+}
