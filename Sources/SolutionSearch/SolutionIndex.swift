@@ -155,7 +155,7 @@ public final class SolutionIndex: Sendable {
     /// What reads a query's meaning: nothing (lexical search), the sentence encoder, or the query encoder
     /// distilled from it.
     public enum QueryEncoding: String, Sendable {
-        case none, sentenceEncoder = "sentence encoder", distilled
+        case none, sentenceEncoder = "sentence encoder", distilled = "distilled query encoder"
     }
 
     public var queryEncoder: QueryEncoding {

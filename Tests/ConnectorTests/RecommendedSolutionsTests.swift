@@ -1,5 +1,6 @@
 import Foundation
 import SolutionSearch
+import Synchronization
 import TestSupport
 import Testing
 import Vapor
@@ -220,4 +221,47 @@ import WireModels
                     from: fx.connector.knowledgeBase(fx.connector.db), logger: fx.connector.logger) == false)
         }
     }
+
+    @Test func refreshesAskedAtOnceRunOneAfterAnotherAndAllReturn() async throws {
+        try await withConnector { fx in
+            let catalog = fx.connector.connector.solutions
+            let knowledgeBase = fx.connector.knowledgeBase(fx.connector.db)
+            let before = catalog.index.count
+            // Sixteen refreshes at once while articles are written one after another: each returns, none overlaps
+            // another, and the last change is indexed. (A queue that re-read "the running build" once spun here for
+            // ever.)
+            let finished = TaskCounter()
+            let all = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for number in 0..<16 {
+                            _ = try await KnowledgeBase(database: fx.connector.db).save(
+                                KnowledgeArticle(id: "burst/\(number)", title: "Burst article \(number) about plotters")
+                            )
+                        }
+                    }
+                    for _ in 0..<16 {
+                        group.addTask {
+                            _ = try await catalog.refresh(from: knowledgeBase, logger: fx.connector.logger)
+                            finished.increment()
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            let done = try await poll(timeout: .seconds(60)) { finished.value == 16 }
+            #expect(done, "\(finished.value) of 16 refreshes returned")
+            if !done { all.cancel() }
+            try await all.value
+            _ = try await catalog.refresh(from: knowledgeBase, logger: fx.connector.logger)
+            #expect(catalog.index.count == before + 16)
+        }
+    }
+}
+
+/// A counter several tasks raise.
+final class TaskCounter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func increment() { count.withLock { $0 += 1 } }
 }

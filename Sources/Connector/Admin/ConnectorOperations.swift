@@ -1,4 +1,5 @@
 import Foundation
+import SolutionSearch
 import Vapor
 import WireModels
 
@@ -138,6 +139,8 @@ package struct ConnectorOperations: Sendable {
 
     /// Whether searches weigh meaning now (the sentence encoder configured and every article's vector at hand).
     package var searchIsSemantic: Bool { app.connector.solutions.index.isSemantic }
+    /// What reads a search's text in the index searches use now.
+    package var searchQueryEncoder: SolutionIndex.QueryEncoding { app.connector.solutions.index.queryEncoder }
 
     /// Whether articles' vectors are being encoded in the background (searches turn semantic after it).
     package var searchIsEncoding: Bool { app.connector.solutions.isEncoding }

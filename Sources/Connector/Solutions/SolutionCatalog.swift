@@ -205,16 +205,19 @@ extension SolutionCatalog {
     }
 }
 
-/// Runs async work one piece at a time (whoever waits may go next; none overlap).
+/// Runs async work one piece at a time, in the order asked (none overlap). Each piece waits for the one asked
+/// before it: a loop that re-read "the running one" could spin on a finished task while its owner waited for the
+/// actor to clear it — a livelock seen when the background encoding and a caller refreshed at once.
 private actor BuildQueue {
-    private var running: Task<Void, Never>?
+    private var last: Task<Void, Never>?
 
     func serially<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        // Re-checked after every wait: another caller may have started in between.
-        while let running { await running.value }
-        let task = Task { try await work() }
-        running = Task { _ = try? await task.value }
-        defer { running = nil }
+        let previous = last
+        let task = Task {
+            await previous?.value
+            return try await work()
+        }
+        last = Task { _ = try? await task.value }
         return try await task.value
     }
 }

@@ -23,8 +23,8 @@ public struct DistilledQueryEncoder: Sendable {
     /// At most this many training texts (chosen by a hash of their text, so a change of a few articles keeps
     /// most of the choice): the encoder reads each one once; more changed the ranking by less than noise.
     public static let maximumTexts = 20000
-    static let iterations: Int32 = 40
-    static let lambda: Float = 1e-4
+    static let iterations = Int32(SolutionIndex.tuning("SS_DISTILL_STEPS")?.first ?? 40)
+    static let lambda = Float(SolutionIndex.tuning("SS_DISTILL_LAMBDA")?.first ?? 1e-4)
 
     /// Learns from `texts` and their vectors from `encoder` (query-length: ``SentenceEncoder/maxQueryTokens``);
     /// nil when there are fewer than `minimum` usable texts or memory runs out. Seconds of CPU for the maximum:

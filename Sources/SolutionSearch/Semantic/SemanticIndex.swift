@@ -22,7 +22,7 @@ public struct SemanticIndex: Sendable {
         SolutionIndex.tuning("SS_QUERY_THREADS")?.first.flatMap { $0.isFinite ? Int(min(8, max(1, $0))) : nil }
         ?? min(2, ProcessInfo.processInfo.activeProcessorCount)
     /// How many of the lexical best are re-scored.
-    static let depth = 100
+    static let depth = Int(SolutionIndex.tuning("SS_DEPTH")?.first ?? 100)
 
     /// The vectors of `articles` from `vectors` (article ID → vector), or nil when one is missing or of another
     /// size: a half-semantic index would favour the articles that have one.
