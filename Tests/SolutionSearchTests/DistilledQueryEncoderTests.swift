@@ -89,24 +89,68 @@ import Testing
         #expect(error < 0.2)
     }
 
-    @Test func dotProductsOfCandidatesMatchTheDefinition() {
+    @Test func halvesRoundAsIEEESays() {
+        var values: [Float] = [
+            0, -0, 1, -1, 0.1, 65504, 65519, 65520, -70000, 1e-5, 6.0e-8, 5.96e-8, 2.98e-8, 2.99e-8, 1e-9,
+            .infinity, -.infinity, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 6.1035156e-05, 6.1e-05,
+        ]
+        var random = SeededRandom(seed: 16)
+        values += (0..<2000).map { _ in Float(bitPattern: UInt32.random(in: 0...UInt32.max, using: &random)) }
+            .filter { !$0.isNaN }
+        var halves = [UInt16](repeating: 0, count: values.count)
+        halves.withUnsafeMutableBufferPointer { ek_to_f16(values, values.count, $0.baseAddress) }
+        var back = [Float](repeating: .nan, count: values.count)
+        back.withUnsafeMutableBufferPointer { ek_from_f16(halves, halves.count, $0.baseAddress) }
+        for (index, value) in values.enumerated() {
+            // Swift's Float16 rounds to nearest even, as IEEE 754 asks.
+            #expect(halves[index] == Float16(value).bitPattern, "\(value)")
+            #expect(back[index] == Float(Float16(value)), "\(value)")
+        }
+        var nan = [UInt16](repeating: 0, count: 1)
+        nan.withUnsafeMutableBufferPointer { ek_to_f16([Float.nan], 1, $0.baseAddress) }
+        #expect(Float16(bitPattern: nan[0]).isNaN)
+    }
+
+    @Test func dotProductsAndSumsOfHalfRowsMatchTheDefinition() {
         var random = SeededRandom(seed: 3)
         for dims in [1, 7, 8, 9, 384] {
-            let rows = (0..<20 * dims).map { _ in Float.random(in: -1...1, using: &random) }
+            let floats = (0..<20 * dims).map { _ in Float.random(in: -1...1, using: &random) }
+            let rows = floats.map { Float16($0).bitPattern }
             let query = (0..<dims).map { _ in Float.random(in: -1...1, using: &random) }
             let positions: [Int32] = [19, 0, 5, 5, 12]
-            var out = [Float](repeating: .nan, count: positions.count + 1)
-            out.withUnsafeMutableBufferPointer {
-                ek_dot_rows(query, rows, positions, positions.count, dims, $0.baseAddress)
-            }
-            for (index, position) in positions.enumerated() {
-                let expected = (0..<dims).reduce(0.0) {
-                    $0 + Double(query[$1]) * Double(rows[Int(position) * dims + $1])
+            for fast in [true, false] {
+                var out = [Float](repeating: .nan, count: positions.count + 1)
+                out.withUnsafeMutableBufferPointer {
+                    if fast {
+                        ek_dot_rows_f16(query, rows, positions, positions.count, dims, $0.baseAddress)
+                    } else {
+                        ek_dot_rows_f16_plain(query, rows, positions, positions.count, dims, $0.baseAddress)
+                    }
                 }
-                #expect(abs(Double(out[index]) - expected) < 1e-4)
+                var sum = [Float](repeating: 1, count: dims + 1)
+                sum.withUnsafeMutableBufferPointer {
+                    if fast {
+                        ek_add_rows_f16(rows, positions, positions.count, dims, $0.baseAddress)
+                    } else {
+                        ek_add_rows_f16_plain(rows, positions, positions.count, dims, $0.baseAddress)
+                    }
+                }
+                for (index, position) in positions.enumerated() {
+                    let expected = (0..<dims).reduce(0.0) {
+                        $0 + Double(query[$1]) * Double(Float(Float16(bitPattern: rows[Int(position) * dims + $1])))
+                    }
+                    #expect(abs(Double(out[index]) - expected) < 1e-4)
+                }
+                for d in 0..<dims {
+                    let expected = positions.reduce(1.0) {
+                        $0 + Double(Float(Float16(bitPattern: rows[Int($1) * dims + d])))
+                    }
+                    #expect(abs(Double(sum[d]) - expected) < 1e-4)
+                }
+                // Nothing written past `count` or `dims`.
+                #expect(out[positions.count].isNaN)
+                #expect(sum[dims] == 1)
             }
-            // Nothing written past `count`.
-            #expect(out[positions.count].isNaN)
         }
     }
 

@@ -10,8 +10,8 @@ import Foundation
 public struct DistilledQueryEncoder: Sendable {
     /// Word-piece number → row in `rows`, -1 for pieces no training text held (left out).
     let rowOf: [Int32]
-    /// One vector per known piece, row by row.
-    let rows: [Float]
+    /// One vector per known piece, row by row, as halves (``CEncoderKernels/ek_to_f16``).
+    let rows: [UInt16]
     let dimensions: Int
     let tokenizer: WordPieceTokenizer
     /// How many texts it learned from.
@@ -60,7 +60,9 @@ public struct DistilledQueryEncoder: Sendable {
         var table = [Int32](repeating: -1, count: Int(rowOf.keys.max() ?? 0) + 1)
         for (piece, row) in rowOf where piece >= 0 { table[Int(piece)] = row }
         self.rowOf = table
-        self.rows = rows
+        var halves = [UInt16](repeating: 0, count: rows.count)
+        halves.withUnsafeMutableBufferPointer { ek_to_f16(rows, rows.count, $0.baseAddress) }
+        self.rows = halves
         self.dimensions = dimensions
         self.tokenizer = encoder.tokenizer
         self.trainedOn = count
@@ -74,19 +76,13 @@ public struct DistilledQueryEncoder: Sendable {
 
     /// The unit vector of `text`: the mean of its known pieces' rows, normalised; nil when it has none.
     public func encode(_ text: String) -> [Float]? {
-        var sum = [Float](repeating: 0, count: dimensions)
-        var known = 0
-        rows.withUnsafeBufferPointer { rows in
-            sum.withUnsafeMutableBufferPointer { sum in
-                for piece in Self.pieces(of: text, tokenizer: tokenizer) {
-                    guard piece >= 0, Int(piece) < rowOf.count, rowOf[Int(piece)] >= 0 else { continue }
-                    let start = Int(rowOf[Int(piece)]) * dimensions
-                    for index in 0..<dimensions { sum[index] += rows[start + index] }
-                    known += 1
-                }
-            }
+        let known = Self.pieces(of: text, tokenizer: tokenizer).compactMap { piece -> Int32? in
+            guard piece >= 0, Int(piece) < rowOf.count, rowOf[Int(piece)] >= 0 else { return nil }
+            return rowOf[Int(piece)]
         }
-        guard known > 0 else { return nil }
+        guard !known.isEmpty else { return nil }
+        var sum = [Float](repeating: 0, count: dimensions)
+        sum.withUnsafeMutableBufferPointer { ek_add_rows_f16(rows, known, known.count, dimensions, $0.baseAddress) }
         let norm = sum.reduce(0) { $0 + $1 * $1 }.squareRoot()
         guard norm > 0, norm.isFinite else { return nil }
         return sum.map { $0 / norm }

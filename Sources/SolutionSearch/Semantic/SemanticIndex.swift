@@ -8,8 +8,8 @@ import Synchronization
 /// (vague tickets, "freezes" for "pauses"), while the lexical part keeps error codes and exact messages first.
 public struct SemanticIndex: Sendable {
     public let encoder: SentenceEncoder
-    /// count × dimensions, row by row in the index's article order.
-    let vectors: [Float]
+    /// count × dimensions halves (``CEncoderKernels/ek_to_f16``), row by row in the index's article order.
+    let vectors: [UInt16]
     /// The query encoder learned from the sentence encoder, when the knowledge base has enough text to learn from.
     public let distilled: DistilledQueryEncoder?
     /// The vectors of recent queries: an incident's text is searched again each time its tab opens.
@@ -38,7 +38,9 @@ public struct SemanticIndex: Sendable {
             flat.append(contentsOf: vector)
         }
         self.encoder = encoder
-        self.vectors = flat
+        var halves = [UInt16](repeating: 0, count: flat.count)
+        halves.withUnsafeMutableBufferPointer { ek_to_f16(flat, flat.count, $0.baseAddress) }
+        self.vectors = halves
         self.distilled =
             queryTraining.isEmpty
             ? nil : DistilledQueryEncoder(encoder: encoder, texts: queryTraining, minimum: minimum)
@@ -72,7 +74,7 @@ public struct SemanticIndex: Sendable {
         var out = [Float](repeating: 0, count: positions.count)
         positions.withUnsafeBufferPointer { positions in
             out.withUnsafeMutableBufferPointer { out in
-                ek_dot_rows(
+                ek_dot_rows_f16(
                     query, vectors, positions.baseAddress, positions.count, query.count, out.baseAddress)
             }
         }
