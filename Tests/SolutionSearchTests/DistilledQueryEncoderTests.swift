@@ -275,6 +275,32 @@ import Testing
         #expect(DistilledQueryEncoder.trainingTexts(of: [long]).first?.split(separator: " ").count == 60)
     }
 
+    @Test func oddTextNeverTrapsLearningOrEncoding() throws {
+        let (_, learned, _, folder) = try Self.tinyEncoder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let distilled = try #require(learned)
+        var random = SeededRandom(seed: 9)
+        let alphabet = Array(
+            "outlook mail crashes password \u{0}\u{7}\t\n\r.!?-*|#> é\u{301}ß日本語😀\u{200B}\u{FFFD}x##OUTLOOK")
+        func text() -> String {
+            String((0..<Int.random(in: 0...200, using: &random)).map { _ in alphabet.randomElement(using: &random)! })
+        }
+        for _ in 0..<300 {
+            if let vector = distilled.encode(text()) {
+                #expect(vector.count == 8 && vector.allSatisfy { $0.isFinite })
+            }
+        }
+        let articles = (0..<40).map {
+            Article(
+                id: "odd/\($0)", title: text(), product: "Outlook", url: "https://x.test", description: text(),
+                symptoms: text(), cause: text(), resolution: text(), body: text())
+        }
+        let texts = DistilledQueryEncoder.trainingTexts(of: articles, limit: 50)
+        #expect(texts.count <= 50)
+        #expect(Set(texts.map { $0.lowercased() }).count == texts.count)
+        #expect(texts.allSatisfy { $0.split(separator: " ").count >= 3 && $0.split(separator: " ").count <= 60 })
+    }
+
     @Test func theTriesPiecesAreTheGreedyLongestPieces() throws {
         let folder = try TinyEncoderTests.folder(model: TinyEncoderTests.safetensors())
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -93,8 +93,24 @@ public struct DistilledQueryEncoder: Sendable {
     /// the knowledge base's own language, the way problems are described in it. Cleaned (list and table marks
     /// off, at most 60 words), without lines mostly of symbols (code, numbers) and repeats, at most `limit`, chosen by a hash of the text.
     public static func trainingTexts(of articles: [Article], limit: Int = maximumTexts) -> [String] {
-        var seen: Set<String> = []
-        var chosen: [(hash: UInt64, text: String)] = []
+        guard limit > 0 else { return [] }
+        // The `limit` texts of the smallest hashes (of the lower-cased text, so repeats that differ in case are
+        // one), kept in a heap with the largest on top: a knowledge base of 50,000 articles has millions of
+        // sentences, and only the chosen ones are held.
+        var heap: [(hash: UInt64, text: String)] = []
+        var kept: Set<UInt64> = []
+        func siftDown(_ start: Int) {
+            var parent = start
+            while true {
+                let left = 2 * parent + 1
+                guard left < heap.count else { return }
+                var child = left
+                if left + 1 < heap.count, heap[left + 1].hash > heap[left].hash { child = left + 1 }
+                guard heap[child].hash > heap[parent].hash else { return }
+                heap.swapAt(child, parent)
+                parent = child
+            }
+        }
         func add(_ raw: Substring) {
             let words = raw.split(whereSeparator: \.isWhitespace)
             guard words.count >= 3 else { return }
@@ -104,8 +120,22 @@ public struct DistilledQueryEncoder: Sendable {
             while let last = text.last, marks.contains(last) { text.removeLast() }
             let letters = text.unicodeScalars.reduce(0) { $0 + (CharacterSet.letters.contains($1) ? 1 : 0) }
             guard text.split(separator: " ").count >= 3, letters * 10 >= text.unicodeScalars.count * 6 else { return }
-            guard seen.insert(text.lowercased()).inserted else { return }
-            chosen.append((fnv1a(text), text))
+            let hash = fnv1a(text.lowercased())
+            guard !kept.contains(hash) else { return }
+            if heap.count < limit {
+                kept.insert(hash)
+                heap.append((hash, text))
+                var child = heap.count - 1
+                while child > 0, heap[(child - 1) / 2].hash < heap[child].hash {
+                    heap.swapAt(child, (child - 1) / 2)
+                    child = (child - 1) / 2
+                }
+            } else if hash < heap[0].hash {
+                kept.remove(heap[0].hash)
+                kept.insert(hash)
+                heap[0] = (hash, text)
+                siftDown(0)
+            }
         }
         for article in articles {
             add(Substring(article.title))
@@ -121,8 +151,7 @@ public struct DistilledQueryEncoder: Sendable {
             }
             for (first, second) in zip(symptoms, symptoms.dropFirst()) { add(Substring("\(first) \(second)")) }
         }
-        chosen.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.text < $1.text }
-        return chosen.prefix(max(0, limit)).map(\.text)
+        return heap.sorted { $0.hash < $1.hash }.map(\.text)
     }
 
     /// A line cut after `.`, `!` or `?` followed by white space.
