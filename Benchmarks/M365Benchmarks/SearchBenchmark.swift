@@ -127,8 +127,10 @@ enum SearchBenchmark {
         print(
             String(
                 format:
-                    "  semantic index with the distilled query encoder built in %.2f s (the lexical index alone: see above), resident memory +%.0f MB",
-                indexSeconds, Double(residentBytes() - beforeDistilled) / 1_048_576))
+                    "  semantic index with the distilled query encoder built in %.2f s (the lexical index alone: see above), resident memory +%.0f MB with the lexical index; the query encoder: %d pieces, %.1f MB",
+                indexSeconds, Double(residentBytes() - beforeDistilled) / 1_048_576,
+                distilled.distilledQueryEncoder?.pieceCount ?? 0,
+                Double(distilled.distilledQueryEncoder?.bytes ?? 0) / 1_048_576))
         for (name, queries) in sets {
             let encoding = latency(queries.map(\.text), passes: max(1, passes / 4)) {
                 _ = encoder.encode($0, limit: SentenceEncoder.maxQueryTokens)

@@ -16,6 +16,9 @@ public struct DistilledQueryEncoder: Sendable {
     let tokenizer: WordPieceTokenizer
     /// How many texts it learned from.
     public let trainedOn: Int
+    /// How many word pieces it has a vector for, and the bytes those vectors take.
+    public var pieceCount: Int { dimensions > 0 ? rows.count / dimensions : 0 }
+    public var bytes: Int { rows.count * MemoryLayout<UInt16>.size + rowOf.count * MemoryLayout<Int32>.size }
 
     /// Fewer training texts than this learn too little vocabulary: the sentence encoder then encodes queries
     /// (a knowledge base of a few dozen articles has a few hundred sentences).
