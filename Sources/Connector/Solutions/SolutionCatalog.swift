@@ -14,6 +14,9 @@ import Synchronization
 /// background while searches stay lexical, and the index is rebuilt when they are done.
 package final class SolutionCatalog: Sendable {
     package static let refreshInterval: TimeInterval = 10
+    static let encodingMessage =
+        "Encoding articles for semantic search, and sentences to learn a query encoder from; "
+        + "searches are lexical until the articles are done"
 
     private struct Snapshot: Sendable {
         let index: SolutionIndex
@@ -127,7 +130,7 @@ package final class SolutionCatalog: Sendable {
                 let vectors = ArticleVectors(database: knowledgeBase.database)
                 let started = ContinuousClock.now
                 logger.notice(
-                    "Encoding articles for semantic search, and sentences to learn a query encoder from; searches are lexical until the articles are done",
+                    "\(Self.encodingMessage)",
                     metadata: [
                         "articles": "\(missing.count)", "sentences": "\(sentences.count)",
                         "model": "\(encoder.modelName)",
@@ -188,8 +191,9 @@ package final class SolutionCatalog: Sendable {
 }
 
 extension SolutionCatalog {
-    /// Builds an index (and learns its query encoder) on a dispatch queue: a build is seconds of CPU for a large knowledge base, and holding one
-    /// of the few cooperative threads that long would stall every service's requests in this process.
+    /// Builds an index (and learns its query encoder) on a dispatch queue: a build is seconds of CPU for a large
+    /// knowledge base, and holding one of the few cooperative threads that long would stall every service's
+    /// requests in this process.
     fileprivate func build(
         _ articles: [Article], semantic: (encoder: SentenceEncoder, vectors: [String: [Float]])?,
         queryTraining: [(text: String, vector: [Float])]

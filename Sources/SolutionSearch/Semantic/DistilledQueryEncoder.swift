@@ -94,7 +94,8 @@ public struct DistilledQueryEncoder: Sendable {
     /// The texts a query encoder learns from: each article's title and description, the sentences of its
     /// symptoms, cause, resolution and body, and pairs of adjacent symptom sentences (a ticket often has two) —
     /// the knowledge base's own language, the way problems are described in it. Cleaned (list and table marks
-    /// off, at most 60 words), without lines mostly of symbols (code, numbers) and repeats, at most `limit`, chosen by a hash of the text.
+    /// off, at most 60 words), without lines mostly of symbols (code, numbers) and repeats, at most `limit`,
+    /// chosen by a hash of the text.
     public static func trainingTexts(of articles: [Article], limit: Int = maximumTexts) -> [String] {
         guard limit > 0 else { return [] }
         // The `limit` texts of the smallest hashes (of the lower-cased text, so repeats that differ in case are
