@@ -2,6 +2,7 @@ import Foundation
 import SolutionSearch
 import Testing
 import Vapor
+import WireModels
 
 @testable import Connector
 
@@ -24,6 +25,31 @@ import Vapor
                     == "starter/outlook-repeated-password-prompts")
             #expect(index.search("no record button in the teams meeting").first?.id == "starter/teams-no-record-button")
             #expect(index.search("OD4B error 0x8004de40").first?.id == "starter/onedrive-sign-in-0x8004de40")
+        }
+    }
+
+    @Test func changesMadeAtOnceAllLand() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kb-at-once-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await withConnector(database: .sqliteFile(folder.appendingPathComponent("connector.sqlite"))) { fx in
+            // Sixteen saves and retirements at once on an SQLite file, as the Connector runs by default: each reads
+            // before it writes, and they wait for one another instead of failing with "database is locked".
+            let knowledgeBase = KnowledgeBase(database: fx.connector.db)
+            let before = try await knowledgeBase.revision()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for number in 0..<16 {
+                    group.addTask {
+                        _ = try await knowledgeBase.save(
+                            KnowledgeArticle(id: "at-once/\(number)", title: "Article \(number) written at once"))
+                        if number % 4 == 0 { _ = try await knowledgeBase.retire(id: "at-once/\(number)") }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let articles = try await knowledgeBase.articles()
+            #expect(articles.filter { $0.id.hasPrefix("at-once/") }.count == 12)
+            #expect(try await knowledgeBase.revision() == before + 20)
         }
     }
 

@@ -52,6 +52,7 @@ package struct KnowledgeBase: Sendable {
             let stamp = now().timeIntervalSince1970
             let (inserted, updated) = try await database.transaction { database -> (Int, Int) in
                 let sql = try database.asSQL()
+                try await Self.lockForWriting(sql)
                 let existing = Set(
                     try await sql.select().column("article_id").from(Self.table)
                         .where("article_id", .in, batch.map(\.id)).all()
@@ -110,6 +111,7 @@ package struct KnowledgeBase: Sendable {
         let stamp = now().timeIntervalSince1970
         let created = try await database.transaction { database -> Bool in
             let sql = try database.asSQL()
+            try await Self.lockForWriting(sql)
             let exists =
                 try await sql.select().column("article_id").from(Self.table)
                 .where("article_id", .equal, article.id).first() != nil
@@ -133,6 +135,7 @@ package struct KnowledgeBase: Sendable {
         let stamp = now().timeIntervalSince1970
         let found = try await database.transaction { database -> Bool in
             let sql = try database.asSQL()
+            try await Self.lockForWriting(sql)
             guard
                 try await sql.select().column("article_id").from(Self.table).where("article_id", .equal, id)
                     .first() != nil
@@ -152,6 +155,12 @@ package struct KnowledgeBase: Sendable {
     }
 
     static let stateTable = "connector_kb_state"
+
+    /// Each change reads (does the article exist?) before it writes: on SQLite it takes the write lock first, so
+    /// changes made at once wait for each other instead of failing.
+    private static func lockForWriting(_ sql: any SQLDatabase) async throws {
+        try await sql.lockForWriting(table: stateTable, column: "revision")
+    }
 
     /// Moves the revision on, inside the transaction of a change.
     private static func advanceRevision(_ sql: any SQLDatabase) async throws {

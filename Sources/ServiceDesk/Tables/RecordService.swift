@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import SQLKit
+import ServerSupport
 import Synchronization
 import Vapor
 
@@ -41,12 +42,7 @@ struct RecordService: Sendable {
         let (app, userName) = (self.app, self.userName)
         let result = try await database.transaction { database in
             guard let sql = database as? any SQLDatabase else { throw DeskError.internalError }
-            // SQLite begins transactions deferred: one that reads before it writes cannot wait for another
-            // writer and fails at once ("database is locked"). Writing first takes the write lock up front, as
-            // BEGIN IMMEDIATE would, so the connection waits its turn instead.
-            if sql.dialect.name == "sqlite" {
-                try await sql.raw("UPDATE \(ident: NumberCounter.schema) SET last = last WHERE 0 = 1").run()
-            }
+            try await sql.lockForWriting(table: NumberCounter.schema, column: "last")
             return try await body(Writer(sql: sql, app: app, userName: userName, touched: touched))
         }
         DeskCaches.forget(after: touched.names.withLock { $0 }, in: app)
