@@ -455,40 +455,14 @@ public final class SolutionIndex: Sendable {
         // The limit may come from a request: never more than there are documents.
         let limit = min(limit, scores.count)
         guard limit > 0 else { return [] }
-        // A heap of the best so far with the weakest on top (lower score, or the same score and later): each
-        // document costs one comparison unless it enters.
-        func weaker(_ a: (Int, Double), _ b: (Int, Double)) -> Bool { a.1 != b.1 ? a.1 < b.1 : a.0 > b.0 }
-        var heap: [(Int, Double)] = []
-        heap.reserveCapacity(limit)
-        func siftDown(_ start: Int) {
-            var parent = start
-            while true {
-                let left = 2 * parent + 1
-                guard left < heap.count else { return }
-                var child = left
-                if left + 1 < heap.count, weaker(heap[left + 1], heap[left]) { child = left + 1 }
-                guard weaker(heap[child], heap[parent]) else { return }
-                heap.swapAt(child, parent)
-                parent = child
-            }
-        }
-        for (index, score) in scores.enumerated() where score > 0 {
-            if heap.count < limit {
-                heap.append((index, score))
-                var child = heap.count - 1
-                while child > 0 {
-                    let parent = (child - 1) / 2
-                    guard weaker(heap[child], heap[parent]) else { break }
-                    heap.swapAt(child, parent)
-                    child = parent
-                }
-            } else if weaker(heap[0], (index, score)) {
-                heap[0] = (index, score)
-                siftDown(0)
-            }
-        }
-        heap.sort { weaker($1, $0) }
-        return heap.map(\.0)
+        var best = BestOf<ByScore>(capacity: limit)
+        for (index, score) in scores.enumerated() where score > 0 { best.offer((index, score)) }
+        return best.sorted().map(\.0)
+    }
+
+    /// Weaker: a lower score, or the same score and a later document.
+    enum ByScore: Ranking {
+        static func weaker(_ a: (Int, Double), _ b: (Int, Double)) -> Bool { a.1 != b.1 ? a.1 < b.1 : a.0 > b.0 }
     }
 }
 

@@ -99,22 +99,9 @@ public struct DistilledQueryEncoder: Sendable {
     public static func trainingTexts(of articles: [Article], limit: Int = maximumTexts) -> [String] {
         guard limit > 0 else { return [] }
         // The `limit` texts of the smallest hashes (of the lower-cased text, so repeats that differ in case are
-        // one), kept in a heap with the largest on top: a knowledge base of 50,000 articles has millions of
-        // sentences, and only the chosen ones are held.
-        var heap: [(hash: UInt64, text: String)] = []
+        // one): a knowledge base of 50,000 articles has millions of sentences, and only the chosen ones are held.
+        var chosen = BestOf<SmallestHash>(capacity: limit)
         var kept: Set<UInt64> = []
-        func siftDown(_ start: Int) {
-            var parent = start
-            while true {
-                let left = 2 * parent + 1
-                guard left < heap.count else { return }
-                var child = left
-                if left + 1 < heap.count, heap[left + 1].hash > heap[left].hash { child = left + 1 }
-                guard heap[child].hash > heap[parent].hash else { return }
-                heap.swapAt(child, parent)
-                parent = child
-            }
-        }
         func add(_ raw: Substring) {
             let words = raw.split(whereSeparator: \.isWhitespace)
             guard words.count >= 3 else { return }
@@ -126,20 +113,9 @@ public struct DistilledQueryEncoder: Sendable {
             guard text.split(separator: " ").count >= 3, letters * 10 >= text.unicodeScalars.count * 6 else { return }
             let hash = fnv1a(text.lowercased())
             guard !kept.contains(hash) else { return }
-            if heap.count < limit {
-                kept.insert(hash)
-                heap.append((hash, text))
-                var child = heap.count - 1
-                while child > 0, heap[(child - 1) / 2].hash < heap[child].hash {
-                    heap.swapAt(child, (child - 1) / 2)
-                    child = (child - 1) / 2
-                }
-            } else if hash < heap[0].hash {
-                kept.remove(heap[0].hash)
-                kept.insert(hash)
-                heap[0] = (hash, text)
-                siftDown(0)
-            }
+            let (entered, pushedOut) = chosen.offer((hash, text))
+            if entered { kept.insert(hash) }
+            if let pushedOut { kept.remove(pushedOut.hash) }
         }
         for article in articles {
             add(Substring(article.title))
@@ -155,7 +131,14 @@ public struct DistilledQueryEncoder: Sendable {
             }
             for (first, second) in zip(symptoms, symptoms.dropFirst()) { add(Substring("\(first) \(second)")) }
         }
-        return heap.sorted { $0.hash < $1.hash }.map(\.text)
+        return chosen.sorted().map(\.text)
+    }
+
+    /// Weaker: a larger hash (the smallest are kept).
+    enum SmallestHash: Ranking {
+        static func weaker(_ a: (hash: UInt64, text: String), _ b: (hash: UInt64, text: String)) -> Bool {
+            a.hash > b.hash
+        }
     }
 
     /// A line cut after `.`, `!` or `?` followed by white space.
