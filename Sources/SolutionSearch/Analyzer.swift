@@ -10,7 +10,17 @@ enum Analyzer {
         var index = 0
         func flush() {
             if !current.isEmpty {
-                if current.count <= 64 { tokens.append(String(decoding: current, as: UTF8.self)) }
+                if current.count <= 64 {
+                    if let split = unitSplit(current) {
+                        // The amount itself is no code and rarely the amount an article names; the bits of an
+                        // architecture (`64bit`) are.
+                        let unit = String(decoding: current[split...], as: UTF8.self)
+                        if unit.hasPrefix("bit") { tokens.append(String(decoding: current[..<split], as: UTF8.self)) }
+                        tokens.append(unit)
+                    } else {
+                        tokens.append(String(decoding: current, as: UTF8.self))
+                    }
+                }
                 current.removeAll(keepingCapacity: true)
             }
         }
@@ -42,6 +52,22 @@ enum Analyzer {
         flush()
         return tokens
     }
+
+    /// Where an amount written together with its unit (`20gb`, `500ms`, `64bit`, `30secs`) splits: the unit is a
+    /// word articles write apart (`20 GB`, `64-bit`); nil for anything else, so codes (`0x8004de40`, `2fa`, `404s`)
+    /// stay whole.
+    private static func unitSplit(_ token: [UInt8]) -> Int? {
+        guard let first = token.first, first >= 48 && first <= 57 else { return nil }
+        var split = 0
+        while split < token.count, (token[split] >= 48 && token[split] <= 57) || token[split] == 46 { split += 1 }
+        guard split < token.count, token[split - 1] != 46, token.count - split <= 5 else { return nil }
+        return units.contains(String(decoding: token[split...], as: UTF8.self)) ? split : nil
+    }
+
+    static let units: Set<String> = [
+        "kb", "mb", "gb", "tb", "gig", "gigs", "meg", "megs", "kbps", "mbps", "gbps", "bit", "bits", "ms", "sec",
+        "secs", "min", "mins", "hr", "hrs", "px",
+    ]
 
     private static func isAlpha(_ byte: UInt8) -> Bool {
         (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90)

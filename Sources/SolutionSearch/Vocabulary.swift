@@ -39,8 +39,9 @@ enum Vocabulary {
         "inbox": ["inbox", "mailbox"], "outlook": ["outlook"], "onprem": ["premises"], "prem": ["premises"],
         "migrate": ["migration", "move"], "migrating": ["migration", "move"], "syncing": ["sync", "synchronization"],
         "deleted": ["delete", "removed"], "crash": ["crash", "stop", "responding"],
-        "crashes": ["crash", "stop", "responding"], "freezes": ["hang", "stop", "responding"],
-        "frozen": ["hang", "stop", "responding"], "slow": ["slow", "performance"],
+        "crashes": ["crash", "stop", "responding"], "freezes": ["hang", "stop", "responding", "pause"],
+        "frozen": ["hang", "stop", "responding", "pause"], "freeze": ["hang", "stop", "responding", "pause"],
+        "freezing": ["hang", "stop", "responding", "pause"], "slow": ["slow", "performance"],
         // How people write to a service desk, and how articles say it.
         "coworker": ["user"], "coworkers": ["user"], "colleague": ["user"], "colleagues": ["user"],
         "employee": ["user"], "employees": ["user"], "staff": ["user"], "someone": ["user"],
@@ -50,6 +51,9 @@ enum Vocabulary {
         "laptop": ["computer"], "pc": ["computer"], "desktop": ["computer"],
         "vanished": ["missing"], "disappeared": ["missing"], "gone": ["missing"],
         "storage": ["quota", "size"], "full": ["quota"],
+        // Units as people shorten them (the analyzer reads `20gb` as `gb`).
+        "gig": ["gb"], "gigs": ["gb"], "meg": ["mb"], "megs": ["mb"], "sec": ["seconds"], "secs": ["seconds"],
+        "min": ["minutes"], "mins": ["minutes"], "hr": ["hours"], "hrs": ["hours"],
     ]
 
     /// Words that name a product, pointing at the corpus's product names.

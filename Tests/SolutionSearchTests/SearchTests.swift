@@ -140,6 +140,29 @@ import Testing
         #expect(!Analyzer.isCode("12"))
     }
 
+    @Test func amountsGluedToTheirUnitReadAsTheUnit() {
+        // Users write `20gb`, articles `20 GB`: the unit is the word both share; the amount is no error code.
+        #expect(Analyzer.tokens("pst over 20GB, pauses 500ms") == ["pst", "over", "gb", "pauses", "ms"])
+        #expect(Analyzer.tokens("1.5gb file") == ["gb", "file"])
+        // An architecture's bits are what articles name (`64-bit`).
+        #expect(Analyzer.tokens("64bit office") == ["64", "bit", "office"])
+        // Codes, versions and anything else that starts with digits stay whole.
+        #expect(
+            Analyzer.tokens("2fa 404s 0x80070005 5.7.133 365mb. 10gbx") == [
+                "2fa", "404s", "0x80070005", "5.7.133", "mb", "10gbx",
+            ])
+        #expect(Analyzer.tokens("o365 m365gb") == ["o365", "m365gb"])
+        let index = SolutionIndex(articles: [
+            Article(
+                id: "large-file", title: "Application pauses with a data file in a cached mode profile",
+                product: "Outlook", url: "", description: "", symptoms: "The data file is 10 GB or more.", body: ""),
+            Article(
+                id: "shared-file", title: "Application pauses with a data file on a share", product: "Outlook",
+                url: "", description: "", symptoms: "The data file is on a network share.", body: ""),
+        ])
+        #expect(index.search("app freezing, my data file is 20gb").first?.id == "large-file")
+    }
+
     @Test func errorCodesAndMessagesFindTheirArticle() {
         #expect(best("onedrive wont sign in 0x8004de40") == "onedrive/sync-error")
         #expect(best("mail to the team list bounces with 550 5.7.133") == "exchange/ndr-550")
