@@ -51,6 +51,16 @@ enum Vocabulary {
         "laptop": ["computer"], "pc": ["computer"], "desktop": ["computer"],
         "vanished": ["missing"], "disappeared": ["missing"], "gone": ["missing"],
         "storage": ["quota", "size"], "full": ["quota"],
+        // Service desk shorthand the articles spell out.
+        "acct": ["account"], "acc": ["account"], "auth": ["authentication"], "config": ["configuration"],
+        "configs": ["configuration"], "cert": ["certificate"], "certs": ["certificate"], "perm": ["permission"],
+        "perms": ["permission"], "creds": ["credentials"], "attch": ["attachment"], "fwd": ["forward"],
+        "fw": ["forward"], "dm": ["chat", "message"], "vid": ["video"], "mic": ["microphone", "audio"],
+        "cam": ["camera", "video"], "win10": ["windows", "10"], "w10": ["windows", "10"], "win11": ["windows", "11"],
+        "w11": ["windows", "11"], "ppl": ["user"], "mgr": ["manager"], "dept": ["department"],
+        "addr": ["address"], "notif": ["notification"], "notifs": ["notification"], "sched": ["schedule"],
+        "lic": ["license"], "mbx": ["mailbox"], "prefs": ["preferences"], "info": ["information"],
+        "org": ["organization"],
         // Units as people shorten them (the analyzer reads `20gb` as `gb`).
         "gig": ["gb"], "gigs": ["gb"], "meg": ["mb"], "megs": ["mb"], "sec": ["seconds"], "secs": ["seconds"],
         "min": ["minutes"], "mins": ["minutes"], "hr": ["hours"], "hrs": ["hours"],

@@ -59,6 +59,20 @@ import Testing
         #expect(!runs.contains(index.postings["macbooks"]!.start))
     }
 
+    @Test func serviceDeskShorthandReadsAsTheArticlesWords() {
+        let articles = (0..<3).map {
+            Article(
+                id: "\($0)", title: "Account certificate permission credentials", product: "", url: "",
+                description: "Seconds on Windows 10")
+        }
+        let index = SolutionIndex(articles: articles)
+        let runs = QueryPlan(text: "acct cert perms creds 30secs win10", product: nil, index: index).terms.map(
+            \.run.start)
+        for word in ["account", "certificate", "permission", "credentials", "seconds", "windows", "10"] {
+            #expect(runs.contains(index.postings[word]!.start), "\(word)")
+        }
+    }
+
     @Test func queryWordsStandingCloseTogetherRankHigher() {
         // The same words and lengths; only how far apart "calendar" and "sync" stand differs.
         let far = Article(
