@@ -90,6 +90,9 @@ enum ConnectorHealthBenchmark {
         _ = try await ConnectorOperations(app: connector).refreshIndex()
         let semantic = ConnectorOperations(app: connector).searchIsSemantic
         let queryEncoder = ConnectorOperations(app: connector).searchQueryEncoder
+        if semantic, queryEncoder == .distilled {
+            try await editsUntilSearchable(knowledgeBase, ConnectorOperations(app: connector))
+        }
 
         try await connector.server.start(address: .hostname("127.0.0.1", port: 0))
         let base = "http://127.0.0.1:\((connector.guardedServer?.localAddress?.port)!)"
@@ -174,6 +177,48 @@ enum ConnectorHealthBenchmark {
         try await http.shutdown()
         try await connector.drainAndShutdown()
         try await bench.stop()
+    }
+
+    /// An administrator's edit until it is searchable (the save and the rebuild, as the admin API answers): the
+    /// edited article and its new sentences are encoded during the rebuild; the query encoder is kept when the
+    /// edit's words are known, and learned again when new ones come (what every edit cost before).
+    static func editsUntilSearchable(_ knowledgeBase: KnowledgeBase, _ operations: ConnectorOperations) async throws {
+        let ids = try await knowledgeBase.articles().map(\.id)
+        var kept: [Double] = []
+        var learned: [Double] = []
+        func edit(_ id: String, _ change: (inout KnowledgeArticle) -> Void) async throws {
+            guard var article = try await knowledgeBase.article(id: id) else { return }
+            change(&article)
+            let learnings = operations.searchQueryEncoderLearnings
+            let started = ContinuousClock.now
+            _ = try await knowledgeBase.save(article)
+            _ = try await operations.refreshIndex()
+            let seconds = Double((ContinuousClock.now - started) / .microseconds(1)) / 1e6
+            if operations.searchQueryEncoderLearnings > learnings {
+                learned.append(seconds)
+            } else {
+                kept.append(seconds)
+            }
+        }
+        for (number, id) in ids.prefix(5).enumerated() {
+            // Its own title as its description: words the knowledge base has.
+            try await edit(id) { $0.description = "\($0.title) (\(number))." }
+        }
+        for (number, id) in ids.dropFirst(5).prefix(3).enumerated() {
+            // Twenty sentences with words it has never seen: some are among the sentences it learns from.
+            try await edit(id) { article in
+                article.body += (0..<20).map { " The zeppelin \(number) met quokka number \($0) near the axolotl." }
+                    .joined()
+            }
+        }
+        let median = { (values: [Double]) in values.isEmpty ? 0 : values.sorted()[values.count / 2] }
+        print(
+            String(
+                format:
+                    "Edit until searchable (save + rebuild, %d articles): query encoder kept %.2f s (median of %d), "
+                    + "learned again %.2f s (median of %d): %.0f%%",
+                ids.count, median(kept), kept.count, median(learned), learned.count,
+                median(learned) > 0 ? median(kept) / median(learned) * 100 : 0))
     }
 
     static func token(_ identityURL: String, tenant: String, app: IdentityAdmin.App, resource: String) async throws

@@ -19,6 +19,12 @@ struct BestOf<Order: Ranking> {
 
     private func weaker(_ a: Element, _ b: Element) -> Bool { Order.weaker(a, b) }
 
+    /// Whether `element` would be kept if offered now: there is room, or it is stronger than the weakest.
+    func wouldKeep(_ element: Element) -> Bool {
+        guard heap.count >= capacity, let weakest = heap.first else { return capacity > 0 }
+        return weaker(weakest, element)
+    }
+
     /// Keeps `element` if it is among the best so far; returns whether it was kept and the one it pushed out.
     @discardableResult
     mutating func offer(_ element: Element) -> (kept: Bool, pushedOut: Element?) {

@@ -177,18 +177,20 @@ public final class SolutionIndex: Sendable {
     /// An index of `articles`; with an encoder and a vector for every article (``SemanticIndex/text(of:)``
     /// encoded), searches also weigh meaning. With `queryTraining` (at least `queryTrainingMinimum` of
     /// ``DistilledQueryEncoder/trainingTexts(of:)`` and their query vectors) it learns a query encoder from them:
-    /// seconds of CPU.
+    /// seconds of CPU. Or it takes `queryEncoder`, learned before from the same sentence encoder, and learns nothing.
     public init(
         articles: [Article], options: SearchOptions = SearchOptions(),
         semantic: (encoder: SentenceEncoder, vectors: [String: [Float]])? = nil,
         queryTraining: [(text: String, vector: [Float])] = [],
-        queryTrainingMinimum: Int = DistilledQueryEncoder.minimumTexts
+        queryTrainingMinimum: Int = DistilledQueryEncoder.minimumTexts,
+        queryEncoder: DistilledQueryEncoder? = nil
     ) {
+        let distilled = options.semantic && options.distilledQueries
         self.semantic = semantic.flatMap {
             SemanticIndex(
                 encoder: $0.encoder, articles: articles, vectors: $0.vectors,
-                queryTraining: options.semantic && options.distilledQueries ? queryTraining : [],
-                minimum: queryTrainingMinimum)
+                queryTraining: distilled ? queryTraining : [], minimum: queryTrainingMinimum,
+                reusing: distilled ? queryEncoder : nil)
         }
         self.articles = articles
         self.privateArticles = articles.enumerated().compactMap { position, article in

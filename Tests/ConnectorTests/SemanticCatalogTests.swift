@@ -38,12 +38,13 @@ import Vapor
             let words = SolutionIndex(articles: try await knowledgeBase.articles(), options: lexical)
             #expect(words.search(text).first?.id != "starter/outlook-repeated-password-prompts")
 
-            // An edit: the article's new text is encoded, the old vector goes; the index is semantic again.
+            // An edit: the article's new text is encoded during the rebuild (the index never turns lexical), the
+            // old vector goes.
             var article = try #require(try await knowledgeBase.article(id: "starter/word-slow-typing"))
             article.description = "Word lags behind the keyboard: letters show up seconds after they are typed."
             _ = try await knowledgeBase.save(article)
             try await catalog.refresh(from: knowledgeBase, logger: fx.connector.logger)
-            #expect(try await poll(timeout: .seconds(60)) { catalog.index.isSemantic && !catalog.isEncoding })
+            #expect(catalog.index.isSemantic && !catalog.isEncoding)
             let encoder = try #require(catalog.index.encoder)
             let stored = try await ArticleVectors(database: fx.connector.db)
                 .stored(for: try await knowledgeBase.articles(), encoder: encoder)
@@ -94,6 +95,53 @@ import Vapor
                 try await ArticleVectors(database: fx.connector.db).stored(sentences: now, encoder: encoder)
                     .missing.isEmpty)
             #expect(try await Self.vectorCount(fx) == KnowledgeBaseTests.starterCount + now.count)
+        }
+    }
+
+    @Test func theQueryEncoderIsKeptWhileTheSentencesHardlyChange() async throws {
+        try await withConnector(configure: {
+            $0.semanticModel = InstalledSemanticModel.folder
+            $0.distillationMinimum = 50
+        }) { fx in
+            let catalog = fx.connector.connector.solutions
+            #expect(
+                try await poll(timeout: .seconds(300)) {
+                    catalog.index.queryEncoder == .distilled && !catalog.isEncoding
+                })
+            #expect(catalog.queryEncoderLearnings == 1)
+            let knowledgeBase = KnowledgeBase(database: fx.connector.db)
+            let encoder = try #require(catalog.index.encoder)
+            let vectors = ArticleVectors(database: fx.connector.db)
+
+            // A description in words the knowledge base has: the index is rebuilt with the same query encoder,
+            // and the new sentence is encoded for the next learning.
+            let sentences = DistilledQueryEncoder.trainingTexts(of: try await knowledgeBase.articles())
+            let known = try #require(sentences.first { $0.split(separator: " ").count >= 5 })
+            let reworded = known.split(separator: " ").reversed().joined(separator: " ")
+            var article = try #require(try await knowledgeBase.article(id: "starter/word-slow-typing"))
+            article.description = reworded
+            _ = try await knowledgeBase.save(article)
+            try await catalog.refresh(from: knowledgeBase, logger: fx.connector.logger)
+            #expect(catalog.index.queryEncoder == .distilled)
+            #expect(
+                try await poll(timeout: .seconds(120)) {
+                    guard !catalog.isEncoding else { return false }
+                    return try await vectors.stored(sentences: [reworded], encoder: encoder).missing.isEmpty
+                })
+            #expect(catalog.queryEncoderLearnings == 1)
+
+            // Words it never learned: once their sentence is encoded, it learns again, from the sentences now.
+            article.description = "A zeppelin hovers over the volcano near the giraffes."
+            _ = try await knowledgeBase.save(article)
+            try await catalog.refresh(from: knowledgeBase, logger: fx.connector.logger)
+            #expect(catalog.index.queryEncoder == .distilled)
+            #expect(
+                try await poll(timeout: .seconds(120)) {
+                    catalog.queryEncoderLearnings == 2 && !catalog.isEncoding
+                })
+            let now = DistilledQueryEncoder.trainingTexts(of: try await knowledgeBase.articles())
+            #expect(catalog.index.distilledQueryEncoder?.trainedOn == now.count)
+            #expect(catalog.index.search("zeppelin").first?.id == "starter/word-slow-typing")
         }
     }
 

@@ -230,6 +230,145 @@ import Testing
         #expect(SolutionIndex(articles: articles).queryEncoder == SolutionIndex.QueryEncoding.none)
     }
 
+    @Test func aLearnedEncoderServesWhileItsTextsHardlyChange() throws {
+        let (encoder, learned, training, folder) = try Self.tinyEncoder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let distilled = try #require(learned)
+        let texts = Array(Set(training.map(\.text))).sorted()
+        let learnedFrom = Set(texts)
+        #expect(distilled.serves(learnedFrom: learnedFrom, now: texts) == (true, []))
+        // A new text of known pieces, or one gone: kept, and the new one named (its vector is needed later).
+        #expect(
+            distilled.serves(learnedFrom: learnedFrom, now: texts + ["mail mail password outlook"]) == (
+                true, ["mail mail password outlook"]
+            ))
+        #expect(distilled.serves(learnedFrom: learnedFrom, now: Array(texts.dropFirst())).serves)
+        // A piece it never learned, or more than a tenth of the texts changed: learn again.
+        #expect(!distilled.knowsEveryPiece(of: "outlook zzz") && distilled.knowsEveryPiece(of: "Outlook crashes"))
+        #expect(!distilled.serves(learnedFrom: learnedFrom, now: texts + ["outlook zzz"]).serves)
+        #expect(!distilled.serves(learnedFrom: learnedFrom, now: Array(texts.dropFirst(texts.count / 10 + 1))).serves)
+        #expect(!distilled.serves(learnedFrom: [], now: texts).serves)
+
+        // An index given it learns nothing and reads queries with it.
+        let articles = [Article(id: "a", title: "Outlook crashes", product: "Outlook", url: "https://x.test/a")]
+        let vectors = ["a": encoder.encode(SemanticIndex.text(of: articles[0]))]
+        let index = SolutionIndex(articles: articles, semantic: (encoder, vectors), queryEncoder: distilled)
+        #expect(index.queryEncoder == .distilled)
+        #expect(index.distilledQueryEncoder?.trainedOn == distilled.trainedOn)
+        #expect(distilled.modelName == encoder.modelName)
+        var sentence = SearchOptions()
+        sentence.distilledQueries = false
+        #expect(
+            SolutionIndex(articles: articles, options: sentence, semantic: (encoder, vectors), queryEncoder: distilled)
+                .queryEncoder == .sentenceEncoder)
+    }
+
+    /// The training texts as first written, character by character: the definition the byte paths must keep
+    /// (the stored sentence vectors are keyed by these texts).
+    static func referenceTrainingTexts(of articles: [Article], limit: Int = DistilledQueryEncoder.maximumTexts)
+        -> [String]
+    {
+        guard limit > 0 else { return [] }
+        // The `limit` texts of the smallest hashes (of the lower-cased text, so repeats that differ in case are
+        // one): a knowledge base of 50,000 articles has millions of sentences, and only the chosen ones are held.
+        var chosen = BestOf<DistilledQueryEncoder.SmallestHash>(capacity: limit)
+        var kept: Set<UInt64> = []
+        func add(_ raw: Substring) {
+            let words = raw.split(whereSeparator: \.isWhitespace)
+            guard words.count >= 3 else { return }
+            var text = words.prefix(60).joined(separator: " ")
+            let marks: Set<Character> = [" ", "-", "*", "|", "#", ">"]
+            while let first = text.first, marks.contains(first) { text.removeFirst() }
+            while let last = text.last, marks.contains(last) { text.removeLast() }
+            let letters = text.unicodeScalars.reduce(0) { $0 + (CharacterSet.letters.contains($1) ? 1 : 0) }
+            guard text.split(separator: " ").count >= 3, letters * 10 >= text.unicodeScalars.count * 6 else { return }
+            let hash = DistilledQueryEncoder.fnv1a(text.lowercased())
+            guard !kept.contains(hash) else { return }
+            let (entered, pushedOut) = chosen.offer((hash, text))
+            if entered { kept.insert(hash) }
+            if let pushedOut { kept.remove(pushedOut.hash) }
+        }
+        for article in articles {
+            add(Substring(article.title))
+            add(Substring(article.description))
+            for field in [article.symptoms, article.cause, article.resolution, article.body] {
+                for line in field.split(separator: "\n") {
+                    for sentence in referenceSentences(line) { add(sentence) }
+                }
+            }
+            let detail = article.symptoms.isEmpty ? String(article.body.prefix(1500)) : article.symptoms
+            let symptoms = detail.split(separator: "\n").flatMap(referenceSentences).filter {
+                $0.split(whereSeparator: \.isWhitespace).count > 3
+            }
+            for (first, second) in zip(symptoms, symptoms.dropFirst()) { add(Substring("\(first) \(second)")) }
+        }
+        return chosen.sorted().map(\.text)
+    }
+
+    static func referenceSentences(_ line: Substring) -> [Substring] {
+        var parts: [Substring] = []
+        var start = line.startIndex
+        var index = line.startIndex
+        while index < line.endIndex {
+            let next = line.index(after: index)
+            if ".!?".contains(line[index]), next < line.endIndex, line[next].isWhitespace {
+                parts.append(line[start..<next])
+                start = next
+            }
+            index = next
+        }
+        if start < line.endIndex { parts.append(line[start...]) }
+        return parts
+    }
+
+    @Test func trainingTextsByBytesAreTheTextsByCharacters() {
+        var generator = SystemRandomNumberGenerator()
+        // Pieces that meet every rule: white space of both kinds, line ends, list marks, sentence ends, letters
+        // and symbols, non-ASCII letters, spaces and punctuation.
+        let pieces = [
+            "Outlook", "prompts", "for", "a", "password", "again", "Teams", "meeting", "x", "42", "0x8004de40", " ",
+            "  ", "\t", "\n", "\r\n", "\r", "\n\r", "\u{0B}", "\u{0C}", "- ", "* ", "| ", "# ", "> ", "-", ".", ". ",
+            "! ", "? ", ".\n", "?\r\n", "!", "==", "{1, 2};", "’", "é", "naïve", "\u{00A0}", "\u{2028}", "\u{85}",
+            "。", "…", "e\u{301}", "🙂", "Ärger", "\u{200B}",
+        ]
+        func text(_ count: Int) -> String {
+            (0..<count).map { _ in pieces.randomElement(using: &generator)! }.joined(
+                separator: Bool.random(using: &generator) ? " " : "")
+        }
+        let ascii = pieces.filter { $0.utf8.allSatisfy { $0 < 0x80 } }
+        func asciiText(_ count: Int) -> String {
+            (0..<count).map { _ in ascii.randomElement(using: &generator)! }.joined(separator: " ")
+        }
+        var articles: [Article] = []
+        for number in 0..<300 {
+            let make = number.isMultiple(of: 2) ? asciiText : text
+            articles.append(
+                Article(
+                    id: "\(number)", title: make(Int.random(in: 0...12, using: &generator)), product: "", url: "",
+                    description: make(Int.random(in: 0...20, using: &generator)),
+                    symptoms: make(Int.random(in: 0...80, using: &generator)),
+                    cause: make(Int.random(in: 0...40, using: &generator)),
+                    resolution: make(Int.random(in: 0...40, using: &generator)),
+                    body: make(Int.random(in: 0...200, using: &generator))))
+        }
+        for limit in [5, 100, 100_000] {
+            #expect(
+                DistilledQueryEncoder.trainingTexts(of: articles, limit: limit)
+                    == Self.referenceTrainingTexts(of: articles, limit: limit))
+        }
+        for article in articles {
+            for field in [article.body, article.symptoms] {
+                #expect(DistilledQueryEncoder.lines(field) == field.split(separator: "\n"))
+                for line in field.split(separator: "\n") {
+                    #expect(DistilledQueryEncoder.sentences(line) == Self.referenceSentences(line))
+                    #expect(
+                        DistilledQueryEncoder.wordCount(line, moreThan: 3)
+                            == (line.split(whereSeparator: \.isWhitespace).count > 3))
+                }
+            }
+        }
+    }
+
     @Test func trainingTextsAreTheKnowledgeBasesSentences() {
         let article = Article(
             id: "one", title: "Outlook keeps asking for a password", product: "Outlook", url: "https://x.test/1",

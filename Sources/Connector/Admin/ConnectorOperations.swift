@@ -137,6 +137,9 @@ package struct ConnectorOperations: Sendable {
         return app.connector.solutions.index.count
     }
 
+    /// How many times this instance learned a query encoder.
+    package var searchQueryEncoderLearnings: Int { app.connector.solutions.queryEncoderLearnings }
+
     /// Whether searches weigh meaning now (the sentence encoder configured and every article's vector at hand).
     package var searchIsSemantic: Bool { app.connector.solutions.index.isSemantic }
     /// What reads a search's text in the index searches use now.

@@ -14,6 +14,9 @@ import Synchronization
 /// background while searches stay lexical, and the index is rebuilt when they are done.
 package final class SolutionCatalog: Sendable {
     package static let refreshInterval: TimeInterval = 10
+    /// Up to this many articles and sentences without vectors (an edit, a few new articles) are encoded during
+    /// the rebuild — a fraction of a second; more (a first start, an import) in the background.
+    static let encodedInPlace = (articles: 16, sentences: 256)
     static let encodingMessage =
         "Encoding articles for semantic search, and sentences to learn a query encoder from; "
         + "searches are lexical until the articles are done"
@@ -35,6 +38,14 @@ package final class SolutionCatalog: Sendable {
     /// training sentences on.
     private let distilledQueries: Bool
     private let distillationMinimum: Int
+    /// The query encoder learned last, with the sentences it learned from: kept while the knowledge base's
+    /// sentences hardly change (``DistilledQueryEncoder/serves(learnedFrom:now:)``), so that an edit rebuilds the
+    /// index without learning again.
+    private let learned = Mutex<(encoder: DistilledQueryEncoder, sentences: Set<String>)?>(nil)
+    private let learnings = Atomic<Int>(0)
+
+    /// How many times a query encoder was learned.
+    package var queryEncoderLearnings: Int { learnings.load(ordering: .relaxed) }
 
     package init(
         model: URL? = nil, distilledQueries: Bool = true,
@@ -82,12 +93,24 @@ package final class SolutionCatalog: Sendable {
             var sentences: [String] = []
             var missingSentences: [String] = []
             var queryTraining: [(text: String, vector: [Float])] = []
+            var reused: DistilledQueryEncoder?
             let encoder = encoder(logger: logger)
             if let encoder {
                 let store = ArticleVectors(database: knowledgeBase.database)
                 let stored = try await store.stored(for: articles, encoder: encoder)
+                var vectors = stored.vectors
                 missing = stored.missing
-                if missing.isEmpty { semantic = (encoder, stored.vectors) }
+                var encodedHere = false
+                // Stopped (shutting down): nothing is encoded any more.
+                let limits = encoding.withLock { $0.stopped } ? (articles: 0, sentences: 0) : Self.encodedInPlace
+                // An edit or two: encoded now, so that the index stays semantic, rather than lexical until a
+                // background encoding and a second rebuild.
+                if !missing.isEmpty, missing.count <= limits.articles {
+                    vectors.merge(try await store.encode(missing, encoder: encoder)) { _, new in new }
+                    missing = []
+                    encodedHere = true
+                }
+                if missing.isEmpty { semantic = (encoder, vectors) }
                 if distilledQueries {
                     sentences = await offCooperativePool(qos: .utility) {
                         DistilledQueryEncoder.trainingTexts(of: articles)
@@ -95,18 +118,53 @@ package final class SolutionCatalog: Sendable {
                 }
                 // Too few to learn from: queries are encoded by the sentence encoder, nothing to store.
                 if sentences.count < distillationMinimum { sentences = [] }
-                let storedSentences = try await store.stored(sentences: sentences, encoder: encoder)
-                missingSentences = storedSentences.missing
-                if missingSentences.isEmpty { queryTraining = storedSentences.vectors }
+                let previous = learned.withLock { $0 }.flatMap { $0.encoder.modelName == encoder.modelName ? $0 : nil }
+                let kept =
+                    sentences.isEmpty
+                    ? nil : previous.map { $0.encoder.serves(learnedFrom: $0.sentences, now: sentences) }
+                if let previous, let kept, kept.serves {
+                    // Only the new sentences' vectors are looked up, for the next learning.
+                    reused = previous.encoder
+                    missingSentences = try await store.stored(sentences: kept.added, encoder: encoder).missing
+                    if !missingSentences.isEmpty, missingSentences.count <= limits.sentences {
+                        _ = try await store.encode(sentences: missingSentences, encoder: encoder)
+                        missingSentences = []
+                        encodedHere = true
+                    }
+                } else {
+                    let storedSentences = try await store.stored(sentences: sentences, encoder: encoder)
+                    queryTraining = storedSentences.vectors
+                    missingSentences = storedSentences.missing
+                    if !missingSentences.isEmpty, missingSentences.count <= limits.sentences {
+                        queryTraining += try await store.encode(sentences: missingSentences, encoder: encoder)
+                        missingSentences = []
+                        encodedHere = true
+                    }
+                    if !missingSentences.isEmpty {
+                        queryTraining = []
+                        // Until the new sentences are encoded, the last encoder reads queries rather than the
+                        // sentence encoder, at a hundredth of its cost.
+                        if !sentences.isEmpty { reused = previous?.encoder }
+                    }
+                }
+                // What the edit replaced goes now (a background encoding prunes when it ends).
+                if encodedHere, missing.isEmpty, missingSentences.isEmpty {
+                    try await store.prune(keeping: articles, sentences: sentences, encoder: encoder)
+                }
             }
-            let index = await build(articles, semantic: semantic, queryTraining: queryTraining)
+            let index = await build(articles, semantic: semantic, queryTraining: queryTraining, reusing: reused)
+            let learnedNow = !queryTraining.isEmpty && index.queryEncoder == .distilled
+            if learnedNow, let distilled = index.distilledQueryEncoder {
+                learned.withLock { $0 = (distilled, Set(sentences)) }
+                learnings.add(1, ordering: .relaxed)
+            }
             snapshot.withLock { $0 = Snapshot(index: index, revision: revision) }
             logger.info(
                 "Indexed the knowledge base",
                 metadata: [
                     "articles": "\(articles.count)",
                     "semantic": "\(index.isSemantic)",
-                    "queryEncoder": "\(index.queryEncoder)",
+                    "queryEncoder": "\(index.queryEncoder)", "learnedQueryEncoder": "\(learnedNow)",
                     "milliseconds": "\(Int(Double((ContinuousClock.now - started) / .microseconds(1)) / 1000))",
                 ])
             if let encoder, !missing.isEmpty || !missingSentences.isEmpty {
@@ -196,7 +254,7 @@ extension SolutionCatalog {
     /// requests in this process.
     fileprivate func build(
         _ articles: [Article], semantic: (encoder: SentenceEncoder, vectors: [String: [Float]])?,
-        queryTraining: [(text: String, vector: [Float])]
+        queryTraining: [(text: String, vector: [Float])], reusing: DistilledQueryEncoder?
     ) async -> SolutionIndex {
         var options = SearchOptions()
         options.distilledQueries = distilledQueries
@@ -204,7 +262,7 @@ extension SolutionCatalog {
         return await offCooperativePool(qos: .utility) { [options] in
             SolutionIndex(
                 articles: articles, options: options, semantic: semantic, queryTraining: queryTraining,
-                queryTrainingMinimum: minimum)
+                queryTrainingMinimum: minimum, queryEncoder: reusing)
         }
     }
 }

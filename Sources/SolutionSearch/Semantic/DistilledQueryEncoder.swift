@@ -16,6 +16,8 @@ public struct DistilledQueryEncoder: Sendable {
     let tokenizer: WordPieceTokenizer
     /// How many texts it learned from.
     public let trainedOn: Int
+    /// The sentence encoder it learned from (``SentenceEncoder/modelName``): only that one's article vectors suit it.
+    public let modelName: String
     /// How many word pieces it has a vector for, and the bytes those vectors take.
     public var pieceCount: Int { dimensions > 0 ? rows.count / dimensions : 0 }
     public var bytes: Int { rows.count * MemoryLayout<UInt16>.size + rowOf.count * MemoryLayout<Int32>.size }
@@ -69,12 +71,34 @@ public struct DistilledQueryEncoder: Sendable {
         self.dimensions = dimensions
         self.tokenizer = encoder.tokenizer
         self.trainedOn = count
+        self.modelName = encoder.modelName
     }
 
     /// A text's word pieces as the sentence encoder reads a query (without `[CLS]` and `[SEP]`, which every text
     /// has).
     static func pieces(of text: String, tokenizer: WordPieceTokenizer) -> [Int32] {
         Array(tokenizer.tokens(String(text.prefix(4000)), limit: SentenceEncoder.maxQueryTokens).dropFirst().dropLast())
+    }
+
+    /// Whether every word piece of `text` has a vector: a text with a piece it lacks would teach it something new.
+    public func knowsEveryPiece(of text: String) -> Bool {
+        Self.pieces(of: text, tokenizer: tokenizer).allSatisfy { piece in
+            piece >= 0 && Int(piece) < rowOf.count && rowOf[Int(piece)] >= 0
+        }
+    }
+
+    /// Whether an encoder learned from `learned` training texts still serves for the texts of `now` (the same
+    /// choice, ``trainingTexts(of:limit:)``, made again after the knowledge base changed): at most a tenth of them
+    /// differ and it knows every word piece of those added. Learning again costs seconds of CPU and reading every
+    /// text's vector; a few changed sentences move its vectors by less than the noise of the ranking, but a new
+    /// word would be left out of every query until it learns again. Also the texts added, whose vectors the next
+    /// learning needs.
+    public func serves(learnedFrom learned: Set<String>, now: [String]) -> (serves: Bool, added: [String]) {
+        let added = now.filter { !learned.contains($0) }
+        let kept = now.count - added.count
+        let changed = added.count + max(0, learned.count - kept)
+        guard changed * 10 <= learned.count else { return (false, added) }
+        return (added.allSatisfy { knowsEveryPiece(of: $0) }, added)
     }
 
     /// The unit vector of `text`: the mean of its known pieces' rows, normalised; nil when it has none.
@@ -102,17 +126,23 @@ public struct DistilledQueryEncoder: Sendable {
         // one): a knowledge base of 50,000 articles has millions of sentences, and only the chosen ones are held.
         var chosen = BestOf<SmallestHash>(capacity: limit)
         var kept: Set<UInt64> = []
+        var scratch: [UInt8] = []
         func add(_ raw: Substring) {
-            let words = raw.split(whereSeparator: \.isWhitespace)
-            guard words.count >= 3 else { return }
-            var text = words.prefix(60).joined(separator: " ")
-            let marks: Set<Character> = [" ", "-", "*", "|", "#", ">"]
-            while let first = text.first, marks.contains(first) { text.removeFirst() }
-            while let last = text.last, marks.contains(last) { text.removeLast() }
-            let letters = text.unicodeScalars.reduce(0) { $0 + (CharacterSet.letters.contains($1) ? 1 : 0) }
-            guard text.split(separator: " ").count >= 3, letters * 10 >= text.unicodeScalars.count * 6 else { return }
-            let hash = fnv1a(text.lowercased())
-            guard !kept.contains(hash) else { return }
+            // Most text is ASCII: bytes then give the same text as characters, at a tenth of the cost (letters
+            // are A–Z and a–z, white space the six ASCII spaces, lower case the ASCII one).
+            let text: String
+            let hash: UInt64
+            if let ascii = cleanASCII(raw, into: &scratch) {
+                guard let (bytes, lowercasedHash) = ascii else { return }
+                hash = lowercasedHash
+                guard !kept.contains(hash), chosen.wouldKeep((hash, "")) else { return }
+                text = String(decoding: bytes, as: UTF8.self)
+            } else {
+                guard let cleaned = clean(raw) else { return }
+                text = cleaned
+                hash = fnv1a(text.lowercased())
+                guard !kept.contains(hash) else { return }
+            }
             let (entered, pushedOut) = chosen.offer((hash, text))
             if entered { kept.insert(hash) }
             if let pushedOut { kept.remove(pushedOut.hash) }
@@ -121,17 +151,74 @@ public struct DistilledQueryEncoder: Sendable {
             add(Substring(article.title))
             add(Substring(article.description))
             for field in [article.symptoms, article.cause, article.resolution, article.body] {
-                for line in field.split(separator: "\n") {
+                for line in lines(field) {
                     for sentence in sentences(line) { add(sentence) }
                 }
             }
             let detail = article.symptoms.isEmpty ? String(article.body.prefix(1500)) : article.symptoms
-            let symptoms = detail.split(separator: "\n").flatMap(sentences).filter {
-                $0.split(whereSeparator: \.isWhitespace).count > 3
-            }
+            let symptoms = lines(detail).flatMap(sentences).filter { wordCount($0, moreThan: 3) }
             for (first, second) in zip(symptoms, symptoms.dropFirst()) { add(Substring("\(first) \(second)")) }
         }
         return chosen.sorted().map(\.text)
+    }
+
+    /// A sentence as a training text — its first 60 words joined by single spaces, list and table marks off both
+    /// ends — or nil when it has fewer than three words or less than 60 % letters.
+    static func clean(_ raw: Substring) -> String? {
+        let words = raw.split(whereSeparator: \.isWhitespace)
+        guard words.count >= 3 else { return nil }
+        var text = words.prefix(60).joined(separator: " ")
+        let marks: Set<Character> = [" ", "-", "*", "|", "#", ">"]
+        while let first = text.first, marks.contains(first) { text.removeFirst() }
+        while let last = text.last, marks.contains(last) { text.removeLast() }
+        let letters = text.unicodeScalars.reduce(0) { $0 + (CharacterSet.letters.contains($1) ? 1 : 0) }
+        guard text.split(separator: " ").count >= 3, letters * 10 >= text.unicodeScalars.count * 6 else { return nil }
+        return text
+    }
+
+    /// ``clean(_:)`` for ASCII text, in bytes (into `scratch`), with the FNV-1a hash of the lower-cased text: nil
+    /// when `raw` is not ASCII, `.some(nil)` when it is no training text.
+    static func cleanASCII(_ raw: Substring, into scratch: inout [UInt8]) -> ([UInt8], UInt64)?? {
+        guard raw.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 32 || (byte >= 9 && byte <= 13) }
+        scratch.removeAll(keepingCapacity: true)
+        var words = 0
+        var inWord = false
+        for byte in raw.utf8 {
+            if isSpace(byte) {
+                inWord = false
+                continue
+            }
+            if !inWord {
+                words += 1
+                if words > 60 { break }
+                if words > 1 { scratch.append(32) }
+                inWord = true
+            }
+            scratch.append(byte)
+        }
+        guard words >= 3 else { return .some(nil) }
+        func isMark(_ byte: UInt8) -> Bool {
+            byte == 32 || byte == 45 || byte == 42 || byte == 124 || byte == 35 || byte == 62
+        }
+        var start = 0
+        var end = scratch.count
+        while start < end, isMark(scratch[start]) { start += 1 }
+        while end > start, isMark(scratch[end - 1]) { end -= 1 }
+        let text = scratch[start..<end]
+        var letters = 0
+        var pieces = 0
+        var previous: UInt8 = 32
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text {
+            let lower = byte >= 65 && byte <= 90 ? byte + 32 : byte
+            if lower >= 97 && lower <= 122 { letters += 1 }
+            if byte != 32 && previous == 32 { pieces += 1 }
+            previous = byte
+            hash = (hash ^ UInt64(lower)) &* 0x100_0000_01b3
+        }
+        guard pieces >= 3, letters * 10 >= text.count * 6 else { return .some(nil) }
+        return (Array(text), hash)
     }
 
     /// Weaker: a larger hash (the smallest are kept).
@@ -141,8 +228,63 @@ public struct DistilledQueryEncoder: Sendable {
         }
     }
 
+    /// The lines of `text` as `split(separator: "\n")` gives them: a `\r\n` is one character, no line break.
+    static func lines(_ text: String) -> [Substring] {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return text.split(separator: "\n") }
+        var lines: [Substring] = []
+        var start = text.utf8.startIndex
+        var previous: UInt8 = 0
+        for index in text.utf8.indices {
+            let byte = text.utf8[index]
+            if byte == 10, previous != 13 {
+                if start < index { lines.append(text[start..<index]) }
+                start = text.utf8.index(after: index)
+            }
+            previous = byte
+        }
+        if start < text.utf8.endIndex { lines.append(text[start...]) }
+        return lines
+    }
+
+    /// Whether `text` has more than `count` words (runs without white space).
+    static func wordCount(_ text: Substring, moreThan count: Int) -> Bool {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else {
+            return text.split(whereSeparator: \.isWhitespace).count > count
+        }
+        var words = 0
+        var inWord = false
+        for byte in text.utf8 {
+            if byte == 32 || (byte >= 9 && byte <= 13) {
+                inWord = false
+            } else if !inWord {
+                inWord = true
+                words += 1
+            }
+        }
+        return words > count
+    }
+
     /// A line cut after `.`, `!` or `?` followed by white space.
     static func sentences(_ line: Substring) -> [Substring] {
+        if line.utf8.allSatisfy({ $0 < 0x80 }) {
+            var parts: [Substring] = []
+            var start = line.startIndex
+            var index = line.utf8.startIndex
+            while index < line.utf8.endIndex {
+                let next = line.utf8.index(after: index)
+                let byte = line.utf8[index]
+                if byte == 46 || byte == 33 || byte == 63, next < line.utf8.endIndex {
+                    let following = line.utf8[next]
+                    if following == 32 || (following >= 9 && following <= 13) {
+                        parts.append(line[start..<next])
+                        start = next
+                    }
+                }
+                index = next
+            }
+            if start < line.endIndex { parts.append(line[start...]) }
+            return parts
+        }
         var parts: [Substring] = []
         var start = line.startIndex
         var index = line.startIndex

@@ -28,7 +28,7 @@ public struct SemanticIndex: Sendable {
     /// size: a half-semantic index would favour the articles that have one.
     init?(
         encoder: SentenceEncoder, articles: [Article], vectors: [String: [Float]],
-        queryTraining: [(text: String, vector: [Float])], minimum: Int
+        queryTraining: [(text: String, vector: [Float])], minimum: Int, reusing: DistilledQueryEncoder? = nil
     ) {
         let dimensions = encoder.dimensions
         var flat: [Float] = []
@@ -41,9 +41,13 @@ public struct SemanticIndex: Sendable {
         var halves = [UInt16](repeating: 0, count: flat.count)
         halves.withUnsafeMutableBufferPointer { ek_to_f16(flat, flat.count, $0.baseAddress) }
         self.vectors = halves
-        self.distilled =
-            queryTraining.isEmpty
-            ? nil : DistilledQueryEncoder(encoder: encoder, texts: queryTraining, minimum: minimum)
+        if let reusing, reusing.dimensions == dimensions, reusing.modelName == encoder.modelName {
+            self.distilled = reusing
+        } else {
+            self.distilled =
+                queryTraining.isEmpty
+                ? nil : DistilledQueryEncoder(encoder: encoder, texts: queryTraining, minimum: minimum)
+        }
     }
 
     /// The text of an article the encoder reads: title, description and the symptoms (or the start of the body).
