@@ -14,6 +14,13 @@ import WireModels
 
     static let starterCount = 24
 
+    @Test func vectorKeysAreTheSHA256OfTheirTextInHex() {
+        // Stored vectors are found by these keys: their form never changes.
+        #expect(
+            ArticleVectors.hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(ArticleVectors.hash("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+
     @Test func theStarterSetAnswersFromTheFirstStart() async throws {
         try await withConnector { fx in
             let articles = try await KnowledgeBase(database: fx.connector.db).articles()
