@@ -198,10 +198,26 @@ public final class SolutionIndex: Sendable {
         }
         self.positions = Dictionary(articles.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { _, last in last })
         self.options = options
-        var collected: [String: [Posting]] = [:]
-        var lengths: [[Float]] = []
-        var raw: [String: Int] = [:]
-        // Each word's stem is computed once for the whole corpus, not at every occurrence.
+        // Terms are numbered as they first appear, and each distinct word is looked at once (its stop-word test,
+        // stem and term numbers): hashing every occurrence's strings was most of a build's time.
+        var termNumbers: [String: Int32] = [:]
+        var terms: [String] = []
+        func term(_ text: String) -> Int32 {
+            if let known = termNumbers[text] { return known }
+            let number = Int32(terms.count)
+            termNumbers[text] = number
+            terms.append(text)
+            return number
+        }
+        struct Token {
+            let word: Int32
+            /// The word's term and its stem's, or -1 for a stop word.
+            let exact: Int32
+            let stemmed: Int32
+        }
+        var tokenNumbers: [String: Token] = [:]
+        var wordTexts: [String] = []
+        var stems: [String] = []
         var stemOf: [String: String] = [:]
         func stem(_ token: String) -> String {
             if let known = stemOf[token] { return known }
@@ -209,8 +225,37 @@ public final class SolutionIndex: Sendable {
             stemOf[token] = computed
             return computed
         }
+        func token(_ text: String) -> Token {
+            if let known = tokenNumbers[text] { return known }
+            let word = Int32(wordTexts.count)
+            wordTexts.append(text)
+            let plain = stem(text)
+            stems.append(plain)
+            let info =
+                Analyzer.stopWords.contains(text)
+                ? Token(word: word, exact: -1, stemmed: -1)
+                : Token(word: word, exact: term(text), stemmed: term("~" + plain))
+            tokenNumbers[text] = info
+            return info
+        }
+        var pairNumbers: [Int64: Int32] = [:]
+        // Postings by term number; the current article's frequencies by term, and which terms it touched.
+        var collected: [[Posting]] = []
+        var current: [Frequencies] = []
+        var touched: [Int32] = []
+        func count(_ number: Int32, _ field: Int) {
+            let index = Int(number)
+            if index >= current.count {
+                current.append(contentsOf: repeatElement(Frequencies(), count: index + 1 - current.count))
+            }
+            if current[index] == Frequencies() { touched.append(number) }
+            current[index].increment(field)
+        }
+        var documentCounts: [Int] = []
+        var lastArticle: [Int] = []
+        var lengths: [[Float]] = []
         lengths.reserveCapacity(articles.count)
-        var stemNumbers: [String: Int32] = [:]
+        var stemNumberOf: [Int32: Int32] = [:]
         var proximityWords: [Int32] = []
         var proximityStarts: [Int32] = []
         proximityStarts.reserveCapacity(articles.count + 1)
@@ -223,47 +268,70 @@ public final class SolutionIndex: Sendable {
                     article.body,
                 ]
                 : [article.title, "", "", "", "", article.body]
-            var counts: [String: Frequencies] = [:]
             var fieldLengths = [Float](repeating: 0, count: Self.fieldCount)
-            var seenRaw = Set<String>()
             for (field, text) in fields.enumerated() {
-                let tokens = Analyzer.tokens(text)
-                for token in tokens {
-                    seenRaw.insert(token)
-                    guard !Analyzer.stopWords.contains(token) else { continue }
+                var previous: Token?
+                for text in Analyzer.tokens(text) {
+                    let token = token(text)
+                    let word = Int(token.word)
+                    if word >= documentCounts.count {
+                        documentCounts.append(0)
+                        lastArticle.append(-1)
+                    }
+                    if lastArticle[word] != index {
+                        lastArticle[word] = index
+                        documentCounts[word] += 1
+                    }
+                    guard token.exact >= 0 else { continue }
                     // Each word is indexed as written and, marked, as its stem: an exact match counts more than a
                     // match of another form of the word.
-                    counts[token, default: Frequencies()].increment(field)
-                    let stemTerm = "~" + stem(token)
-                    if options.stemming { counts[stemTerm, default: Frequencies()].increment(field) }
+                    count(token.exact, field)
+                    if options.stemming { count(token.stemmed, field) }
                     fieldLengths[field] += 1
                     if field < Field.cause.rawValue {
-                        if let number = stemNumbers[stemTerm] {
+                        if let number = stemNumberOf[token.stemmed] {
                             proximityWords.append(number)
                         } else {
-                            let number = Int32(stemNumbers.count)
-                            stemNumbers[stemTerm] = number
+                            let number = Int32(stemNumberOf.count)
+                            stemNumberOf[token.stemmed] = number
                             proximityWords.append(number)
                         }
+                        // Word pairs of the fields that say what the article is about: a query's phrase counts
+                        // more than its words scattered.
+                        if options.phrases, let previous {
+                            let key = Int64(previous.stemmed) << 32 | Int64(token.stemmed)
+                            let pair: Int32
+                            if let known = pairNumbers[key] {
+                                pair = known
+                            } else {
+                                pair = term(
+                                    Analyzer.pairTerm(
+                                        stemmed: stems[Int(previous.word)], stems[Int(token.word)]))
+                                pairNumbers[key] = pair
+                            }
+                            count(pair, field)
+                        }
+                        previous = token
                     }
                 }
                 if field < Field.cause.rawValue { proximityWords.append(-1) }
-                // Word pairs of the fields that say what the article is about: a query's phrase counts more than
-                // its words scattered.
-                if options.phrases, field < Field.cause.rawValue {
-                    let words = tokens.filter { !Analyzer.stopWords.contains($0) }
-                    for pair in zip(words, words.dropFirst()) {
-                        counts[Analyzer.pairTerm(stemmed: stem(pair.0), stem(pair.1)), default: Frequencies()]
-                            .increment(field)
-                    }
-                }
             }
-            for token in seenRaw { raw[token, default: 0] += 1 }
-            for (term, frequencies) in counts {
-                collected[term, default: []].append(Posting(document: Int32(index), frequencies: frequencies))
+            if collected.count < terms.count {
+                collected.append(contentsOf: repeatElement([], count: terms.count - collected.count))
             }
+            for number in touched {
+                collected[Int(number)].append(Posting(document: Int32(index), frequencies: current[Int(number)]))
+                current[Int(number)] = Frequencies()
+            }
+            touched.removeAll(keepingCapacity: true)
             lengths.append(fieldLengths)
         }
+        var raw: [String: Int] = [:]
+        raw.reserveCapacity(wordTexts.count)
+        for (number, word) in wordTexts.enumerated() { raw[word] = documentCounts[number] }
+        var stemNumbers: [String: Int32] = [:]
+        stemNumbers.reserveCapacity(stemNumberOf.count)
+        for (stemmed, number) in stemNumberOf { stemNumbers[terms[Int(stemmed)]] = number }
         let count = Double(max(articles.count, 1))
         let averageLengths = (0..<Self.fieldCount).map { field in
             max(lengths.reduce(0) { $0 + Double($1[field]) } / count, 1)
@@ -271,12 +339,13 @@ public final class SolutionIndex: Sendable {
         let weights = options.fieldWeights ? Self.weights : [Double](repeating: 1, count: Self.fieldCount)
         var postings: [String: TermPostings] = [:]
         postings.reserveCapacity(collected.count)
-        let total = collected.values.reduce(0) { $0 + $1.count }
+        let total = collected.reduce(0) { $0 + $1.count }
         var documents: [Int32] = []
         var termWeights: [Float] = []
         documents.reserveCapacity(total)
         termWeights.reserveCapacity(total)
-        for (term, list) in collected {
+        for (number, list) in collected.enumerated() where !list.isEmpty {
+            let term = terms[number]
             let df = Double(list.count)
             postings[term] = TermPostings(
                 start: documents.count, count: Int32(list.count), idf: log(1 + (count - df + 0.5) / (df + 0.5)))
