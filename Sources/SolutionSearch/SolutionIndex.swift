@@ -218,18 +218,11 @@ public final class SolutionIndex: Sendable {
         var tokenNumbers: [String: Token] = [:]
         var wordTexts: [String] = []
         var stems: [String] = []
-        var stemOf: [String: String] = [:]
-        func stem(_ token: String) -> String {
-            if let known = stemOf[token] { return known }
-            let computed = PorterStemmer.stem(token)
-            stemOf[token] = computed
-            return computed
-        }
         func token(_ text: String) -> Token {
             if let known = tokenNumbers[text] { return known }
             let word = Int32(wordTexts.count)
             wordTexts.append(text)
-            let plain = stem(text)
+            let plain = PorterStemmer.stem(text)
             stems.append(plain)
             let info =
                 Analyzer.stopWords.contains(text)
@@ -326,9 +319,6 @@ public final class SolutionIndex: Sendable {
             touched.removeAll(keepingCapacity: true)
             lengths.append(fieldLengths)
         }
-        var raw: [String: Int] = [:]
-        raw.reserveCapacity(wordTexts.count)
-        for (number, word) in wordTexts.enumerated() { raw[word] = documentCounts[number] }
         var stemNumbers: [String: Int32] = [:]
         stemNumbers.reserveCapacity(stemNumberOf.count)
         for (stemmed, number) in stemNumberOf { stemNumbers[terms[Int(stemmed)]] = number }
@@ -371,9 +361,13 @@ public final class SolutionIndex: Sendable {
         self.termWeights = termWeights
         var lexicon: [String: Word] = [:]
         var words: [String: [String]] = [:]
-        lexicon.reserveCapacity(raw.count)
-        for (word, documents) in raw {
-            let plain = stem(word)
+        // Typo corrections read as words at least two articles hold.
+        var typoVocabulary: [String: Int] = [:]
+        lexicon.reserveCapacity(wordTexts.count)
+        for (number, word) in wordTexts.enumerated() {
+            let documents = documentCounts[number]
+            if documents >= 2 && word.utf8.count >= 4 { typoVocabulary[word] = documents }
+            let plain = stems[number]
             let stemTerm = "~" + plain
             lexicon[word] = Word(
                 documents: documents, stem: plain, exact: postings[word],
@@ -382,7 +376,7 @@ public final class SolutionIndex: Sendable {
         }
         self.lexicon = lexicon
         self.words = words
-        self.typos = TypoCorrector(vocabulary: raw.filter { $0.value >= 2 && $0.key.utf8.count >= 4 })
+        self.typos = TypoCorrector(vocabulary: typoVocabulary)
         // The vocabulary tables and weights are built on first use: use them now, while indexing, rather than in
         // the first search.
         _ = QueryPlan(text: "exo warmup", product: nil, index: self)

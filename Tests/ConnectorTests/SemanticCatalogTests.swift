@@ -17,6 +17,22 @@ import Vapor
             .from(ArticleVectors.table).first()?.decode(column: "n", as: Int.self) ?? -1
     }
 
+    /// A Connector on the starter set once it has learned its query encoder. The starter set has a few hundred
+    /// sentences; a real knowledge base needs 2,000 (the default minimum).
+    static func withLearnedQueryEncoder(_ body: (ConnectorFixture) async throws -> Void) async throws {
+        try await withConnector(configure: {
+            $0.semanticModel = InstalledSemanticModel.folder
+            $0.distillationMinimum = 50
+        }) { fx in
+            let catalog = fx.connector.connector.solutions
+            #expect(
+                try await poll(timeout: .seconds(300)) {
+                    catalog.index.queryEncoder == .distilled && !catalog.isEncoding
+                })
+            try await body(fx)
+        }
+    }
+
     @Test func encodesInTheBackgroundThenSearchesByMeaning() async throws {
         try await withConnector(configure: { $0.semanticModel = InstalledSemanticModel.folder }) { fx in
             let catalog = fx.connector.connector.solutions
@@ -54,16 +70,8 @@ import Vapor
     }
 
     @Test func learnsAQueryEncoderFromTheKnowledgeBasesSentences() async throws {
-        // The starter set has a few hundred sentences; a real knowledge base needs 2,000 (the default minimum).
-        try await withConnector(configure: {
-            $0.semanticModel = InstalledSemanticModel.folder
-            $0.distillationMinimum = 50
-        }) { fx in
+        try await Self.withLearnedQueryEncoder { fx in
             let catalog = fx.connector.connector.solutions
-            #expect(
-                try await poll(timeout: .seconds(300)) {
-                    catalog.index.queryEncoder == .distilled && !catalog.isEncoding
-                })
             let knowledgeBase = KnowledgeBase(database: fx.connector.db)
             let sentences = DistilledQueryEncoder.trainingTexts(of: try await knowledgeBase.articles())
             #expect(sentences.count >= 50)
@@ -99,15 +107,8 @@ import Vapor
     }
 
     @Test func theQueryEncoderIsKeptWhileTheSentencesHardlyChange() async throws {
-        try await withConnector(configure: {
-            $0.semanticModel = InstalledSemanticModel.folder
-            $0.distillationMinimum = 50
-        }) { fx in
+        try await Self.withLearnedQueryEncoder { fx in
             let catalog = fx.connector.connector.solutions
-            #expect(
-                try await poll(timeout: .seconds(300)) {
-                    catalog.index.queryEncoder == .distilled && !catalog.isEncoding
-                })
             #expect(catalog.queryEncoderLearnings == 1)
             let knowledgeBase = KnowledgeBase(database: fx.connector.db)
             let encoder = try #require(catalog.index.encoder)

@@ -119,33 +119,28 @@ package final class SolutionCatalog: Sendable {
                 // Too few to learn from: queries are encoded by the sentence encoder, nothing to store.
                 if sentences.count < distillationMinimum { sentences = [] }
                 let previous = learned.withLock { $0 }.flatMap { $0.encoder.modelName == encoder.modelName ? $0 : nil }
-                let kept =
+                let check =
                     sentences.isEmpty
                     ? nil : previous.map { $0.encoder.serves(learnedFrom: $0.sentences, now: sentences) }
-                if let previous, let kept, kept.serves {
-                    // Only the new sentences' vectors are looked up, for the next learning.
-                    reused = previous.encoder
-                    missingSentences = try await store.stored(sentences: kept.added, encoder: encoder).missing
-                    if !missingSentences.isEmpty, missingSentences.count <= limits.sentences {
-                        _ = try await store.encode(sentences: missingSentences, encoder: encoder)
-                        missingSentences = []
-                        encodedHere = true
-                    }
-                } else {
-                    let storedSentences = try await store.stored(sentences: sentences, encoder: encoder)
-                    queryTraining = storedSentences.vectors
-                    missingSentences = storedSentences.missing
-                    if !missingSentences.isEmpty, missingSentences.count <= limits.sentences {
-                        queryTraining += try await store.encode(sentences: missingSentences, encoder: encoder)
-                        missingSentences = []
-                        encodedHere = true
-                    }
-                    if !missingSentences.isEmpty {
-                        queryTraining = []
-                        // Until the new sentences are encoded, the last encoder reads queries rather than the
-                        // sentence encoder, at a hundredth of its cost.
-                        if !sentences.isEmpty { reused = previous?.encoder }
-                    }
+                let kept = check?.serves == true ? previous?.encoder : nil
+                // With the encoder kept, only the new sentences' vectors are wanted (for the next learning).
+                let storedSentences = try await store.stored(
+                    sentences: kept == nil ? sentences : check?.added ?? [], encoder: encoder)
+                var sentenceVectors = storedSentences.vectors
+                missingSentences = storedSentences.missing
+                if !missingSentences.isEmpty, missingSentences.count <= limits.sentences {
+                    sentenceVectors += try await store.encode(sentences: missingSentences, encoder: encoder)
+                    missingSentences = []
+                    encodedHere = true
+                }
+                if let kept {
+                    reused = kept
+                } else if missingSentences.isEmpty {
+                    queryTraining = sentenceVectors
+                } else if !sentences.isEmpty {
+                    // Until the new sentences are encoded, the last encoder reads queries rather than the sentence
+                    // encoder, at a hundredth of its cost.
+                    reused = previous?.encoder
                 }
                 // What the edit replaced goes now (a background encoding prunes when it ends).
                 if encodedHere, missing.isEmpty, missingSentences.isEmpty {
