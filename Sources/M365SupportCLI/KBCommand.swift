@@ -61,12 +61,38 @@ struct KBCommand: AsyncParsableCommand {
         @Flag(help: "Also print each query's rank of its first relevant article (0: not in the top 10).")
         var verbose = false
 
+        @Option(
+            help:
+                "Put typing slips (a letter dropped, doubled, swapped or a neighbouring key) into this share (0-1) of each query's words, at least one per query, to measure typo tolerance on every query."
+        )
+        var misspell: Double?
+
+        @Option(help: "The slips' seed: the same seed, the same slips.")
+        var seed: UInt64 = 1
+
+        func validate() throws {
+            if let misspell, !(0...1).contains(misspell) {
+                throw ValidationError("--misspell takes a share from 0 to 1.")
+            }
+        }
+
         var options: SearchOptions {
             get throws { try KBCommand.options(baseline: baseline, without: without) }
         }
 
         func run() async throws {
-            let labelled = try LabelledQuery.read(try Data(contentsOf: URL(fileURLWithPath: queries)))
+            var labelled = try LabelledQuery.read(try Data(contentsOf: URL(fileURLWithPath: queries)))
+            if let misspell {
+                let misspeller = Misspeller(rate: misspell, seed: seed)
+                var slips = 0
+                labelled = labelled.map { query in
+                    let (text, words) = misspeller.misspell(query.text)
+                    slips += words
+                    return LabelledQuery(
+                        id: query.id, text: text, relevant: query.relevant, product: query.product, style: query.style)
+                }
+                FileHandle.standardError.write(Data("\(slips) words misspelled in \(labelled.count) queries\n".utf8))
+            }
             let index = try await store.index(file: articles, options: try options, model: model)
             // One pass first, so the latency figures are of a warm index, as a running Connector's is.
             for query in labelled { _ = index.search(query.text, limit: Evaluation.k) }

@@ -7,6 +7,8 @@ struct QueryPlan {
     private(set) var stems: [(number: Int32, idf: Double)] = []
     /// product name → score multiplier.
     private(set) var products: [String: Double] = [:]
+    /// Words the corpus does not know → the corpus words read for them (`pasword` → `password`).
+    private(set) var corrections: [String: String] = [:]
 
     static let expansionWeight = SolutionIndex.tuning("SS_EXP")?.first ?? 0.4
     static let correctionWeight = SolutionIndex.tuning("SS_TYPO")?.first ?? 0.8
@@ -67,7 +69,10 @@ struct QueryPlan {
                 let corrected = index.typos.correct(token, atLeast: known == 0 ? 2 : 20 * known)
             {
                 add(corrected, Self.correctionWeight)
-                if known == 0 { continue }
+                if known == 0 {
+                    corrections[token] = corrected
+                    continue
+                }
             }
             add(token, weight)
             if let expansion {
@@ -89,6 +94,34 @@ struct QueryPlan {
             }
         }
         terms = order.map { ($0, weights[$0.start] ?? 0) }
+    }
+
+    /// `text` with each word the corpus does not know that `isTypo` (lower-cased) written as its correction, for
+    /// the sentence encoder: a misspelling is split into word pieces that mean nothing, and their vectors pull the
+    /// query's off course.
+    func corrected(_ text: String, isTypo: (String) -> Bool) -> String {
+        guard !corrections.isEmpty else { return text }
+        var result = ""
+        var word = ""
+        func endWord() {
+            let lowered = word.lowercased()
+            if let correction = corrections[lowered], isTypo(lowered) {
+                result += correction
+            } else {
+                result += word
+            }
+            word = ""
+        }
+        for character in text {
+            if character.isASCII, character.isLetter {
+                word.append(character)
+            } else {
+                endWord()
+                result.append(character)
+            }
+        }
+        endWord()
+        return result
     }
 }
 

@@ -44,7 +44,7 @@ public enum Snippet {
                 }
             }
             self.words = words
-            hashes = words.map { (Snippet.hash(Array($0.key.utf8)), $0.value) }.sorted { $0.0 < $1.0 }
+            hashes = words.map { (FNV1a.hash($0.key.utf8), $0.value) }.sorted { $0.0 < $1.0 }
         }
 
         func hashedWeight(of hash: UInt64) -> Double {
@@ -123,7 +123,7 @@ public enum Snippet {
         func endWord() {
             guard !word.isEmpty else { return }
             if word.count <= 64 {
-                let hash = Snippet.hash(word)
+                let hash = FNV1a.hash(word)
                 let weight = weigh(word, hash)
                 if weight > 0, !seen.contains(hash) {
                     seen.append(hash)
@@ -174,13 +174,6 @@ public enum Snippet {
         }
         endSentence(at: bytes.count)
         return best.map { ($0.score, sentences, $0.at) }
-    }
-
-    /// FNV-1a, 64 bits: cheap, and collisions among a query's few hundred words are not a concern for a snippet.
-    static func hash(_ bytes: [UInt8]) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        return hash
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool {

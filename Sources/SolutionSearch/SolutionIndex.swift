@@ -393,14 +393,19 @@ public final class SolutionIndex: Sendable {
     /// The `limit` best articles for `text`, optionally for a named product, among the shared articles and those
     /// private to `tenant`.
     public func search(_ text: String, product: String? = nil, limit: Int = 10, tenant: String? = nil) -> [SearchHit] {
+        let plan = QueryPlan(text: text, product: product, index: self)
         guard let semantic, options.semantic else {
-            return lexicalRanking(text, product: product, limit: limit, tenant: tenant).map {
+            return lexicalRanking(plan, limit: limit, tenant: tenant).map {
                 SearchHit(id: articles[$0.position].id, score: $0.score)
             }
         }
-        var ranking = lexicalRanking(text, product: product, limit: max(limit, SemanticIndex.depth), tenant: tenant)
+        var ranking = lexicalRanking(plan, limit: max(limit, SemanticIndex.depth), tenant: tenant)
         guard let best = ranking.first?.score, best > 0 else { return [] }
-        let query = semantic.queryVector(text, distilled: options.distilledQueries)
+        // A word the sentence encoder holds whole (`lawyers`, `invoice`) is a real word it understands, whatever
+        // the corpus lacks; one it must split into pieces (`pasword`) is read as its correction.
+        let vocabulary = semantic.encoder.tokenizer.vocabulary
+        let query = semantic.queryVector(
+            plan.corrected(text) { vocabulary[$0] == nil }, distilled: options.distilledQueries)
         let cosines = semantic.similarities(query, positions: ranking.map { Int32($0.position) })
         for index in ranking.indices {
             ranking[index].score = ranking[index].score / best + Double(SemanticIndex.weight * cosines[index])
@@ -412,16 +417,13 @@ public final class SolutionIndex: Sendable {
     }
 
     func lexicalSearch(_ text: String, product: String?, limit: Int, tenant: String?) -> [SearchHit] {
-        lexicalRanking(text, product: product, limit: limit, tenant: tenant).map {
+        lexicalRanking(QueryPlan(text: text, product: product, index: self), limit: limit, tenant: tenant).map {
             SearchHit(id: articles[$0.position].id, score: $0.score)
         }
     }
 
-    /// The lexical best: positions in `articles` and scores, best first.
-    func lexicalRanking(_ text: String, product: String?, limit: Int, tenant: String?) -> [(
-        position: Int, score: Double
-    )] {
-        let query = QueryPlan(text: text, product: product, index: self)
+    /// The lexical best for `query`: positions in `articles` and scores, best first.
+    func lexicalRanking(_ query: QueryPlan, limit: Int, tenant: String?) -> [(position: Int, score: Double)] {
         var scores = [Double](repeating: 0, count: articles.count)
         for (run, weight) in query.terms {
             let factor = weight * run.idf

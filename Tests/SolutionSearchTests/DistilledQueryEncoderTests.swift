@@ -282,7 +282,7 @@ import Testing
             while let last = text.last, marks.contains(last) { text.removeLast() }
             let letters = text.unicodeScalars.reduce(0) { $0 + (CharacterSet.letters.contains($1) ? 1 : 0) }
             guard text.split(separator: " ").count >= 3, letters * 10 >= text.unicodeScalars.count * 6 else { return }
-            let hash = DistilledQueryEncoder.fnv1a(text.lowercased())
+            let hash = FNV1a.hash(text.lowercased().utf8)
             guard !kept.contains(hash) else { return }
             let (entered, pushedOut) = chosen.offer((hash, text))
             if entered { kept.insert(hash) }

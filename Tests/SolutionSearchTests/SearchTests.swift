@@ -201,6 +201,25 @@ import Testing
         #expect(TypoCorrector.distance("abc", "xyz") == 3)
     }
 
+    @Test func theSentenceEncoderReadsTyposAsTheirCorrections() {
+        // Only words the corpus lacks are corrections; the encoder is told which it does not know whole.
+        var copy = Self.articles[0]
+        copy.id = "copy"
+        let index = SolutionIndex(articles: [Self.articles[0], copy])
+        let plan = QueryPlan(text: "Outlok keeps asking for my pasword (again)!", product: nil, index: index)
+        #expect(plan.corrections == ["outlok": "outlook", "pasword": "password"])
+        #expect(
+            plan.corrected("Outlok keeps asking for my pasword (again)!") { _ in true }
+                == "outlook keeps asking for my password (again)!")
+        #expect(
+            plan.corrected("Outlok keeps asking for my pasword (again)!") { $0 != "outlok" }
+                == "Outlok keeps asking for my password (again)!")
+        let clean = QueryPlan(text: "outlook keeps asking", product: nil, index: index)
+        #expect(
+            clean.corrections.isEmpty && clean.corrected("outlook keeps asking") { _ in true } == "outlook keeps asking"
+        )
+    }
+
     @Test func theTitleWeighsMoreThanTheBody() {
         let articles = [
             Article(id: "title", title: "Mailbox quota", product: "P", url: "", body: "Something else entirely here."),

@@ -80,6 +80,19 @@ import Testing
         #expect(!SolutionIndex(articles: Self.articles, semantic: (encoder, wrong)).isSemantic)
     }
 
+    @Test func aMisspellingIsEncodedAsItsCorrectionAndARealWordAsWritten() throws {
+        let index = try Self.index()
+        let semantic = try #require(index.semantic)
+        let misspelled = index.search("outlok hangs").map(\.id)
+        func encoded(_ text: String) -> Bool { semantic.recentQueries[text] != nil }
+        #expect(encoded("outlook hangs") && !encoded("outlok hangs"))
+        #expect(misspelled == index.search("outlook hangs").map(\.id))
+        // `sing` is one swap from the corpus's `sign`, and the words search both; the encoder knows `sing` whole.
+        #expect(QueryPlan(text: "viva sing in", product: nil, index: index).corrections == ["sing": "sign"])
+        _ = index.search("viva sing in")
+        #expect(encoded("viva sing in") && !encoded("viva sign in"))
+    }
+
     @Test func longAndOddTextsEncode() throws {
         let encoder = try #require(InstalledModel.encoder)
         for text in ["", " ", String(repeating: "outlook ", count: 5000), "\u{0}\u{FFFD}\u{200B}", "🙂🙂", "中文字"] {

@@ -140,7 +140,7 @@ public struct DistilledQueryEncoder: Sendable {
             } else {
                 guard let cleaned = clean(raw) else { return }
                 text = cleaned
-                hash = fnv1a(text.lowercased())
+                hash = FNV1a.hash(text.lowercased().utf8)
                 guard !kept.contains(hash) else { return }
             }
             let (entered, pushedOut) = chosen.offer((hash, text))
@@ -209,16 +209,16 @@ public struct DistilledQueryEncoder: Sendable {
         var letters = 0
         var pieces = 0
         var previous: UInt8 = 32
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var hash = FNV1a()
         for byte in text {
             let lower = byte >= 65 && byte <= 90 ? byte + 32 : byte
             if lower >= 97 && lower <= 122 { letters += 1 }
             if byte != 32 && previous == 32 { pieces += 1 }
             previous = byte
-            hash = (hash ^ UInt64(lower)) &* 0x100_0000_01b3
+            hash.add(lower)
         }
         guard pieces >= 3, letters * 10 >= text.count * 6 else { return .some(nil) }
-        return (Array(text), hash)
+        return (Array(text), hash.value)
     }
 
     /// Weaker: a larger hash (the smallest are kept).
@@ -300,9 +300,4 @@ public struct DistilledQueryEncoder: Sendable {
         return parts
     }
 
-    static func fnv1a(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
-    }
 }
