@@ -64,6 +64,18 @@ enum InstalledModel {
         #expect(dot(forgot, crash) < 0.2)
     }
 
+    /// A stored vector is found by the name of what made it: another precision or encoding revision is another
+    /// name, and the first revision the name vectors were stored under before revisions were counted.
+    @Test func theModelNameTellsPrecisionAndRevisionApart() {
+        let name = { (precision: SentenceEncoder.Precision, revision: Int) in
+            SentenceEncoder.modelName(
+                folder: "all-MiniLM-L6-v2", weightBytes: 90_868_376, precision: precision, revision: revision)
+        }
+        #expect(name(.float32, 1) == "all-MiniLM-L6-v2/90868376")
+        #expect(name(.int8, 1) == "all-MiniLM-L6-v2/90868376/int8")
+        #expect(Set([name(.float32, 1), name(.int8, 1), name(.float32, 2), name(.int8, 2)]).count == 4)
+    }
+
     /// The encoder runs with 8-bit weights: its vectors stay within a small angle of the 32-bit ones, texts keep
     /// their likeness, and the model name differs, so stored vectors of the two are never mixed.
     @Test(.enabled(if: InstalledModel.encoder != nil))

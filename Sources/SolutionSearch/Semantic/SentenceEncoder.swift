@@ -80,8 +80,13 @@ public final class SentenceEncoder: Sendable {
     let embeddingNormGain: [Float]
     let embeddingNormBias: [Float]
     let layers: [Layer]
-    /// A name for what produced a vector (folder name and weights' size): vectors of another model don't mix.
+    /// A name for what produced a vector (folder name, weights' size, precision, ``encodingRevision``): vectors
+    /// of another model, or of this one encoded differently, don't mix — stored ones under another name are
+    /// encoded again.
     public let modelName: String
+    /// Raise it with any change to the tokenizer or the network that changes the vectors the same weights give,
+    /// so that the Connector's stored vectors are encoded again rather than mixed with new ones.
+    static let encodingRevision = 1
     public var dimensions: Int { shape.width }
     /// Longer texts are cut: the cost grows with the length (and its square), and the start says most. An
     /// article is read to 128 tokens once; a query, on every search, to 64 (measured: tickets rank the same cut
@@ -175,8 +180,15 @@ public final class SentenceEncoder: Sendable {
                 normGain: try tensor(name + "output.LayerNorm.weight", width),
                 normBias: try tensor(name + "output.LayerNorm.bias", width))
         }
-        // 8-bit weights give slightly different vectors: they are not mixed with the 32-bit ones stored before.
-        modelName = "\(folder.lastPathComponent)/\(tensors.data.count)" + (precision == .int8 ? "/int8" : "")
+        modelName = Self.modelName(
+            folder: folder.lastPathComponent, weightBytes: tensors.data.count, precision: precision,
+            revision: Self.encodingRevision)
+    }
+
+    /// 8-bit weights give slightly different vectors: they are not mixed with the 32-bit ones stored before. The
+    /// first revision adds nothing, so vectors stored before revisions were named stay valid.
+    static func modelName(folder: String, weightBytes: Int, precision: Precision, revision: Int) -> String {
+        "\(folder)/\(weightBytes)" + (precision == .int8 ? "/int8" : "") + (revision > 1 ? "/r\(revision)" : "")
     }
 
     /// The unit vector of `text` (its first `limit` tokens, at most ``maxTokens``). With `threads` above one, the
