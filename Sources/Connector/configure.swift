@@ -91,6 +91,7 @@ enum ConnectorMigrations {
         CreateKnowledgeBaseRevision(),
         CreateServiceRequests(),
         CreateArticleVectors(),
+        AddArticleVectorModel(),
     ]
 }
 

@@ -69,6 +69,42 @@ import Vapor
         }
     }
 
+    /// Instances on processors with and without 8-bit products store vectors under different model names; each
+    /// prunes its own, and another model's only after a month (an older encoding revision's, say).
+    @Test func aPruneLeavesAnotherModelsRecentVectors() async throws {
+        try await withConnector(configure: { $0.semanticModel = InstalledSemanticModel.folder }) { fx in
+            let catalog = fx.connector.connector.solutions
+            #expect(try await poll(timeout: .seconds(300)) { catalog.index.isSemantic && !catalog.isEncoding })
+            let encoder = try #require(catalog.index.encoder)
+            let sql = try fx.connector.db.asSQL()
+            let now = Date()
+            let vector = ArticleVectors.data([Float](repeating: 0.5, count: encoder.dimensions))
+            let rows: [(key: String, model: String?, age: Double)] = [
+                ("other-recent", encoder.modelName + "/other", 29 * 86_400), ("other-old", "older/1", 31 * 86_400),
+                ("unnamed", nil, 0), ("mine-unused", encoder.modelName, 0),
+            ]
+            for row in rows {
+                try await sql.insert(into: ArticleVectors.table)
+                    .columns("vector_key", "vector", "created_at", "model")
+                    .values(
+                        SQLBind(row.key), SQLBind(vector), SQLBind(now.timeIntervalSince1970 - row.age),
+                        SQLBind(row.model)
+                    ).run()
+            }
+            let articles = try await KnowledgeBase(database: fx.connector.db).articles()
+            let store = ArticleVectors(database: fx.connector.db)
+            #expect(try await store.prune(keeping: articles, encoder: encoder, now: now) == 3)
+            let left = try await sql.select().column("vector_key").from(ArticleVectors.table).all()
+                .map { try $0.decode(column: "vector_key", as: String.self) }
+            #expect(left.contains("other-recent"))
+            #expect(!left.contains("other-old") && !left.contains("unnamed") && !left.contains("mine-unused"))
+            #expect(try await store.stored(for: articles, encoder: encoder).missing.isEmpty)
+            let models = try await sql.select().column("model").from(ArticleVectors.table).all()
+                .map { try $0.decode(column: "model", as: String?.self) }
+            #expect(models.filter { $0 == encoder.modelName }.count == KnowledgeBaseTests.starterCount)
+        }
+    }
+
     @Test func learnsAQueryEncoderFromTheKnowledgeBasesSentences() async throws {
         try await Self.withLearnedQueryEncoder { fx in
             let catalog = fx.connector.connector.solutions

@@ -118,9 +118,10 @@ package struct ArticleVectors: Sendable {
             let batch = Array(items[start..<min(items.count, start + batchSize)])
             let encoded = await Self.encodeOffCooperativePool(batch.map(\.text), limit: limit, encoder: encoder)
             let now = Date().timeIntervalSince1970
-            let insert = try database.asSQL().insert(into: Self.table).columns("vector_key", "vector", "created_at")
+            let insert = try database.asSQL().insert(into: Self.table)
+                .columns("vector_key", "vector", "created_at", "model")
             for (item, vector) in zip(batch, encoded) {
-                insert.values(SQLBind(item.key), SQLBind(Self.data(vector)), SQLBind(now))
+                insert.values(SQLBind(item.key), SQLBind(Self.data(vector)), SQLBind(now), SQLBind(encoder.modelName))
             }
             // Another instance may have stored the same vector meanwhile: it is the same.
             try await insert.ignoringConflicts(with: "vector_key").run()
@@ -130,18 +131,34 @@ package struct ArticleVectors: Sendable {
         return vectors
     }
 
-    /// Deletes the vectors neither an article in `articles` nor a training text in `sentences` has any more
-    /// (edited or retired ones); returns how many.
+    /// Vectors another model stored (another precision, an older encoding revision) are kept this long after they
+    /// were stored: an instance of that model may still use them, and it encodes again what went.
+    static let otherModelsKept: TimeInterval = 30 * 86_400
+
+    /// Deletes this encoder's vectors that neither an article in `articles` nor a training text in `sentences`
+    /// has any more (edited or retired ones), and other models' older than ``otherModelsKept``; returns how many.
     @discardableResult
-    package func prune(keeping articles: [Article], sentences: [String] = [], encoder: SentenceEncoder) async throws
-        -> Int
-    {
+    package func prune(
+        keeping articles: [Article], sentences: [String] = [], encoder: SentenceEncoder, now: Date = Date()
+    ) async throws -> Int {
         let keep = Set(
             articles.map { Self.key(of: $0, encoder: encoder) }
                 + sentences.map { Self.key(ofSentence: $0, encoder: encoder) })
         let sql = try database.asSQL()
-        let stale = try await sql.select().column("vector_key").from(Self.table).all()
-            .compactMap { try? $0.decode(column: "vector_key", as: String.self) }.filter { !keep.contains($0) }
+        let expired = now.timeIntervalSince1970 - Self.otherModelsKept
+        // Rows stored before the model was recorded have none: they are judged as this model's, as they were.
+        let stale = try await sql.select().columns("vector_key", "model", "created_at").from(Self.table).all()
+            .compactMap { row -> String? in
+                guard let key = try? row.decode(column: "vector_key", as: String.self), !keep.contains(key) else {
+                    return nil
+                }
+                let model = try? row.decode(column: "model", as: String?.self)
+                if let model, model != encoder.modelName {
+                    let stored = (try? row.decode(column: "created_at", as: Double.self)) ?? 0
+                    return stored < expired ? key : nil
+                }
+                return key
+            }
         for start in stride(from: 0, to: stale.count, by: 500) {
             try await sql.delete(from: Self.table)
                 .where("vector_key", .in, Array(stale[start..<min(stale.count, start + 500)])).run()
