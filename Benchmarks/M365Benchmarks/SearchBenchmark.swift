@@ -47,6 +47,17 @@ enum SearchBenchmark {
         guard scale > articles.count else { return }
         let scaled = repeated(articles, to: scale)
         let (large, _) = build(scaled, label: "index of \(scaled.count)")
+        // A Connector with a learned query encoder also chooses the training sentences at every rebuild.
+        let choosing = [articles, scaled].map { articles in
+            let start = DispatchTime.now().uptimeNanoseconds
+            let chosen = DistilledQueryEncoder.trainingTexts(of: articles).count
+            return (seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, chosen: chosen)
+        }
+        print(
+            String(
+                format: "  training sentences chosen: %d of %d articles in %.2f s, %d of %d in %.2f s (%.1fx)",
+                choosing[0].chosen, articles.count, choosing[0].seconds, choosing[1].chosen, scaled.count,
+                choosing[1].seconds, choosing[1].seconds / max(choosing[0].seconds, 1e-9)))
         for (name, queries) in sets {
             let figures = latency(queries.map(\.text), passes: max(1, passes / 4)) { large.search($0, limit: 10) }
             print(
