@@ -299,5 +299,4 @@ public struct DistilledQueryEncoder: Sendable {
         if start < line.endIndex { parts.append(line[start...]) }
         return parts
     }
-
 }
