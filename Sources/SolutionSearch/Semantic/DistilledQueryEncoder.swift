@@ -179,23 +179,38 @@ public struct DistilledQueryEncoder: Sendable {
     /// ``clean(_:)`` for ASCII text, in bytes (into `scratch`), with the FNV-1a hash of the lower-cased text: nil
     /// when `raw` is not ASCII, `.some(nil)` when it is no training text.
     static func cleanASCII(_ raw: Substring, into scratch: inout [UInt8]) -> ([UInt8], UInt64)?? {
-        guard raw.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
-        func isSpace(_ byte: UInt8) -> Bool { byte == 32 || (byte >= 9 && byte <= 13) }
+        // Over the string's own bytes: stepping a substring's UTF-8 view byte by byte was most of the time.
+        if let cleaned = raw.utf8.withContiguousStorageIfAvailable({ cleanASCII(bytes: $0, into: &scratch) }) {
+            return cleaned
+        }
+        return Array(raw.utf8).withUnsafeBufferPointer { cleanASCII(bytes: $0, into: &scratch) }
+    }
+
+    private static func cleanASCII(bytes raw: UnsafeBufferPointer<UInt8>, into scratch: inout [UInt8]) -> (
+        [UInt8], UInt64
+    )?? {
         scratch.removeAll(keepingCapacity: true)
+        func isSpace(_ byte: UInt8) -> Bool { byte == 32 || (byte >= 9 && byte <= 13) }
         var words = 0
-        var inWord = false
-        for byte in raw.utf8 {
-            if isSpace(byte) {
-                inWord = false
-                continue
+        var index = 0
+        // Word by word up to the 60th, each copied whole; the rest must still be ASCII, as the character path
+        // judges the whole text.
+        while index < raw.count {
+            while index < raw.count, isSpace(raw[index]) { index += 1 }
+            guard index < raw.count else { break }
+            let start = index
+            while index < raw.count, !isSpace(raw[index]) {
+                if raw[index] >= 0x80 { return nil }
+                index += 1
             }
-            if !inWord {
-                words += 1
-                if words > 60 { break }
-                if words > 1 { scratch.append(32) }
-                inWord = true
-            }
-            scratch.append(byte)
+            words += 1
+            if words > 60 { break }
+            if words > 1 { scratch.append(32) }
+            scratch.append(contentsOf: UnsafeBufferPointer(rebasing: raw[start..<index]))
+        }
+        while index < raw.count {
+            if raw[index] >= 0x80 { return nil }
+            index += 1
         }
         guard words >= 3 else { return .some(nil) }
         func isMark(_ byte: UInt8) -> Bool {
@@ -230,20 +245,31 @@ public struct DistilledQueryEncoder: Sendable {
 
     /// The lines of `text` as `split(separator: "\n")` gives them: a `\r\n` is one character, no line break.
     static func lines(_ text: String) -> [Substring] {
-        guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return text.split(separator: "\n") }
-        var lines: [Substring] = []
-        var start = text.utf8.startIndex
-        var previous: UInt8 = 0
-        for index in text.utf8.indices {
-            let byte = text.utf8[index]
-            if byte == 10, previous != 13 {
-                if start < index { lines.append(text[start..<index]) }
-                start = text.utf8.index(after: index)
-            }
-            previous = byte
+        let cuts: [Int]? =
+            text.utf8.withContiguousStorageIfAvailable { bytes in
+                // Offsets of line starts and ends, pairwise; nil when the text is not ASCII.
+                var cuts: [Int] = []
+                var start = 0
+                var previous: UInt8 = 0
+                for index in 0..<bytes.count {
+                    let byte = bytes[index]
+                    if byte >= 0x80 { return nil }
+                    if byte == 10, previous != 13 {
+                        if start < index { cuts += [start, index] }
+                        start = index + 1
+                    }
+                    previous = byte
+                }
+                if start < bytes.count { cuts += [start, bytes.count] }
+                return cuts
+            } ?? nil
+        guard let cuts else { return text.split(separator: "\n") }
+        let utf8 = text.utf8
+        return stride(from: 0, to: cuts.count, by: 2).map { pair in
+            text[
+                utf8.index(
+                    utf8.startIndex, offsetBy: cuts[pair])..<utf8.index(utf8.startIndex, offsetBy: cuts[pair + 1])]
         }
-        if start < text.utf8.endIndex { lines.append(text[start...]) }
-        return lines
     }
 
     /// Whether `text` has more than `count` words (runs without white space).
@@ -266,21 +292,29 @@ public struct DistilledQueryEncoder: Sendable {
 
     /// A line cut after `.`, `!` or `?` followed by white space.
     static func sentences(_ line: Substring) -> [Substring] {
-        if line.utf8.allSatisfy({ $0 < 0x80 }) {
-            var parts: [Substring] = []
-            var start = line.startIndex
-            var index = line.utf8.startIndex
-            while index < line.utf8.endIndex {
-                let next = line.utf8.index(after: index)
-                let byte = line.utf8[index]
-                if byte == 46 || byte == 33 || byte == 63, next < line.utf8.endIndex {
-                    let following = line.utf8[next]
-                    if following == 32 || (following >= 9 && following <= 13) {
-                        parts.append(line[start..<next])
-                        start = next
+        let cuts: [Int]? =
+            line.utf8.withContiguousStorageIfAvailable { bytes in
+                // Offsets where a sentence ends (after its mark); nil when the line is not ASCII.
+                var cuts: [Int] = []
+                for index in 0..<bytes.count {
+                    let byte = bytes[index]
+                    if byte >= 0x80 { return nil }
+                    if byte == 46 || byte == 33 || byte == 63, index + 1 < bytes.count {
+                        let following = bytes[index + 1]
+                        if following == 32 || (following >= 9 && following <= 13) { cuts.append(index + 1) }
                     }
                 }
-                index = next
+                return cuts
+            } ?? nil
+        if let cuts {
+            let utf8 = line.utf8
+            var parts: [Substring] = []
+            parts.reserveCapacity(cuts.count + 1)
+            var start = line.startIndex
+            for cut in cuts {
+                let end = utf8.index(utf8.startIndex, offsetBy: cut)
+                parts.append(line[start..<end])
+                start = end
             }
             if start < line.endIndex { parts.append(line[start...]) }
             return parts
