@@ -116,6 +116,31 @@ struct PersistenceTests {
         try await second.asyncShutdown()
     }
 
+    /// Rotations at once on an SQLite file (as from several instances or admins): each reads the current key
+    /// before it writes, and they wait for one another instead of failing with "database is locked".
+    @Test func rotationsAtOnceAllLandWithOneActiveKey() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("identity-\(UUID().uuidString).sqlite")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let clock = TestClock()
+        let app = try await Application.make(.testing)
+        do {
+            try await configure(app, config: identityConfig(database: .sqliteFile(file), clock: clock))
+            try await app.prepareIdentity()
+            let before = try await SigningKey.query(on: app.db).count()
+            let ring = app.identity.keyRing
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<12 { group.addTask { _ = try await ring.rotate(on: app.db) } }
+                try await group.waitForAll()
+            }
+            #expect(try await SigningKey.query(on: app.db).count() == before + 12)
+            #expect(try await SigningKey.query(on: app.db).filter(\.$retiredAt == nil).count() == 1)
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+        try await app.asyncShutdown()
+    }
+
     @Test func aWrongMasterKeyFailsLoudlyInsteadOfSigningWithGarbage() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("identity-\(UUID().uuidString).sqlite")
         defer { try? FileManager.default.removeItem(at: file) }

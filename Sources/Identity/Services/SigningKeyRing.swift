@@ -96,6 +96,8 @@ package final class SigningKeyRing: Sendable {
             kid: material.kid, privateKeySealed: try masterKey.seal(material.privateKey.pemRepresentation),
             certificate: material.certificateDER.base64EncodedString(), createdAt: created)
         try await database.transaction { transaction in
+            // It reads the active key before it writes: on SQLite, another rotation would otherwise fail it.
+            try await transaction.asSQL().lockForWriting(table: SigningKey.schema, column: "retired_at")
             let current = try await SigningKey.query(on: transaction).filter(\.$retiredAt == nil).all()
             for key in current {
                 key.retiredAt = created
