@@ -405,7 +405,8 @@ public final class SolutionIndex: Sendable {
         // the corpus lacks; one it must split into pieces (`pasword`) is read as its correction.
         let vocabulary = semantic.encoder.tokenizer.vocabulary
         let query = semantic.queryVector(
-            plan.corrected(text) { vocabulary[$0] == nil }, distilled: options.distilledQueries)
+            plan.corrected(String(text.prefix(SentenceEncoder.maxQueryCharacters))) { vocabulary[$0] == nil },
+            distilled: options.distilledQueries)
         let cosines = semantic.similarities(query, positions: ranking.map { Int32($0.position) })
         for index in ranking.indices {
             ranking[index].score = ranking[index].score / best + Double(SemanticIndex.weight * cosines[index])

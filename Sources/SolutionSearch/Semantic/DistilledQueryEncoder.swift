@@ -77,7 +77,10 @@ public struct DistilledQueryEncoder: Sendable {
     /// A text's word pieces as the sentence encoder reads a query (without `[CLS]` and `[SEP]`, which every text
     /// has).
     static func pieces(of text: String, tokenizer: WordPieceTokenizer) -> [Int32] {
-        Array(tokenizer.tokens(String(text.prefix(4000)), limit: SentenceEncoder.maxQueryTokens).dropFirst().dropLast())
+        Array(
+            tokenizer.tokens(
+                String(text.prefix(SentenceEncoder.maxQueryCharacters)), limit: SentenceEncoder.maxQueryTokens
+            ).dropFirst().dropLast())
     }
 
     /// Whether every word piece of `text` has a vector: a text with a piece it lacks would teach it something new.

@@ -65,7 +65,8 @@ public struct SemanticIndex: Sendable {
         }
         if let known = recentQueries[text] { return known }
         let vector = encoder.encode(
-            String(text.prefix(4000)), limit: SentenceEncoder.maxQueryTokens, threads: Self.queryThreads)
+            String(text.prefix(SentenceEncoder.maxQueryCharacters)), limit: SentenceEncoder.maxQueryTokens,
+            threads: Self.queryThreads)
         recentQueries[text] = vector
         return vector
     }

@@ -93,6 +93,8 @@ public final class SentenceEncoder: Sendable {
     /// at 48, 64 or 128 tokens; docs/search.md).
     public static let maxTokens = 128
     public static let maxQueryTokens = 64
+    /// A query's first characters, ample for ``maxQueryTokens``: longer texts are cut before tokenizing.
+    public static let maxQueryCharacters = 4000
 
     public let precision: Precision
 
