@@ -98,7 +98,8 @@ struct QueryPlan {
 
     /// `text` with each word the corpus does not know that `isTypo` (lower-cased) written as its correction, for
     /// the sentence encoder: a misspelling is split into word pieces that mean nothing, and their vectors pull the
-    /// query's off course.
+    /// query's off course. With a correction, only the part the encoders read (``SentenceEncoder/maxQueryCharacters``)
+    /// is rewritten and returned.
     func corrected(_ text: String, isTypo: (String) -> Bool) -> String {
         guard !corrections.isEmpty else { return text }
         var result = ""
@@ -112,7 +113,7 @@ struct QueryPlan {
             }
             word = ""
         }
-        for character in text {
+        for character in text.prefix(SentenceEncoder.maxQueryCharacters) {
             if character.isASCII, character.isLetter {
                 word.append(character)
             } else {

@@ -405,8 +405,7 @@ public final class SolutionIndex: Sendable {
         // the corpus lacks; one it must split into pieces (`pasword`) is read as its correction.
         let vocabulary = semantic.encoder.tokenizer.vocabulary
         let query = semantic.queryVector(
-            plan.corrected(String(text.prefix(SentenceEncoder.maxQueryCharacters))) { vocabulary[$0] == nil },
-            distilled: options.distilledQueries)
+            plan.corrected(text) { vocabulary[$0] == nil }, distilled: options.distilledQueries)
         let cosines = semantic.similarities(query, positions: ranking.map { Int32($0.position) })
         for index in ranking.indices {
             ranking[index].score = ranking[index].score / best + Double(SemanticIndex.weight * cosines[index])
@@ -415,12 +414,6 @@ public final class SolutionIndex: Sendable {
             $0.score != $1.score ? $0.score > $1.score : articles[$0.position].id < articles[$1.position].id
         }
         return ranking.prefix(max(0, limit)).map { SearchHit(id: articles[$0.position].id, score: $0.score) }
-    }
-
-    func lexicalSearch(_ text: String, product: String?, limit: Int, tenant: String?) -> [SearchHit] {
-        lexicalRanking(QueryPlan(text: text, product: product, index: self), limit: limit, tenant: tenant).map {
-            SearchHit(id: articles[$0.position].id, score: $0.score)
-        }
     }
 
     /// The lexical best for `query`: positions in `articles` and scores, best first.
