@@ -60,7 +60,20 @@ enum Vocabulary {
         "w11": ["windows", "11"], "ppl": ["user"], "mgr": ["manager"], "dept": ["department"],
         "addr": ["address"], "notif": ["notification"], "notifs": ["notification"], "sched": ["schedule"],
         "lic": ["license"], "mbx": ["mailbox"], "prefs": ["preferences"], "info": ["information"],
-        "org": ["organization"],
+        "org": ["organization"], "srv": ["server"], "svr": ["server"], "mailflow": ["mail", "flow"],
+        // Admin and protocol abbreviations the articles mostly spell out.
+        "eac": ["exchange", "admin", "center"], "scc": ["security", "compliance", "center"],
+        "ca": ["conditional", "access"], "upn": ["user", "principal", "name"],
+        "eop": ["exchange", "online", "protection"], "aip": ["azure", "information", "protection"],
+        "mip": ["information", "protection", "sensitivity"], "otp": ["one", "time", "code", "verification"],
+        "2sv": ["two", "step", "verification", "multifactor"], "whfb": ["windows", "hello", "business"],
+        "mam": ["app", "protection", "policy", "intune"], "mem": ["endpoint", "manager", "intune"],
+        "sg": ["security", "group"], "spd": ["sharepoint", "designer"], "upa": ["user", "profile"],
+        "oos": ["office", "online", "server"], "pwa": ["project", "web", "app"],
+        "mrm": ["messaging", "records", "management", "retention"], "ews": ["exchange", "web", "services"],
+        "dc": ["domain", "controller"], "cas": ["client", "access"], "dag": ["database", "availability", "group"],
+        "vl": ["volume", "license"], "ie": ["internet", "explorer"], "ff": ["firefox"],
+        "aa": ["auto", "attendant"], "cq": ["call", "queue"],
         // Units as people shorten them (the analyzer reads `20gb` as `gb`).
         "gig": ["gb"], "gigs": ["gb"], "meg": ["mb"], "megs": ["mb"], "sec": ["seconds"], "secs": ["seconds"],
         "min": ["minutes"], "mins": ["minutes"], "hr": ["hours"], "hrs": ["hours"],
@@ -78,5 +91,6 @@ enum Vocabulary {
         "purview": "Microsoft Purview",
         "ediscovery": "Microsoft Purview", "retention": "Microsoft Purview", "mfa": "Microsoft 365 identity",
         "adfs": "Microsoft 365 identity", "aad": "Microsoft 365 identity", "entra": "Microsoft 365 identity",
+        "infopath": "InfoPath", "publisher": "Publisher", "sway": "Sway", "planner": "Planner",
     ]
 }

@@ -73,6 +73,27 @@ import Testing
         }
     }
 
+    @Test func adminAbbreviationsFindTheArticlesThatSpellThemOut() {
+        // Each pair: an article that spells the abbreviation out, and one that shares the query's other words.
+        let cases: [(query: String, long: String)] = [
+            ("eac shows guid", "Exchange admin center shows guid"), ("upn changed", "User principal name changed"),
+            ("ews fails", "Exchange Web Services fails"), ("ca blocks tabs", "Conditional Access blocks tabs"),
+            ("mail via eop", "Mail via Exchange Online Protection"), ("otp missing", "Verification code missing"),
+            ("pwa error", "Project Web App error"), ("cq setting", "Call queue setting"),
+            ("sg cannot open", "Security group cannot open"), ("link fails in ie", "Link fails in Internet Explorer"),
+        ]
+        for (query, long) in cases {
+            let words = query.split(separator: " ").dropFirst().joined(separator: " ")
+            let index = SolutionIndex(articles: [
+                Article(id: "other", title: "Other product \(words)", product: "", url: ""),
+                Article(id: "spelled", title: long, product: "", url: ""),
+            ])
+            #expect(index.search(query).first?.id == "spelled", "\(query)")
+        }
+        let products = QueryPlan(text: "infopath form in planner", product: nil, index: Self.index).products
+        #expect(products["InfoPath"] != nil && products["Planner"] != nil)
+    }
+
     @Test func queryWordsStandingCloseTogetherRankHigher() {
         // The same words and lengths; only how far apart "calendar" and "sync" stand differs.
         let far = Article(
