@@ -94,6 +94,22 @@ import Testing
         #expect(products["InfoPath"] != nil && products["Planner"] != nil)
     }
 
+    @Test func deskWordsReadAsTheArticlesWords() {
+        let articles = (0..<3).map {
+            Article(
+                id: "\($0)", title: "Sharing option grayed out, slow performance", product: "", url: "",
+                description: "Junk mail from a delegate is garbled; large duplicate items")
+        }
+        let index = SolutionIndex(articles: articles)
+        let runs = QueryPlan(
+            text: "greyed out and laggy, spam from my boss's pc is gibberish, huge and doubled", product: nil,
+            index: index
+        ).terms.map(\.run.start)
+        for word in ["grayed", "slow", "performance", "junk", "delegate", "garbled", "large", "duplicate"] {
+            #expect(runs.contains(index.postings[word]!.start), "\(word)")
+        }
+    }
+
     @Test func queryWordsStandingCloseTogetherRankHigher() {
         // The same words and lengths; only how far apart "calendar" and "sync" stand differs.
         let far = Article(
