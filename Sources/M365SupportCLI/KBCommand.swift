@@ -160,8 +160,9 @@ extension KBCommand {
                     return report
                 },
                 describe: { report in
+                    let imported = report.inserted + report.updated
                     var lines = [
-                        "Imported \(report.inserted + report.updated) articles (\(report.inserted) new, \(report.updated) updated)."
+                        "Imported \(imported) \(imported == 1 ? "article" : "articles") (\(report.inserted) new, \(report.updated) updated)."
                     ]
                     for refusal in report.refused.prefix(50) {
                         lines.append("\(file):\(refusal.line): skipped, \(refusal.reason)")

@@ -85,6 +85,9 @@ enum Vocabulary {
         "dc": ["domain", "controller"], "cas": ["client", "access"], "dag": ["database", "availability", "group"],
         "vl": ["volume", "license"], "ie": ["internet", "explorer"], "ff": ["firefox"],
         "aa": ["auto", "attendant"], "cq": ["call", "queue"],
+        // Product nicknames.
+        "monarch": ["new", "outlook"], "olk": ["new", "outlook"], "yammer": ["viva", "engage", "yammer"],
+        "authenticator": ["multifactor", "authentication", "verification", "app"],
         // Units as people shorten them (the analyzer reads `20gb` as `gb`).
         "gig": ["gb"], "gigs": ["gb"], "meg": ["mb"], "megs": ["mb"], "sec": ["seconds"], "secs": ["seconds"],
         "min": ["minutes"], "mins": ["minutes"], "hr": ["hours"], "hrs": ["hours"],
