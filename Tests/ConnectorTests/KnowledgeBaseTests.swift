@@ -60,6 +60,23 @@ import WireModels
         }
     }
 
+    @Test func aFileWithAnIdTwiceImportsItsLaterLine() async throws {
+        try await withConnector { fx in
+            let knowledgeBase = KnowledgeBase(database: fx.connector.db, now: fx.clock.provider)
+            // Both in one batch (a primary key failure before), and once more in the next batch.
+            var lines = [Self.line("twice", title: "First"), Self.line("other", title: "Other")]
+            lines.append(Self.line("twice", title: "Second"))
+            lines += (0..<KnowledgeBase.batchSize).map { Self.line("filler/\($0)", title: "Filler \($0)") }
+            lines.append(Self.line("twice", title: "Third"))
+            let report = try await knowledgeBase.importJSONLines(Data(lines.joined(separator: "\n").utf8))
+            #expect(report.inserted == KnowledgeBase.batchSize + 2 && report.updated == 0)
+            #expect(report.refused.map(\.line) == [1, 3])
+            #expect(report.refused.first?.reason == "the same id comes again on line 3, which is imported")
+            let articles = try await knowledgeBase.articles()
+            #expect(articles.filter { $0.id == "twice" }.map(\.title) == ["Third"])
+        }
+    }
+
     @Test func importsInsertsUpdatesAndReportsBadLines() async throws {
         try await withConnector { fx in
             let knowledgeBase = KnowledgeBase(database: fx.connector.db, now: fx.clock.provider)

@@ -39,10 +39,20 @@ package struct KnowledgeBase: Sendable {
         let read = Article.readJSONLines(data)
         var report = ImportReport(refused: read.refused.map { .init(line: $0.line, reason: $0.reason) })
         var articles: [Article] = []
+        // A file may hold an article twice (an export appended to): the later line is the article, as a second
+        // import of it would make it; the earlier is reported, not written.
+        var lineOf: [String: (line: Int, at: Int)] = [:]
         for (offset, article) in read.articles.enumerated() {
+            let line = read.lines[offset]
             if let reason = Self.problem(article) {
-                report.refused.append(.init(line: read.lines[offset], reason: reason))
+                report.refused.append(.init(line: line, reason: reason))
+            } else if let earlier = lineOf[article.id] {
+                report.refused.append(
+                    .init(line: earlier.line, reason: "the same id comes again on line \(line), which is imported"))
+                articles[earlier.at] = article
+                lineOf[article.id] = (line, earlier.at)
             } else {
+                lineOf[article.id] = (line, articles.count)
                 articles.append(article)
             }
         }
