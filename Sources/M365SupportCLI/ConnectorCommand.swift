@@ -278,7 +278,7 @@ extension ConnectorCommand {
             @Argument(help: "The JSON file.") var file: String
 
             func run() async throws {
-                let data = try Data(contentsOf: URL(fileURLWithPath: file))
+                let data = try readFile(file)
                 try await store.run(
                     { try await $0.importHealth(tenant: tenant, document: data) },
                     describe: { "Imported \($0.issues) issues and \($0.services) services." })

@@ -87,3 +87,18 @@ struct CommandFailure: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
 }
+
+/// The bytes of a file named on the command line; a refusal that names the file and says why, rather than
+/// Foundation's error dump.
+func readFile(_ path: String) throws -> Data {
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+        throw CommandFailure(message: "\(path): no such file.")
+    }
+    guard !isFolder.boolValue else { throw CommandFailure(message: "\(path) is a folder, not a file.") }
+    do {
+        return try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+        throw CommandFailure(message: "\(path) cannot be read: \(error.localizedDescription)")
+    }
+}

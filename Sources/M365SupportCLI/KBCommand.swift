@@ -81,7 +81,7 @@ struct KBCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            var labelled = try LabelledQuery.read(try Data(contentsOf: URL(fileURLWithPath: queries)))
+            var labelled = try LabelledQuery.read(try readFile(queries))
             if let misspell {
                 let misspeller = Misspeller(rate: misspell, seed: seed)
                 var slips = 0
@@ -149,7 +149,7 @@ extension KBCommand {
         @Argument(help: "The JSON Lines file.") var file: String
 
         func run() async throws {
-            let data = try Data(contentsOf: URL(fileURLWithPath: file))
+            let data = try readFile(file)
             let progress = ProgressPrinter(unit: "articles", step: 500)
             try await store.run(
                 { operations in
@@ -211,7 +211,7 @@ extension KBCommand {
         func run() async throws {
             let data =
                 file == "-"
-                ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+                ? FileHandle.standardInput.readDataToEndOfFile() : try readFile(file)
             let article: KnowledgeArticle
             do {
                 article = try JSONDecoder().decode(KnowledgeArticle.self, from: data)
@@ -264,7 +264,7 @@ extension ConnectorStore {
     /// Articles from `file` (JSON Lines), or else the Connector's knowledge base.
     func articles(file: String?) async throws -> [Article] {
         if let file {
-            let loaded = Article.readJSONLines(try Data(contentsOf: URL(fileURLWithPath: file)))
+            let loaded = Article.readJSONLines(try readFile(file))
             for (line, reason) in loaded.refused.prefix(20) {
                 FileHandle.standardError.write(Data("\(file):\(line): skipped, \(reason)\n".utf8))
             }
