@@ -81,7 +81,13 @@ struct KBCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            var labelled = try LabelledQuery.read(try readFile(queries))
+            var labelled: [LabelledQuery]
+            do {
+                labelled = try LabelledQuery.read(try readFile(queries))
+            } catch let error as EvaluationError {
+                throw CommandFailure(message: "\(queries): \(error.message)")
+            }
+            guard !labelled.isEmpty else { throw CommandFailure(message: "\(queries) holds no labelled queries.") }
             if let misspell {
                 let misspeller = Misspeller(rate: misspell, seed: seed)
                 var slips = 0

@@ -18,11 +18,12 @@ public struct LabelledQuery: Sendable, Equatable {
     }
 
     /// Reads JSON Lines in either development format: `query`, or `short_description` + `description` joined
-    /// with a space (as the desk sends a ticket). Lines that are neither are reported by number.
+    /// with a space (as the desk sends a ticket), with `relevant` grading articles by ID (whole numbers from 0 to
+    /// ``maxGrade``). A line that is none of these is reported by number; blank lines are skipped.
     public static func read(_ data: Data) throws -> [LabelledQuery] {
         var queries: [LabelledQuery] = []
-        for (number, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() {
-            guard !line.allSatisfy({ $0 == 32 || $0 == 13 }) else { continue }
+        for (number, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            guard !line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) else { continue }
             guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
                 throw EvaluationError(message: "line \(number + 1) is not a JSON object")
             }
@@ -34,8 +35,19 @@ public struct LabelledQuery: Sendable, Equatable {
             } else {
                 throw EvaluationError(message: "line \(number + 1) has neither query nor short_description")
             }
-            let relevant = (object["relevant"] as? [String: Any] ?? [:]).compactMapValues {
-                ($0 as? NSNumber)?.intValue
+            guard let graded = object["relevant"] as? [String: Any] else {
+                throw EvaluationError(
+                    message: "line \(number + 1) has no relevant object (article ID → grade) to score against")
+            }
+            var relevant: [String: Int] = [:]
+            for (id, value) in graded {
+                let grade = (value as? NSNumber)?.doubleValue ?? -1
+                guard grade >= 0, grade <= Double(maxGrade), grade == grade.rounded() else {
+                    throw EvaluationError(
+                        message: "line \(number + 1) grades \(id.prefix(200)) \(String(describing: value).prefix(40)): "
+                            + "grades are whole numbers from 0 to \(maxGrade)")
+                }
+                relevant[id] = Int(grade)
             }
             queries.append(
                 LabelledQuery(
@@ -44,6 +56,9 @@ public struct LabelledQuery: Sendable, Equatable {
         }
         return queries
     }
+
+    /// The highest grade a labelled query may give an article.
+    public static let maxGrade = 100
 }
 
 public struct EvaluationError: Error, CustomStringConvertible {

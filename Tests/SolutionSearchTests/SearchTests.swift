@@ -307,4 +307,27 @@ import Testing
         #expect(evaluation.byStyle["vague"]?.queries == 1)
         #expect(throws: EvaluationError.self) { try LabelledQuery.read(Data("{\"x\": 1}".utf8)) }
     }
+
+    @Test func labelledQueryFilesAreCheckedLineByLine() throws {
+        func refusal(_ text: String) -> String? {
+            do {
+                _ = try LabelledQuery.read(Data(text.utf8))
+                return nil
+            } catch let error as EvaluationError {
+                return error.message
+            } catch {
+                return "\(error)"
+            }
+        }
+        let good = #"{"query": "mail", "relevant": {"a": 2}}"#
+        // Blank lines are skipped but counted: a refusal names the line an editor shows.
+        #expect(refusal("\(good)\n\n \r\nnot json")?.hasPrefix("line 4 ") == true)
+        #expect(refusal(#"{"query": "mail"}"#)?.hasPrefix("line 1 has no relevant object") == true)
+        for grade in ["-1", "1.5", "1e300", "\"high\"", "null", "101"] {
+            let message = refusal(#"{"query": "mail", "relevant": {"a": \#(grade)}}"#)
+            #expect(message?.hasSuffix("grades are whole numbers from 0 to 100") == true, "\(grade)")
+        }
+        let read = try LabelledQuery.read(Data(#"{"query": "mail", "relevant": {"a": 0, "b": 100, "c": 2.0}}"#.utf8))
+        #expect(read.first?.relevant == ["a": 0, "b": 100, "c": 2])
+    }
 }
