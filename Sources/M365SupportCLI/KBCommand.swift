@@ -135,7 +135,21 @@ struct KBCommand: AsyncParsableCommand {
         func run() async throws {
             let index = try await store.index(
                 file: articles, options: try KBCommand.options(baseline: false, without: without), model: model)
-            for (rank, hit) in index.search(text, product: product, limit: 10).enumerated() {
+            let hits = index.search(text, product: product, limit: 10)
+            if store.json {
+                // As the Connector answers `recommendedSolutions`.
+                try printJSON(
+                    hits.compactMap { hit in
+                        index.article(id: hit.id).map {
+                            RecommendedSolutions.Solution(
+                                id: $0.id, title: $0.title, product: $0.product, url: $0.url,
+                                score: (hit.score * 1000).rounded() / 1000,
+                                snippet: Snippet.make(for: $0, query: text, in: index))
+                        }
+                    })
+                return
+            }
+            for (rank, hit) in hits.enumerated() {
                 print(String(format: "%2d  %7.3f  %@", rank + 1, hit.score, hit.id))
                 if let article = index.article(id: hit.id) {
                     print("             " + Snippet.make(for: article, query: text, in: index))
