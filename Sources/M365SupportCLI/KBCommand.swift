@@ -138,15 +138,8 @@ struct KBCommand: AsyncParsableCommand {
             let hits = index.search(text, product: product, limit: 10)
             if store.json {
                 // As the Connector answers `recommendedSolutions`.
-                try printJSON(
-                    hits.compactMap { hit in
-                        index.article(id: hit.id).map {
-                            RecommendedSolutions.Solution(
-                                id: $0.id, title: $0.title, product: $0.product, url: $0.url,
-                                score: (hit.score * 1000).rounded() / 1000,
-                                snippet: Snippet.make(for: $0, query: text, in: index))
-                        }
-                    })
+                let query = Snippet.Query(text, in: index)
+                try printJSON(hits.compactMap { RecommendedSolutions.Solution($0, in: index, query: query) })
                 return
             }
             for (rank, hit) in hits.enumerated() {

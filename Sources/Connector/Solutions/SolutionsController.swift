@@ -39,14 +39,7 @@ struct SolutionsController: RouteCollection {
             index.isSemantic
             ? await offCooperativePool { index.search(text, product: product, limit: top, tenant: tenant) }
             : index.search(text, product: product, limit: top, tenant: tenant)
-        let solutions = hits.compactMap { hit in
-            index.article(id: hit.id).map { article in
-                RecommendedSolutions.Solution(
-                    id: article.id, title: article.title, product: article.product, url: article.url,
-                    score: (hit.score * 1000).rounded() / 1000,
-                    snippet: Snippet.make(for: article, query: wanted, in: index))
-            }
-        }
+        let solutions = hits.compactMap { RecommendedSolutions.Solution($0, in: index, query: wanted) }
         let active = try await request.application.health(request.db)
             .storedIssues(tenant: caller.tenantId, collections: false, unresolvedOnly: true).map(\.issue)
         let related = RelatedIssues.find(text: text, product: product, in: active).map { match in
@@ -62,6 +55,17 @@ struct SolutionsController: RouteCollection {
             "Recommended solutions",
             metadata: ["tenant": "\(caller.tenantId)", "solutions": "\(solutions.count)", "issues": "\(related.count)"])
         return JSONBody(RecommendedSolutions(solutions: solutions, serviceHealthIssues: related))
+    }
+}
+
+extension RecommendedSolutions.Solution {
+    /// A hit of `index` as the Connector answers it: the score to three decimals, a snippet with the query's words
+    /// marked. Nil when the index does not hold the hit's article.
+    package init?(_ hit: SearchHit, in index: SolutionIndex, query: Snippet.Query) {
+        guard let article = index.article(id: hit.id) else { return nil }
+        self.init(
+            id: article.id, title: article.title, product: article.product, url: article.url,
+            score: (hit.score * 1000).rounded() / 1000, snippet: Snippet.make(for: article, query: query, in: index))
     }
 }
 
