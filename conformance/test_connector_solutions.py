@@ -1,7 +1,9 @@
 """Recommended solutions over real HTTPS with an MSAL token, as the desk's app calls them; an article added by
 the `kb put` CLI in another process while the server runs, found once the server's index catches up; `kb eval`
-on a tiny labelled set printing the three metrics one per line."""
+on a tiny labelled set printing the three metrics one per line, and refusing a bad file by name and line; `kb
+search --json` answering as the endpoint does."""
 import json
+import subprocess
 import time
 
 import pytest
@@ -114,3 +116,24 @@ def test_kb_eval_prints_the_three_metrics_on_a_labelled_set(identity, tmp_path):
     report = json.loads(cli(identity, "eval", str(labelled), "--json"))
     assert report["overall"]["queries"] == 2
     assert set(report["byStyle"]) == {"descriptive", "error-code"}
+
+
+def test_kb_search_json_answers_as_the_connector_does(identity):
+    solutions = json.loads(cli(identity, "search", "no record button in teams meeting", "--json"))
+    assert solutions[0]["id"] == "starter/teams-no-record-button"
+    assert set(solutions[0]) == {"id", "title", "product", "url", "score", "snippet"}
+    assert "<c0>" in solutions[0]["snippet"]
+    assert [s["score"] for s in solutions] == sorted((s["score"] for s in solutions), reverse=True)
+
+
+def test_kb_eval_refuses_a_bad_file_by_name_and_line(identity, tmp_path):
+    labelled = tmp_path / "graded.jsonl"
+    good = json.dumps({"query": "no record button", "relevant": {"starter/teams-no-record-button": 2}})
+    labelled.write_text(good + "\n\n" + json.dumps({"query": "x", "relevant": {"a": -1}}) + "\n")
+    for path, expected in [(labelled, f"{labelled}: line 3 grades a -1"),
+                           (tmp_path / "missing.jsonl", f"{tmp_path / 'missing.jsonl'}: no such file")]:
+        result = subprocess.run([identity.binary, "kb", "eval", str(path), "--data-dir", str(identity.data_dir)],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 1
+        assert expected in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and "NSCocoaErrorDomain" not in result.stderr
