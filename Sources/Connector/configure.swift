@@ -92,6 +92,7 @@ enum ConnectorMigrations {
         CreateServiceRequests(),
         CreateArticleVectors(),
         AddArticleVectorModel(),
+        CreateQueryEncoders(),
     ]
 }
 

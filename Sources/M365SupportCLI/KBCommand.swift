@@ -323,15 +323,14 @@ extension ConnectorStore {
         } catch {
             throw CommandFailure(message: "The sentence encoder in \(folder.path) cannot be read: \(error)")
         }
-        var vectors: [String: [Float]] = [:]
-        var queryTraining: [(text: String, vector: [Float])] = []
         let sentences =
             options.distilledQueries ? DistilledQueryEncoder.trainingTexts(of: articles) : []
+        var built: SolutionIndex?
         try await run(
             { operations in
                 let store = ArticleVectors(database: operations.app.db)
                 let stored = try await store.stored(for: articles, encoder: encoder)
-                vectors = stored.vectors
+                var vectors = stored.vectors
                 if !stored.missing.isEmpty {
                     FileHandle.standardError.write(
                         Data("Encoding \(stored.missing.count) articles (kept for the next run)…\n".utf8))
@@ -342,9 +341,19 @@ extension ConnectorStore {
                     progress.finish()
                     vectors.merge(encoded) { _, new in new }
                 }
-                guard sentences.count >= DistilledQueryEncoder.minimumTexts else { return vectors.count }
+                guard sentences.count >= DistilledQueryEncoder.minimumTexts else {
+                    built = SolutionIndex(articles: articles, options: options, semantic: (encoder, vectors))
+                    return vectors.count
+                }
+                // The one the Connector (or an earlier run) learned from these sentences, else learned now and kept.
+                let encoders = QueryEncoders(database: operations.app.db)
+                if let learned = try await encoders.stored(sentences: sentences, encoder: encoder) {
+                    built = SolutionIndex(
+                        articles: articles, options: options, semantic: (encoder, vectors), queryEncoder: learned)
+                    return vectors.count
+                }
                 let storedSentences = try await store.stored(sentences: sentences, encoder: encoder)
-                queryTraining = storedSentences.vectors
+                var queryTraining = storedSentences.vectors
                 if !storedSentences.missing.isEmpty {
                     FileHandle.standardError.write(
                         Data(
@@ -356,15 +365,19 @@ extension ConnectorStore {
                     }
                     progress.finish()
                 }
+                let index = SolutionIndex(
+                    articles: articles, options: options, semantic: (encoder, vectors), queryTraining: queryTraining)
+                built = index
+                if let learned = index.distilledQueryEncoder {
+                    try await encoders.store(learned, sentences: sentences)
+                }
                 return vectors.count
             }, describe: { _ in "" }, quiet: true)
-        let index = SolutionIndex(
-            articles: articles, options: options, semantic: (encoder, vectors), queryTraining: queryTraining)
+        let index = built ?? SolutionIndex(articles: articles, options: options)
         FileHandle.standardError.write(
             Data(
                 "note: semantic re-scoring on (\(folder.path)), queries read by the \(index.queryEncoder.rawValue)\n"
                     .utf8))
         return index
-        return SolutionIndex(articles: articles, options: options, semantic: (encoder, vectors))
     }
 }

@@ -178,7 +178,34 @@ import Vapor
                 })
             let now = DistilledQueryEncoder.trainingTexts(of: try await knowledgeBase.articles())
             #expect(catalog.index.distilledQueryEncoder?.trainedOn == now.count)
+            // The one learned now is kept for the next start, in place of the first.
+            #expect(try await Self.storedQueryEncoders(fx) == 1)
             #expect(catalog.index.search("zeppelin").first?.id == "starter/word-slow-typing")
+        }
+    }
+
+    static func storedQueryEncoders(_ fx: ConnectorFixture) async throws -> Int {
+        try await fx.connector.db.asSQL().select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+            .from(QueryEncoders.table).first()?.decode(column: "n", as: Int.self) ?? -1
+    }
+
+    @Test func aRestartReadsTheQueryEncoderLearnedBefore() async throws {
+        try await Self.withLearnedQueryEncoder { fx in
+            let catalog = fx.connector.connector.solutions
+            #expect(try await Self.storedQueryEncoders(fx) == 1)
+            // Another process on the same database (a restart, a second instance): nothing learned, the same
+            // answers.
+            let restarted = SolutionCatalog(
+                model: InstalledSemanticModel.folder, distilledQueries: true, distillationMinimum: 50)
+            let knowledgeBase = KnowledgeBase(database: fx.connector.db)
+            try await restarted.refresh(from: knowledgeBase, logger: fx.connector.logger)
+            #expect(restarted.index.queryEncoder == .distilled)
+            #expect(restarted.queryEncoderLearnings == 0)
+            #expect(restarted.index.distilledQueryEncoder?.trainedOn == catalog.index.distilledQueryEncoder?.trainedOn)
+            for text in ["the mail app wants my credentials again", "teams meeting has no record button"] {
+                #expect(restarted.index.search(text) == catalog.index.search(text), "\(text)")
+            }
+            await restarted.stop()
         }
     }
 

@@ -263,6 +263,40 @@ import Testing
                 .queryEncoder == .sentenceEncoder)
     }
 
+    @Test func aStoredEncoderReadsBackAsLearnedAndBadBytesAreRefused() throws {
+        let (encoder, learned, training, folder) = try Self.tinyEncoder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let distilled = try #require(learned)
+        let bytes = distilled.serialized()
+        let back = try #require(DistilledQueryEncoder(serialized: bytes, encoder: encoder))
+        #expect(back.trainedOn == distilled.trainedOn && back.modelName == encoder.modelName)
+        #expect(back.pieceCount == distilled.pieceCount && back.bytes == distilled.bytes)
+        for (text, _) in training + [("outlook zzz", []), ("", [])] {
+            #expect(back.encode(text) == distilled.encode(text), "\(text)")
+        }
+        #expect(back.serialized() == bytes)
+        // Cut short, grown, another format, another size of vector, a row number past the rows: nil, no trap.
+        var wrongRow = bytes
+        wrongRow.replaceSubrange(20..<24, with: [0xff, 0xff, 0xff, 0x7f])
+        var wrongSize = bytes
+        wrongSize[4] &+= 1
+        for bad in [
+            bytes.prefix(bytes.count - 1), bytes + [0], Data("DQE2".utf8) + bytes.dropFirst(4), wrongRow, wrongSize,
+            Data(), Data(repeating: 0xff, count: 64),
+        ] {
+            #expect(DistilledQueryEncoder(serialized: Data(bad), encoder: encoder) == nil)
+        }
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            var mutated = bytes
+            for _ in 0..<4 {
+                mutated[Int.random(in: 0..<min(mutated.count, 64), using: &random)] = UInt8.random(
+                    in: 0...255, using: &random)
+            }
+            _ = DistilledQueryEncoder(serialized: mutated, encoder: encoder)?.encode("outlook crashes")
+        }
+    }
+
     /// The training texts as first written, character by character: the definition the byte paths must keep
     /// (the stored sentence vectors are keyed by these texts).
     static func referenceTrainingTexts(of articles: [Article], limit: Int = DistilledQueryEncoder.maximumTexts)

@@ -122,10 +122,19 @@ package final class SolutionCatalog: Sendable {
                 let check =
                     sentences.isEmpty
                     ? nil : previous.map { $0.encoder.serves(learnedFrom: $0.sentences, now: sentences) }
-                let kept = check?.serves == true ? previous?.encoder : nil
-                // With the encoder kept, only the new sentences' vectors are wanted (for the next learning).
-                let storedSentences = try await store.stored(
-                    sentences: kept == nil ? sentences : check?.added ?? [], encoder: encoder)
+                var kept = check?.serves == true ? previous?.encoder : nil
+                // With the encoder kept, only the new sentences' vectors are wanted (for the next learning); with
+                // one learned before from these very sentences (a restart, another instance), none.
+                var wanted = kept == nil ? sentences : check?.added ?? []
+                if kept == nil, !sentences.isEmpty,
+                    let stored = try await QueryEncoders(database: knowledgeBase.database).stored(
+                        sentences: sentences, encoder: encoder)
+                {
+                    kept = stored
+                    wanted = []
+                    learned.withLock { $0 = (stored, Set(sentences)) }
+                }
+                let storedSentences = try await store.stored(sentences: wanted, encoder: encoder)
                 var sentenceVectors = storedSentences.vectors
                 missingSentences = storedSentences.missing
                 if !missingSentences.isEmpty, missingSentences.count <= limits.sentences {
@@ -152,6 +161,15 @@ package final class SolutionCatalog: Sendable {
             if learnedNow, let distilled = index.distilledQueryEncoder {
                 learned.withLock { $0 = (distilled, Set(sentences)) }
                 learnings.add(1, ordering: .relaxed)
+                // Kept for the next start; the search does not depend on it.
+                do {
+                    try await QueryEncoders(database: knowledgeBase.database).store(
+                        distilled, sentences: sentences)
+                } catch {
+                    logger.warning(
+                        "The query encoder learned was not stored; the next start learns it again",
+                        metadata: ["error": "\(String(reflecting: error))"])
+                }
             }
             snapshot.withLock { $0 = Snapshot(index: index, revision: revision) }
             logger.info(

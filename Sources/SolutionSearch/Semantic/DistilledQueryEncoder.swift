@@ -118,6 +118,62 @@ public struct DistilledQueryEncoder: Sendable {
         return sum.map { $0 / norm }
     }
 
+    /// What a stored encoder was learned with besides its sentences and model: change it with the learning (its
+    /// steps, its ridge, what ``pieces(of:tokenizer:)`` reads), so that an encoder learned the old way is learned
+    /// again rather than reused.
+    public static var learningVersion: String { "1 steps \(iterations) ridge \(lambda)" }
+
+    private static let magic = Array("DQE1".utf8)
+
+    /// The learned vectors as bytes, to be stored and read back by ``init(serialized:encoder:trainedOn:)``
+    /// (the model's name is the caller's to keep beside them).
+    public func serialized() -> Data {
+        var data = Data(Self.magic)
+        for value in [dimensions, trainedOn, rowOf.count, rows.count] {
+            withUnsafeBytes(of: UInt32(clamping: value).littleEndian) { data.append(contentsOf: $0) }
+        }
+        for value in rowOf { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
+        for value in rows { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
+        return data
+    }
+
+    /// An encoder stored by ``serialized()`` for `encoder`'s model; nil when the bytes are not one, or not for
+    /// an encoder of its size and vocabulary.
+    public init?(serialized data: Data, encoder: SentenceEncoder) {
+        let bytes = [UInt8](data)
+        guard bytes.count >= 20, Array(bytes[0..<4]) == Self.magic else { return nil }
+        func number(at offset: Int) -> Int {
+            Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16 | Int(bytes[offset + 3])
+                << 24
+        }
+        let dimensions = number(at: 4)
+        let trainedOn = number(at: 8)
+        let tableCount = number(at: 12)
+        let rowCount = number(at: 16)
+        // The table has a place per word piece of the vocabulary at most; the rows, a vector per known piece.
+        guard dimensions == encoder.dimensions, dimensions > 0, tableCount <= encoder.tokenizer.vocabulary.count + 1,
+            rowCount % dimensions == 0, bytes.count == 20 + tableCount * 4 + rowCount * 2
+        else { return nil }
+        let pieces = rowCount / dimensions
+        var table = [Int32](repeating: -1, count: tableCount)
+        for index in 0..<tableCount {
+            let row = Int32(truncatingIfNeeded: UInt32(number(at: 20 + index * 4)))
+            guard row >= -1, row < pieces else { return nil }
+            table[index] = row
+        }
+        let start = 20 + tableCount * 4
+        var rows = [UInt16](repeating: 0, count: rowCount)
+        for index in 0..<rowCount {
+            rows[index] = UInt16(bytes[start + index * 2]) | UInt16(bytes[start + index * 2 + 1]) << 8
+        }
+        self.rowOf = table
+        self.rows = rows
+        self.dimensions = dimensions
+        self.tokenizer = encoder.tokenizer
+        self.trainedOn = trainedOn
+        self.modelName = encoder.modelName
+    }
+
     /// The texts a query encoder learns from: each article's title and description, the sentences of its
     /// symptoms, cause, resolution and body, and pairs of adjacent symptom sentences (a ticket often has two) —
     /// the knowledge base's own language, the way problems are described in it. Cleaned (list and table marks
