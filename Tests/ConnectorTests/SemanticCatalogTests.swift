@@ -178,8 +178,8 @@ import Vapor
                 })
             let now = DistilledQueryEncoder.trainingTexts(of: try await knowledgeBase.articles())
             #expect(catalog.index.distilledQueryEncoder?.trainedOn == now.count)
-            // The one learned now is kept for the next start, in place of the first.
-            #expect(try await Self.storedQueryEncoders(fx) == 1)
+            // The one learned now is kept for the next start, beside the first.
+            #expect(try await Self.storedQueryEncoders(fx) == 2)
             #expect(catalog.index.search("zeppelin").first?.id == "starter/word-slow-typing")
         }
     }
@@ -206,6 +206,36 @@ import Vapor
                 #expect(restarted.index.search(text) == catalog.index.search(text), "\(text)")
             }
             await restarted.stop()
+        }
+    }
+
+    @Test func aModelKeepsItsNewestQueryEncodersAndOtherModelsTheirRecentOnes() async throws {
+        try await Self.withLearnedQueryEncoder { fx in
+            let learned = try #require(fx.connector.connector.solutions.index.distilledQueryEncoder)
+            let encoder = try #require(fx.connector.connector.solutions.index.encoder)
+            let store = QueryEncoders(database: fx.connector.db)
+            let sql = try fx.connector.db.asSQL()
+            let start = Date()
+            for (model, age) in [("another model", 31.0), ("a third model", 29.0)] {
+                try await sql.insert(into: QueryEncoders.table).columns("encoder_key", "model", "encoder", "created_at")
+                    .values(
+                        SQLBind(model), SQLBind(model), SQLBind(Data([1])),
+                        SQLBind(start.timeIntervalSince1970 - age * 86_400)
+                    ).run()
+            }
+            // Learned from four sets of sentences, one after another; then the first again.
+            for (offset, name) in ["a", "b", "c", "d", "a"].enumerated() {
+                try await store.store(
+                    learned, sentences: ["sentences \(name)"], now: start.addingTimeInterval(Double(offset + 1)))
+            }
+            let models = try await sql.select().column("model").from(QueryEncoders.table).all()
+                .map { try $0.decode(column: "model", as: String.self) }
+            #expect(models.filter { $0 == learned.modelName }.count == QueryEncoders.keptPerModel)
+            #expect(Set(models.filter { $0 != learned.modelName }) == ["a third model"])
+            for (name, kept) in [("a", true), ("b", false), ("c", true), ("d", true)] {
+                let found = try await store.stored(sentences: ["sentences \(name)"], encoder: encoder)
+                #expect((found != nil) == kept, "\(name)")
+            }
         }
     }
 

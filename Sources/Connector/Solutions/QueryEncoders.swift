@@ -29,22 +29,31 @@ package struct QueryEncoders: Sendable {
         return DistilledQueryEncoder(serialized: data, encoder: encoder)
     }
 
-    /// Stores `learned`, learned from `sentences`, and deletes the other encoders of its model (no longer
-    /// wanted: the knowledge base changed) and other models' older than ``ArticleVectors/otherModelsKept``.
+    /// How many encoders of one model are kept: the knowledge base's, and a few that `kb eval` or `kb search`
+    /// learned from a file of articles, so neither pushes the other out.
+    static let keptPerModel = 3
+
+    /// Stores `learned`, learned from `sentences` (or marks it stored now, when it is there already), and deletes
+    /// its model's older encoders beyond ``keptPerModel`` and other models' older than
+    /// ``ArticleVectors/otherModelsKept``.
     package func store(_ learned: DistilledQueryEncoder, sentences: [String], now: Date = Date()) async throws {
         let model = learned.modelName
-        let key = Self.key(sentences: sentences, model: model)
+        let stamp = now.timeIntervalSince1970
         let sql = try database.asSQL()
         try await sql.insert(into: Self.table).columns("encoder_key", "model", "encoder", "created_at")
             .values(
-                SQLBind(key), SQLBind(model), SQLBind(learned.serialized()),
-                SQLBind(now.timeIntervalSince1970)
+                SQLBind(Self.key(sentences: sentences, model: model)), SQLBind(model), SQLBind(learned.serialized()),
+                SQLBind(stamp)
             )
-            .ignoringConflicts(with: "encoder_key").run()
-        try await sql.delete(from: Self.table)
-            .where("model", .equal, model).where("encoder_key", .notEqual, key).run()
+            .onConflict(with: "encoder_key") { $0.set(excludedValueOf: "created_at") }.run()
+        let older = try await sql.select().column("encoder_key").from(Self.table).where("model", .equal, model)
+            .orderBy("created_at", .descending).all().dropFirst(Self.keptPerModel)
+            .map { try $0.decode(column: "encoder_key", as: String.self) }
+        if !older.isEmpty {
+            try await sql.delete(from: Self.table).where("encoder_key", .in, Array(older)).run()
+        }
         try await sql.delete(from: Self.table)
             .where("model", .notEqual, model)
-            .where("created_at", .lessThan, now.timeIntervalSince1970 - ArticleVectors.otherModelsKept).run()
+            .where("created_at", .lessThan, stamp - ArticleVectors.otherModelsKept).run()
     }
 }
