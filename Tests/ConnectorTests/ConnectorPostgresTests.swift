@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import SolutionSearch
 import ServerSupport
 import TestSupport
 import Testing
@@ -58,6 +59,37 @@ struct ConnectorPostgresTests {
                 fx, token: token, #"{"text":"users cannot send email in outlook on the web"}"#)
             #expect(response.status == .ok)
             #expect(answer?.serviceHealthIssues.first?.id == "EX1048213")
+        }
+    }
+
+    @Test(
+        .enabled(if: url != nil, Comment(rawValue: TestPostgres.notConfigured(variable))),
+        .enabled(if: InstalledSemanticModel.folder != nil))
+    func theLearnedQueryEncoderIsKeptOnPostgres() async throws {
+        try await withConnector(
+            database: .postgres(url: Self.url!),
+            configure: {
+                $0.semanticModel = InstalledSemanticModel.folder
+                $0.distillationMinimum = 50
+            }
+        ) { fx in
+            let catalog = fx.connector.connector.solutions
+            #expect(
+                try await poll(timeout: .seconds(300)) {
+                    catalog.index.queryEncoder == .distilled && !catalog.isEncoding
+                })
+            let learned = try #require(catalog.index.distilledQueryEncoder)
+            // Stored again (the conflict updates its time), and read back by another process's catalog.
+            try await QueryEncoders(database: fx.connector.db).store(
+                learned,
+                sentences: DistilledQueryEncoder.trainingTexts(
+                    of: try await fx.connector.knowledgeBase(fx.connector.db).articles()))
+            #expect(try await SemanticCatalogTests.storedQueryEncoders(fx) == 1)
+            let restarted = SolutionCatalog(
+                model: InstalledSemanticModel.folder, distilledQueries: true, distillationMinimum: 50)
+            try await restarted.refresh(from: fx.connector.knowledgeBase(fx.connector.db), logger: fx.connector.logger)
+            #expect(restarted.index.queryEncoder == .distilled && restarted.queryEncoderLearnings == 0)
+            await restarted.stop()
         }
     }
 
