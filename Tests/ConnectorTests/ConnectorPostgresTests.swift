@@ -1,7 +1,7 @@
 import Foundation
 import SQLKit
-import SolutionSearch
 import ServerSupport
+import SolutionSearch
 import TestSupport
 import Testing
 import Vapor
