@@ -59,18 +59,22 @@ import Testing
         #expect(!runs.contains(index.postings["macbooks"]!.start))
     }
 
-    @Test func serviceDeskShorthandReadsAsTheArticlesWords() {
-        let articles = (0..<3).map {
-            Article(
-                id: "\($0)", title: "Account certificate permission credentials", product: "", url: "",
-                description: "Seconds on Windows 10")
-        }
+    /// Whether `query` searches for each of `words`, which articles (three, so that none is a stray) write in
+    /// their `text`.
+    static func expectRead(_ query: String, as words: [String], articlesSay text: String) {
+        let articles = (0..<3).map { Article(id: "\($0)", title: text, product: "", url: "") }
         let index = SolutionIndex(articles: articles)
-        let runs = QueryPlan(text: "acct cert perms creds 30secs win10", product: nil, index: index).terms.map(
-            \.run.start)
-        for word in ["account", "certificate", "permission", "credentials", "seconds", "windows", "10"] {
-            #expect(runs.contains(index.postings[word]!.start), "\(word)")
+        let runs = QueryPlan(text: query, product: nil, index: index).terms.map(\.run.start)
+        for word in words {
+            #expect(index.postings[word].map { runs.contains($0.start) } == true, "\(word)")
         }
+    }
+
+    @Test func serviceDeskShorthandReadsAsTheArticlesWords() {
+        Self.expectRead(
+            "acct cert perms creds 30secs win10",
+            as: ["account", "certificate", "permission", "credentials", "seconds", "windows", "10"],
+            articlesSay: "Account certificate permission credentials; seconds on Windows 10")
     }
 
     @Test func adminAbbreviationsFindTheArticlesThatSpellThemOut() {
@@ -95,19 +99,11 @@ import Testing
     }
 
     @Test func deskWordsReadAsTheArticlesWords() {
-        let articles = (0..<3).map {
-            Article(
-                id: "\($0)", title: "Sharing option grayed out, slow performance", product: "", url: "",
-                description: "Junk mail from a delegate is garbled; large duplicate items")
-        }
-        let index = SolutionIndex(articles: articles)
-        let runs = QueryPlan(
-            text: "greyed out and laggy, spam from my boss's pc is gibberish, huge and doubled", product: nil,
-            index: index
-        ).terms.map(\.run.start)
-        for word in ["grayed", "slow", "performance", "junk", "delegate", "garbled", "large", "duplicate"] {
-            #expect(runs.contains(index.postings[word]!.start), "\(word)")
-        }
+        Self.expectRead(
+            "greyed out and laggy, spam from my boss's pc is gibberish, huge and doubled",
+            as: ["grayed", "slow", "performance", "junk", "delegate", "garbled", "large", "duplicate"],
+            articlesSay: "Sharing option grayed out, slow performance; junk mail from a delegate is garbled; large "
+                + "duplicate items")
     }
 
     @Test func queryWordsStandingCloseTogetherRankHigher() {
