@@ -58,6 +58,26 @@ enum SearchBenchmark {
                 format: "  training sentences chosen: %d of %d articles in %.2f s, %d of %d in %.2f s (%.1fx)",
                 choosing[0].chosen, articles.count, choosing[0].seconds, choosing[1].chosen, scaled.count,
                 choosing[1].seconds, choosing[1].seconds / max(choosing[0].seconds, 1e-9)))
+        // As the Connector chooses them: the first time from every article, then after an edit of one.
+        for articles in [articles, scaled] {
+            var choice = TrainingTextChoice()
+            func timed(_ articles: [Article]) -> (seconds: Double, same: Bool) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let texts = choice.texts(of: articles)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                return (seconds, texts == DistilledQueryEncoder.trainingTexts(of: articles))
+            }
+            let first = timed(articles)
+            var edited = articles
+            edited[edited.count / 2].description = "Outlook shows a banner that the mailbox is almost full."
+            let again = timed(edited)
+            print(
+                String(
+                    format:
+                        "  training sentences chosen as the Connector does, %d articles: first %.2f s, after an edit of one %.3f s (%d read; %.0fx faster; the same texts: %@)",
+                    articles.count, first.seconds, again.seconds, choice.articlesRead,
+                    first.seconds / max(again.seconds, 1e-9), first.same && again.same ? "yes" : "NO"))
+        }
         for (name, queries) in sets {
             let figures = latency(queries.map(\.text), passes: max(1, passes / 4)) { large.search($0, limit: 10) }
             print(

@@ -19,6 +19,10 @@ struct BestOf<Order: Ranking> {
 
     private func weaker(_ a: Element, _ b: Element) -> Bool { Order.weaker(a, b) }
 
+    /// Whether it holds `capacity` elements, and the weakest of them.
+    var isFull: Bool { heap.count >= capacity }
+    var weakest: Element? { heap.first }
+
     /// Whether `element` would be kept if offered now: there is room, or it is stronger than the weakest.
     func wouldKeep(_ element: Element) -> Bool {
         guard heap.count >= capacity, let weakest = heap.first else { return capacity > 0 }

@@ -43,6 +43,8 @@ package final class SolutionCatalog: Sendable {
     /// index without learning again.
     private let learned = Mutex<(encoder: DistilledQueryEncoder, sentences: Set<String>)?>(nil)
     private let learnings = Atomic<Int>(0)
+    /// The training sentences chosen last, so that an edit reads only the changed articles' sentences again.
+    private let trainingChoice = Mutex(TrainingTextChoice())
 
     /// How many times a query encoder was learned.
     package var queryEncoderLearnings: Int { learnings.load(ordering: .relaxed) }
@@ -112,9 +114,17 @@ package final class SolutionCatalog: Sendable {
                 }
                 if missing.isEmpty { semantic = (encoder, vectors) }
                 if distilledQueries {
-                    sentences = await offCooperativePool(qos: .utility) {
-                        DistilledQueryEncoder.trainingTexts(of: articles)
+                    // Taken out while it chooses (rebuilds run one at a time), so it is not copied.
+                    let last = trainingChoice.withLock { taken in
+                        defer { taken = TrainingTextChoice() }
+                        return taken
                     }
+                    let chosen = await offCooperativePool(qos: .utility) {
+                        var choice = last
+                        return (choice.texts(of: articles), choice)
+                    }
+                    sentences = chosen.0
+                    trainingChoice.withLock { $0 = chosen.1 }
                 }
                 // Too few to learn from: queries are encoded by the sentence encoder, nothing to store.
                 if sentences.count < distillationMinimum { sentences = [] }

@@ -186,39 +186,44 @@ public struct DistilledQueryEncoder: Sendable {
         var chosen = BestOf<SmallestHash>(capacity: limit)
         var kept: Set<UInt64> = []
         var scratch: [UInt8] = []
-        func add(_ raw: Substring) {
-            // Most text is ASCII: bytes then give the same text as characters, at a tenth of the cost (letters
-            // are A–Z and a–z, white space the six ASCII spaces, lower case the ASCII one).
-            let text: String
-            let hash: UInt64
-            if let ascii = cleanASCII(raw, into: &scratch) {
-                guard let (bytes, lowercasedHash) = ascii else { return }
-                hash = lowercasedHash
-                guard !kept.contains(hash), chosen.wouldKeep((hash, "")) else { return }
-                text = String(decoding: bytes, as: UTF8.self)
-            } else {
-                guard let cleaned = clean(raw) else { return }
-                text = cleaned
-                hash = FNV1a.hash(text.lowercased().utf8)
-                guard !kept.contains(hash) else { return }
-            }
-            let (entered, pushedOut) = chosen.offer((hash, text))
-            if entered { kept.insert(hash) }
-            if let pushedOut { kept.remove(pushedOut.hash) }
-        }
         for article in articles {
-            add(Substring(article.title))
-            add(Substring(article.description))
-            for field in [article.symptoms, article.cause, article.resolution, article.body] {
-                for line in lines(field) {
-                    for sentence in sentences(line) { add(sentence) }
-                }
+            candidates(of: article, scratch: &scratch, wanting: { !kept.contains($0) && chosen.wouldKeep(($0, "")) }) {
+                let (entered, pushedOut) = chosen.offer(($0, $1))
+                if entered { kept.insert($0) }
+                if let pushedOut { kept.remove(pushedOut.hash) }
             }
-            let detail = article.symptoms.isEmpty ? String(article.body.prefix(1500)) : article.symptoms
-            let symptoms = lines(detail).flatMap(sentences).filter { wordCount($0, moreThan: 3) }
-            for (first, second) in zip(symptoms, symptoms.dropFirst()) { add(Substring("\(first) \(second)")) }
         }
         return chosen.sorted().map(\.text)
+    }
+
+    /// Each training text of `article` in order — its title, description, the sentences of its symptoms, cause,
+    /// resolution and body, then pairs of adjacent symptom sentences — as the hash of its lower-cased text and, when
+    /// `wanting` that hash, the text, to `take`. (Most text is ASCII: bytes then give the same text as characters,
+    /// at a tenth of the cost, and no string is made for a text not wanted.)
+    static func candidates(
+        of article: Article, scratch: inout [UInt8], wanting: (UInt64) -> Bool, take: (UInt64, String) -> Void
+    ) {
+        func add(_ raw: Substring) {
+            if let ascii = cleanASCII(raw, into: &scratch) {
+                guard let (bytes, hash) = ascii, wanting(hash) else { return }
+                take(hash, String(decoding: bytes, as: UTF8.self))
+            } else {
+                guard let cleaned = clean(raw) else { return }
+                let hash = FNV1a.hash(cleaned.lowercased().utf8)
+                guard wanting(hash) else { return }
+                take(hash, cleaned)
+            }
+        }
+        add(Substring(article.title))
+        add(Substring(article.description))
+        for field in [article.symptoms, article.cause, article.resolution, article.body] {
+            for line in lines(field) {
+                for sentence in sentences(line) { add(sentence) }
+            }
+        }
+        let detail = article.symptoms.isEmpty ? String(article.body.prefix(1500)) : article.symptoms
+        let symptoms = lines(detail).flatMap(sentences).filter { wordCount($0, moreThan: 3) }
+        for (first, second) in zip(symptoms, symptoms.dropFirst()) { add(Substring("\(first) \(second)")) }
     }
 
     /// A sentence as a training text — its first 60 words joined by single spaces, list and table marks off both
