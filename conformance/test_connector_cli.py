@@ -23,7 +23,7 @@ def test_the_team_imports_and_updates_health_that_graph_clients_then_read(identi
     }
     file = tmp_path / "health.json"
     file.write_text(json.dumps(document))
-    assert "Imported 1 issues" in connector_cli(identity, "health", "import", "--tenant", identity.domain, str(file))
+    assert "Imported 1 issue and" in connector_cli(identity, "health", "import", "--tenant", identity.domain, str(file))
     connector_cli(identity, "health", "post", "--tenant", identity.domain, "--issue", "SP2000001",
                   "--message", "A fix is rolling out.", "--status", "restoringService")
 

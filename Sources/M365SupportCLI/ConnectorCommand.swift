@@ -281,7 +281,10 @@ extension ConnectorCommand {
                 let data = try readFile(file)
                 try await store.run(
                     { try await $0.importHealth(tenant: tenant, document: data) },
-                    describe: { "Imported \($0.issues) issues and \($0.services) services." })
+                    describe: {
+                        "Imported \($0.issues) \($0.issues == 1 ? "issue" : "issues") and \($0.services) "
+                            + ($0.services == 1 ? "service." : "services.")
+                    })
             }
         }
 
