@@ -96,6 +96,7 @@ package final class SolutionCatalog: Sendable {
             var missingSentences: [String] = []
             var queryTraining: [(text: String, vector: [Float])] = []
             var reused: DistilledQueryEncoder?
+            var readStoredEncoder = false
             let encoder = encoder(logger: logger)
             if let encoder {
                 let store = ArticleVectors(database: knowledgeBase.database)
@@ -142,6 +143,7 @@ package final class SolutionCatalog: Sendable {
                 {
                     kept = stored
                     wanted = []
+                    readStoredEncoder = true
                     learned.withLock { $0 = (stored, Set(sentences)) }
                 }
                 let storedSentences = try await store.stored(sentences: wanted, encoder: encoder)
@@ -188,6 +190,7 @@ package final class SolutionCatalog: Sendable {
                     "articles": "\(articles.count)",
                     "semantic": "\(index.isSemantic)",
                     "queryEncoder": "\(index.queryEncoder)", "learnedQueryEncoder": "\(learnedNow)",
+                    "storedQueryEncoder": "\(readStoredEncoder && index.queryEncoder == .distilled)",
                     "milliseconds": "\(Int(Double((ContinuousClock.now - started) / .microseconds(1)) / 1000))",
                 ])
             if let encoder, !missing.isEmpty || !missingSentences.isEmpty {

@@ -18,7 +18,8 @@ public struct TrainingTextChoice: Sendable {
     typealias Candidate = (hash: UInt64, text: String)
 
     public init(limit: Int = DistilledQueryEncoder.maximumTexts) {
-        self.limit = max(0, limit)
+        // Twice it is a heap's capacity.
+        self.limit = min(max(0, limit), 1 << 30)
     }
 
     /// The training texts of `articles` (their IDs unique, as a knowledge base's are).
