@@ -115,11 +115,8 @@ package final class SolutionCatalog: Sendable {
                 }
                 if missing.isEmpty { semantic = (encoder, vectors) }
                 if distilledQueries {
-                    // Taken out while it chooses (rebuilds run one at a time), so it is not copied.
-                    let last = trainingChoice.withLock { taken in
-                        defer { taken = TrainingTextChoice() }
-                        return taken
-                    }
+                    // Chosen off the lock (rebuilds run one at a time), and kept for the next rebuild.
+                    let last = trainingChoice.withLock { $0 }
                     let chosen = await offCooperativePool(qos: .utility) {
                         var choice = last
                         return (choice.texts(of: articles), choice)

@@ -125,7 +125,7 @@ public struct DistilledQueryEncoder: Sendable {
 
     private static let magic = Array("DQE1".utf8)
 
-    /// The learned vectors as bytes, to be stored and read back by ``init(serialized:encoder:trainedOn:)``
+    /// The learned vectors as bytes, to be stored and read back by ``init(serialized:encoder:)``
     /// (the model's name is the caller's to keep beside them).
     public func serialized() -> Data {
         var data = Data(Self.magic)

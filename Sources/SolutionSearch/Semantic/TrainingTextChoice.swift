@@ -61,7 +61,7 @@ public struct TrainingTextChoice: Sendable {
         }
         primed = true
         articlesRead = articles.count
-        return Self.choose(lists, limit: limit)
+        return Self.choose(lists, limit: limit) ?? []
     }
 
     /// Only changed articles read; nil when too few candidates stay under the ceiling (or IDs repeat).
@@ -89,17 +89,17 @@ public struct TrainingTextChoice: Sendable {
         }
         if kept.count > seen.count { kept = kept.filter { seen.contains($0.key) } }
         articlesRead = read
-        let distinct = Set(lists.lazy.flatMap { $0.lazy.map(\.hash) }).count
-        guard distinct >= limit || bound == nil else { return nil }
-        return Self.choose(lists, limit: limit)
+        return Self.choose(lists, limit: limit, atLeastLimit: bound != nil)
     }
 
-    /// The `limit` smallest distinct hashes of `lists`, each with the text of its first occurrence, by hash.
-    private static func choose(_ lists: [[Candidate]], limit: Int) -> [String] {
+    /// The `limit` smallest distinct hashes of `lists`, each with the text of its first occurrence, by hash; nil
+    /// when `atLeastLimit` and fewer than `limit` are distinct (below a ceiling, others may be smaller).
+    private static func choose(_ lists: [[Candidate]], limit: Int, atLeastLimit: Bool = false) -> [String]? {
         var first: [UInt64: String] = [:]
         for list in lists {
             for candidate in list where first[candidate.hash] == nil { first[candidate.hash] = candidate.text }
         }
+        guard !atLeastLimit || first.count >= limit else { return nil }
         return first.sorted { $0.key < $1.key }.prefix(limit).map(\.value)
     }
 
